@@ -1,0 +1,312 @@
+"""Row models for every input table of MODEL.md, the settings, and the validated dataset.
+
+Each row model parses the text of one CSV row or workbook row; a blank cell
+arrives as ``None``. Field validation (types, ranges, finiteness) lives here;
+cross-table checks (unknown keys, duplicates, shares summing above 1) live in
+``optimiser.validate``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from optimiser.years import parse_year
+
+SOLVERS = ("cbc", "highs")
+
+
+def _year(value: Any) -> int:
+    return parse_year(value)
+
+
+def _finite(value: Any) -> Any:
+    """Reject NaN and infinity with a message users understand."""
+    if value is None:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value  # let pydantic report the type error
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number, not NaN or infinity")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """Accept ``3`` and ``3.0`` (Excel stores numbers as floats) as whole numbers."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        number = float(value)
+        return int(number) if number.is_integer() else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Year = Annotated[int, BeforeValidator(_year)]
+Key = Annotated[str, Field(min_length=1, pattern=r"^\S(.*\S)?$")]
+NonNegative = Annotated[float, BeforeValidator(_finite), Field(ge=0)]
+Rate = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1)]
+PositiveInt = Annotated[int, BeforeValidator(_whole), Field(ge=1)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Profession(_Row):
+    profession: Key
+    name: str
+    duration_years: PositiveInt
+    completion_rate: Rate
+    joining_rate: Rate
+    attrition_rate: Rate
+    cost_per_trainee_year_gbp: NonNegative
+    supervision_hours_per_trainee: NonNegative
+    supervisor_hours_per_wte: NonNegative
+    trainee_service_wte: NonNegative
+    weight: NonNegative = 1.0
+    max_growth: NonNegative | None = None
+
+
+class Region(_Row):
+    region: Key
+    name: str
+    cost_multiplier: NonNegative = 1.0
+
+
+class WorkforceRow(_Row):
+    profession: Key
+    region: Key
+    stock_wte: NonNegative
+
+
+class DemandRow(_Row):
+    profession: Key
+    region: Key
+    year: Year
+    demand_wte: NonNegative
+
+
+class PipelineRow(_Row):
+    profession: Key
+    region: Key
+    start_year: Year
+    trainees: NonNegative
+
+
+class CapacityRow(_Row):
+    profession: Key
+    region: Key
+    year: Year
+    placement_capacity: NonNegative | None = None
+    intake_min: NonNegative | None = None
+    intake_max: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> CapacityRow:
+        if self.intake_min is not None and self.intake_max is not None:
+            if self.intake_min > self.intake_max:
+                raise ValueError(
+                    f"intake_min {self.intake_min:g} is above intake_max {self.intake_max:g}"
+                )
+        return self
+
+
+class SupervisionRow(_Row):
+    trainee_profession: Key
+    supervisor_profession: Key
+
+
+class RecruitmentSourceRow(_Row):
+    trainee_profession: Key
+    source_profession: Key
+    share: Rate
+
+
+class BudgetRow(_Row):
+    year: Year
+    region: Key | None = None
+    budget_gbp: NonNegative
+
+
+class InflowRow(_Row):
+    profession: Key
+    region: Key
+    year: Year
+    inflow_wte: float
+
+    _check_finite = field_validator("inflow_wte", mode="before")(lambda cls, v: _finite(v))
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one table is read: its file stem, row model, key columns and whether required."""
+
+    name: str
+    row: type[_Row]
+    key: tuple[str, ...]
+    required: bool
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.row.model_fields)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(n for n, f in self.row.model_fields.items() if f.is_required())
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec("professions", Profession, ("profession",), True),
+        TableSpec("regions", Region, ("region",), True),
+        TableSpec("workforce", WorkforceRow, ("profession", "region"), True),
+        TableSpec("demand", DemandRow, ("profession", "region", "year"), True),
+        TableSpec("pipeline", PipelineRow, ("profession", "region", "start_year"), False),
+        TableSpec("capacity", CapacityRow, ("profession", "region", "year"), False),
+        TableSpec(
+            "supervision", SupervisionRow, ("trainee_profession", "supervisor_profession"), False
+        ),
+        TableSpec(
+            "recruitment_sources",
+            RecruitmentSourceRow,
+            ("trainee_profession", "source_profession"),
+            False,
+        ),
+        TableSpec("budget", BudgetRow, ("year", "region"), True),
+        TableSpec("inflows", InflowRow, ("profession", "region", "year"), False),
+    )
+}
+
+
+class Settings(BaseModel):
+    """``settings.yaml``: the years, the objective's weights and the solver."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_year: Year
+    target_year: Year
+    horizon_end: Year | None = None
+    assessed_years: tuple[Year, ...] | None = None
+    year_weights: dict[Year, NonNegative] = Field(default_factory=dict)
+    integer_places: bool = False
+    solver: Literal["cbc", "highs"] = "cbc"
+    time_limit_seconds: Annotated[float, Field(gt=0)] = 60.0
+
+    @model_validator(mode="after")
+    def _years_consistent(self) -> Settings:
+        if self.target_year <= self.base_year:
+            raise ValueError(
+                f"target_year {self.target_year} must be after base_year {self.base_year}"
+            )
+        if self.horizon_end is not None and self.horizon_end < self.target_year:
+            raise ValueError(
+                f"horizon_end {self.horizon_end} must be at least target_year {self.target_year}"
+            )
+        decision = set(range(self.base_year + 1, self.last_year + 1))
+        for year in self.assessed:
+            if year not in decision:
+                raise ValueError(
+                    f"assessed year {year} is not a decision year "
+                    f"({self.base_year + 1}..{self.last_year})"
+                )
+        for year in self.year_weights:
+            if year not in self.assessed:
+                raise ValueError(f"year_weights names {year}, which is not an assessed year")
+        return self
+
+    @property
+    def last_year(self) -> int:
+        """H, the last decision year (``horizon_end``, default ``target_year``)."""
+        return self.horizon_end if self.horizon_end is not None else self.target_year
+
+    @property
+    def decision_years(self) -> tuple[int, ...]:
+        return tuple(range(self.base_year + 1, self.last_year + 1))
+
+    @property
+    def assessed(self) -> tuple[int, ...]:
+        return tuple(self.assessed_years) if self.assessed_years else (self.target_year,)
+
+    def year_weight(self, year: int) -> float:
+        return self.year_weights.get(year, 1.0)
+
+
+class Dataset(BaseModel):
+    """A validated dataset: settings plus the rows of every table (absent table = no rows)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str
+    settings: Settings
+    professions: tuple[Profession, ...]
+    regions: tuple[Region, ...]
+    workforce: tuple[WorkforceRow, ...]
+    demand: tuple[DemandRow, ...]
+    pipeline: tuple[PipelineRow, ...] = ()
+    capacity: tuple[CapacityRow, ...] = ()
+    supervision: tuple[SupervisionRow, ...] = ()
+    recruitment_sources: tuple[RecruitmentSourceRow, ...] = ()
+    budget: tuple[BudgetRow, ...]
+    inflows: tuple[InflowRow, ...] = ()
+
+    # Look-ups used by the model builder and the reports.
+    @cached_property
+    def profession(self) -> dict[str, Profession]:
+        return {p.profession: p for p in self.professions}
+
+    @cached_property
+    def region(self) -> dict[str, Region]:
+        return {r.region: r for r in self.regions}
+
+    @cached_property
+    def stock_wte(self) -> dict[tuple[str, str], float]:
+        return {(w.profession, w.region): w.stock_wte for w in self.workforce}
+
+    @cached_property
+    def demand_wte(self) -> dict[tuple[str, str, int], float]:
+        return {(d.profession, d.region, d.year): d.demand_wte for d in self.demand}
+
+    @cached_property
+    def pipeline_trainees(self) -> dict[tuple[str, str, int], float]:
+        return {(p.profession, p.region, p.start_year): p.trainees for p in self.pipeline}
+
+    @cached_property
+    def capacity_row(self) -> dict[tuple[str, str, int], CapacityRow]:
+        return {(c.profession, c.region, c.year): c for c in self.capacity}
+
+    @cached_property
+    def supervisors_of(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for row in self.supervision:
+            out.setdefault(row.trainee_profession, []).append(row.supervisor_profession)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def sources_of(self) -> dict[str, tuple[tuple[str, float], ...]]:
+        """trainee profession -> ((source profession, share), ...)."""
+        out: dict[str, list[tuple[str, float]]] = {}
+        for row in self.recruitment_sources:
+            out.setdefault(row.trainee_profession, []).append((row.source_profession, row.share))
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def national_budget_gbp(self) -> dict[int, float]:
+        return {b.year: b.budget_gbp for b in self.budget if b.region is None}
+
+    @cached_property
+    def regional_budget_gbp(self) -> dict[tuple[str, int], float]:
+        return {(b.region, b.year): b.budget_gbp for b in self.budget if b.region is not None}
+
+    @cached_property
+    def inflow_wte(self) -> dict[tuple[str, str, int], float]:
+        return {(i.profession, i.region, i.year): i.inflow_wte for i in self.inflows}
+
+    def table_rows(self, name: str) -> tuple[BaseModel, ...]:
+        return getattr(self, name)

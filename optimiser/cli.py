@@ -1,0 +1,181 @@
+"""The ``optimiser`` command: run, build, solve, report, validate, workbook.
+
+Exit status: 0 optimal; 2 bad input (file, row and column named); 3
+infeasible; 4 not optimal (time limit, not solved, unbounded, solver error);
+1 the output could not be written or an unexpected error.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from optimiser.errors import InputError, SolverError
+from optimiser.output import OutputError
+
+EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL, EXIT_OTHER = 2, 3, 4, 1
+
+
+def _status_exit(status: str) -> int:
+    return {"optimal": 0, "infeasible": EXIT_INFEASIBLE}.get(status, EXIT_NOT_OPTIMAL)
+
+
+def guarded(func):
+    """Turn every expected failure into a clear message and an exit status, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            click.echo(f"error: the input has {len(exc.problems)} problem(s):", err=True)
+            click.echo(exc.render(), err=True)
+            sys.exit(EXIT_INPUT)
+        except SolverError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_NOT_OPTIMAL)
+        except OutputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_OTHER)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was written for the unfinished run", err=True)
+            sys.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - last line of defence for users
+            if "--debug" in sys.argv:
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True)
+            sys.exit(EXIT_OTHER)
+
+    return wrapper
+
+
+solver_option = click.option("--solver", type=click.Choice(["cbc", "highs"]), default=None,
+                             help="Solver (default: settings.yaml, else cbc).")
+time_option = click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+                           default=None, help="Seconds per solve (default: settings.yaml, else 60).")
+integer_option = click.option("--integer/--continuous", "integer", default=None,
+                              help="Whole training places (MILP) or not (default: settings.yaml).")
+debug_option = click.option("--debug", is_flag=True, hidden=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="psych-commission-optimiser")
+def main() -> None:
+    """Training commission optimiser for the psychological professions (MODEL.md)."""
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Results folder (written whole or not at all).")
+@solver_option
+@time_option
+@integer_option
+@click.option("--quiet", is_flag=True, help="Print only the status line.")
+@debug_option
+@guarded
+def run(dataset, out_dir, solver, time_limit, integer, quiet, debug):
+    """Load DATASET (CSV folder or .xlsx), solve it, write results into OUT."""
+    from optimiser import pipeline
+    from optimiser.report import render
+
+    outcome = pipeline.run(dataset, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
+    text = render(outcome.summary, outcome.results and outcome.results.workforce,
+                  outcome.results and outcome.results.plan)
+    click.echo(text.splitlines()[0] if quiet else text)
+    click.echo(f"Results written to {outcome.out_dir}")
+    sys.exit(_status_exit(outcome.summary.status))
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "model_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for model.json and the stage-1 MPS file.")
+@integer_option
+@debug_option
+@guarded
+def build(dataset, model_dir, integer, debug):
+    """Validate DATASET and write the built model (model.json, shortfall_stage.mps)."""
+    from optimiser import pipeline
+
+    model = pipeline.build(dataset, model_dir, integer=integer)
+    click.echo(f"Built {len(model.problem.variables())} variables and {len(model.registry)} constraints "
+               f"in {model.build_seconds:.2f} s; written to {Path(model_dir).resolve()}")
+
+
+@main.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Results folder (written whole or not at all).")
+@solver_option
+@time_option
+@debug_option
+@guarded
+def solve(model_dir, out_dir, solver, time_limit, debug):
+    """Solve a model written by 'optimiser build' and write results into OUT."""
+    from optimiser import pipeline
+    from optimiser.modelio import load_model
+    from optimiser.report import render
+
+    model = load_model(model_dir)
+    mps_path = Path(model_dir) / pipeline.MPS_FILE
+    mps = mps_path.read_bytes() if mps_path.exists() else None
+    outcome = pipeline.solve_and_write(model, out_dir, mps=mps, solver=solver, time_limit_seconds=time_limit)
+    click.echo(render(outcome.summary, outcome.results and outcome.results.workforce,
+                      outcome.results and outcome.results.plan))
+    click.echo(f"Results written to {outcome.out_dir}")
+    sys.exit(_status_exit(outcome.summary.status))
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@debug_option
+@guarded
+def report(results_dir, debug):
+    """Print the summary of a results folder."""
+    from optimiser.errors import Problem
+    from optimiser.report import render_folder
+
+    if not (Path(results_dir) / "summary.json").exists():
+        raise InputError([Problem(str(results_dir), None, None, None,
+                                  "is not a results folder (no summary.json); run 'optimiser run' first")])
+    click.echo(render_folder(results_dir))
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@debug_option
+@guarded
+def validate(dataset, debug):
+    """Check DATASET and report every problem, without solving."""
+    from optimiser.loader import load_dataset
+    from optimiser.validate import completeness_warnings
+
+    ds = load_dataset(dataset)
+    click.echo(f"{dataset}: valid ({len(ds.professions)} professions, {len(ds.regions)} regions, "
+               f"decision years {ds.settings.decision_years[0]}..{ds.settings.decision_years[-1]})")
+    for warning in completeness_warnings(ds):
+        click.echo(f"Warning: {warning}")
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_file", required=True, type=click.Path(path_type=Path),
+              help="The .xlsx workbook to write (one sheet per table, plus settings).")
+@debug_option
+@guarded
+def workbook(dataset, out_file, debug):
+    """Write DATASET (a CSV folder) as one .xlsx workbook that 'optimiser run' also reads."""
+    from optimiser.workbook import dataset_to_workbook
+
+    path = dataset_to_workbook(dataset, out_file)
+    click.echo(f"Workbook written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Save a built model to ``model.json`` and load it back, for ``optimiser build`` / ``solve``.
+
+The file holds the validated dataset, PuLP's own dictionary form of the
+stage-1 problem, the stage-2 cost objective and our registry: which variable
+and constraint name belongs to which (family, profession, region, year).
+Names are ours (``x_12``, ``c_40``), written and read as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulp
+
+from models.inputs import Dataset
+from optimiser.build import CommissionModel
+from optimiser.errors import InputError, Problem
+from optimiser.registry import ConstraintKey, Entry
+
+FORMAT = "psych-commission-model/1"
+
+
+def _expr(expr: pulp.LpAffineExpression) -> dict:
+    return {"constant": expr.constant, "terms": [[v.name, c] for v, c in expr.items()]}
+
+
+def model_to_dict(model: CommissionModel) -> dict:
+    return {
+        "format": FORMAT,
+        "dataset": model.dataset.model_dump(mode="json"),
+        "integer": model.integer,
+        "build_seconds": model.build_seconds,
+        "problem": model.problem.to_dict(),
+        "x": [[*k, v.name] for k, v in model.x.items()],
+        "stock": [[*k, v.name] for k, v in model.stock.items()],
+        "u": [[*k, v.name] for k, v in model.u.items()],
+        "y": [[*k, v.name] for k, v in model.y.items()],
+        "constraints": [[e.key.family, e.key.profession, e.key.region, e.key.year,
+                         e.constraint.name, e.sense, e.rhs] for e in model.registry],
+        "constant_violations": [[k.family, k.profession, k.region, k.year, gap]
+                                for k, gap in model.registry.constant_violations],
+        "shortfall_objective": _expr(model.shortfall_objective),
+        "cost_objective": _expr(model.cost_objective),
+    }
+
+
+def save_model(model: CommissionModel, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(model_to_dict(model)), encoding="utf-8")
+
+
+def load_model(path: str | Path) -> CommissionModel:
+    """Rebuild a ``CommissionModel`` from ``model.json``; raises ``InputError`` if it is not one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError([Problem(str(path), None, None, None, f"cannot be read as a built model: {exc}")])
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError([Problem(str(path), None, None, None,
+                                  f"is not a model written by 'optimiser build' (format {FORMAT})")])
+    variables, problem = pulp.LpProblem.from_dict(data["problem"])
+    dataset = Dataset.model_validate(data["dataset"])
+    model = CommissionModel(dataset, problem, integer=data["integer"], build_seconds=data["build_seconds"])
+    model.x = {(p, r, t): variables[n] for p, r, t, n in data["x"]}
+    model.stock = {(p, r, t): variables[n] for p, r, t, n in data["stock"]}
+    model.u = {(p, r, t): variables[n] for p, r, t, n in data["u"]}
+    model.y = {(p, q, r, t): variables[n] for p, q, r, t, n in data["y"]}
+    for family, p, r, t, name, sense, rhs in data["constraints"]:
+        key = ConstraintKey(family, p, r, t)
+        model.registry.entries[key] = Entry(key, problem.get_constraint_by_name(name), sense, rhs)
+    model.registry.constant_violations = [(ConstraintKey(f, p, r, t), g) for f, p, r, t, g in data["constant_violations"]]
+    for attr in ("shortfall_objective", "cost_objective"):
+        expr = data[attr]
+        setattr(model, attr, pulp.LpAffineExpression({variables[n]: c for n, c in expr["terms"]}, expr["constant"]))
+    return model

@@ -1,0 +1,76 @@
+"""Write a results folder whole or not at all.
+
+Files are written into a hidden staging folder beside the target, then the
+staging folder replaces the target in one rename. A failure (disk full,
+read-only folder, Ctrl-C) leaves the previous folder as it was and removes
+the staging folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+RESULT_MARKER = "summary.json"
+
+
+class OutputError(Exception):
+    """The output folder could not be written; the message says why and where."""
+
+
+def check_target(out_dir: Path) -> None:
+    """Refuse to replace a folder that holds something other than a previous result."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise OutputError(f"{out_dir} exists and is not a folder")
+        if any(out_dir.iterdir()) and not (out_dir / RESULT_MARKER).exists() and not (out_dir / "model.json").exists():
+            raise OutputError(f"{out_dir} exists, is not empty and is not a results folder; "
+                              "choose a new folder so nothing of yours is overwritten")
+
+
+def write_folder(out_dir: str | Path, writers: dict[str, Callable[[Path], None]]) -> Path:
+    """Call each ``writer(path)`` for its file name inside a staging folder, then swap it in."""
+    out_dir = Path(out_dir).resolve()
+    check_target(out_dir)
+    parent = out_dir.parent
+    token = uuid.uuid4().hex[:8]
+    staging = parent / f".{out_dir.name}.partial-{token}"
+    old = parent / f".{out_dir.name}.old-{token}"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+        for name, writer in writers.items():
+            writer(staging / name)
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(staging, out_dir)
+    except OSError as exc:
+        if old.exists() and not out_dir.exists():
+            os.replace(old, out_dir)
+        raise OutputError(f"could not write {out_dir}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
+def json_writer(data) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        path.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n", encoding="utf-8")
+    return write
+
+
+def csv_writer(frame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False, float_format="%.10g")
+    return write
+
+
+def _jsonable(value):
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")

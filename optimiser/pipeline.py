@@ -1,0 +1,119 @@
+"""The fixed pipeline: check inputs -> build -> solve -> read solution and duals -> write.
+
+``run`` does it all; ``build`` and ``solve`` are its two halves, joined by
+``model.json``, for the ``optimiser build`` / ``optimiser solve`` commands.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.inputs import Dataset
+from models.results import Summary
+from optimiser.build import CommissionModel, build_model
+from optimiser.loader import load_dataset
+from optimiser.modelio import save_model
+from optimiser.output import csv_writer, json_writer, write_folder
+from optimiser.results import Results, build_results, top_binding
+from optimiser.solve import Solution, solve_model
+from optimiser.validate import completeness_warnings
+
+MPS_FILE = "shortfall_stage.mps"
+
+
+@dataclass
+class RunOutcome:
+    summary: Summary
+    results: Results | None
+    solution: Solution
+    out_dir: Path | None
+
+
+def write_mps(model: CommissionModel) -> bytes:
+    """The stage-1 (shortfall) problem as MPS, captured before solving changes the model."""
+    with tempfile.TemporaryDirectory(prefix="optimiser-mps-") as tmp:
+        path = Path(tmp) / MPS_FILE
+        model.problem.writeMPS(str(path))
+        return path.read_bytes()
+
+
+def make_summary(model: CommissionModel, solution: Solution, results: Results | None, *,
+                 scenario: str | None = None, overrides: list[dict[str, Any]] | None = None) -> Summary:
+    st = model.settings
+    plan = results is not None
+    return Summary(
+        status=solution.status,
+        message=solution.message,
+        has_plan=plan,
+        weighted_shortfall=solution.weighted_shortfall if plan else None,
+        total_shortfall_wte=results.total_shortfall_wte if plan else None,
+        total_cost_gbp=solution.total_cost_gbp if plan else None,
+        solver=solution.solver,
+        solve_seconds=round(solution.solve_seconds, 4),
+        build_seconds=round(model.build_seconds, 4),
+        base_year=st.base_year,
+        target_year=st.target_year,
+        decision_years=list(st.decision_years),
+        assessed_years=list(st.assessed),
+        integer_places=model.integer,
+        shadow_prices_from=solution.shadow_prices_from if plan else None,
+        dataset=model.dataset.source,
+        scenario=scenario,
+        overrides=overrides or [],
+        warnings=completeness_warnings(model.dataset) + solution.warnings,
+        binding_limits=top_binding(results.constraints) if plan else [],
+        conflicts=solution.conflicts,
+    )
+
+
+def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: bytes | None = None,
+                    solver: str | None = None, time_limit_seconds: float | None = None,
+                    tmp_root: str | Path | None = None, scenario: str | None = None,
+                    overrides: list[dict[str, Any]] | None = None) -> RunOutcome:
+    """Solve ``model`` and, if ``out_dir`` is given, write its results folder whole."""
+    if mps is None and out_dir is not None:
+        mps = write_mps(model)
+    solution = solve_model(model, solver=solver, time_limit_seconds=time_limit_seconds, tmp_root=tmp_root)
+    results = build_results(model, solution) if solution.has_plan else None
+    summary = make_summary(model, solution, results, scenario=scenario, overrides=overrides)
+    written = None
+    if out_dir is not None:
+        writers = {"summary.json": json_writer(summary.model_dump(mode="json"))}
+        if mps is not None:
+            writers[MPS_FILE] = lambda path: path.write_bytes(mps)
+        if results is not None:
+            writers.update({
+                "plan.csv": csv_writer(results.plan),
+                "workforce.csv": csv_writer(results.workforce),
+                "supervision.csv": csv_writer(results.supervision),
+                "constraints.csv": csv_writer(results.constraints),
+            })
+        if solution.conflicts:
+            import pandas as pd
+
+            writers["conflicts.csv"] = csv_writer(pd.DataFrame(solution.conflicts))
+        written = write_folder(out_dir, writers)
+    return RunOutcome(summary, results, solution, written)
+
+
+def run(dataset: str | Path | Dataset, out_dir: str | Path | None, **options) -> RunOutcome:
+    """Load, validate, build, solve and write: the whole job."""
+    if not isinstance(dataset, Dataset):
+        dataset = load_dataset(dataset)
+    integer = options.pop("integer", None)
+    model = build_model(dataset, integer=integer)
+    return solve_and_write(model, out_dir, **options)
+
+
+def build(dataset: str | Path, model_dir: str | Path, *, integer: bool | None = None) -> CommissionModel:
+    """Write ``model.json`` (the built model) and the stage-1 MPS into ``model_dir``."""
+    model = build_model(load_dataset(dataset), integer=integer)
+    mps = write_mps(model)
+    write_folder(model_dir, {
+        "model.json": lambda path: save_model(model, path),
+        MPS_FILE: lambda path: path.write_bytes(mps),
+    })
+    return model

@@ -1,0 +1,67 @@
+"""The short terminal summary of a result (from a ``Summary`` and, when there is a plan, the tables)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from models.results import Summary
+from optimiser.years import format_year
+
+
+def _gbp(value: float) -> str:
+    return f"GBP {value / 1e6:,.2f}m"
+
+
+def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.DataFrame | None = None,
+           top: int = 5) -> str:
+    lines = []
+    solver = f"{summary.solver.upper()}, {summary.solve_seconds:.2f} s"
+    scenario = f" [scenario {summary.scenario}]" if summary.scenario else ""
+    if summary.status == "optimal":
+        lines.append(f"Status: OPTIMAL ({solver}){scenario}")
+    else:
+        lines.append(f"Status: {summary.status.upper().replace('_', ' ')} ({solver}){scenario}: {summary.message}")
+        if summary.has_plan:
+            lines.append("  The plan below is feasible but NOT proven optimal.")
+    target = format_year(summary.target_year)
+    if summary.has_plan:
+        years = f"{format_year(summary.decision_years[0])}..{format_year(summary.decision_years[-1])}"
+        lines.append(f"{target} shortfall: {summary.total_shortfall_wte:,.1f} WTE "
+                     f"(weighted objective {summary.weighted_shortfall:,.1f})")
+        lines.append(f"Cost of trainees {years}: {_gbp(summary.total_cost_gbp)}")
+    if plan is not None and not plan.empty:
+        intake = plan.groupby("year")["intake"].sum()
+        lines.append("Places to commission: " + ", ".join(f"{format_year(y)} {v:,.1f}" for y, v in intake.items()))
+    if workforce is not None and not workforce.empty:
+        tgt = workforce[workforce["year"] == summary.target_year]
+        by = tgt.groupby("profession")[["demand_wte", "supply_wte", "shortfall_wte"]].sum()
+        by = by[by["shortfall_wte"] > 0.05].sort_values("shortfall_wte", ascending=False)
+        if not by.empty:
+            lines.append(f"Largest {target} gaps (WTE): " + ", ".join(
+                f"{p} {row.shortfall_wte:,.1f}" for p, row in by.head(top).iterrows()))
+    if summary.binding_limits:
+        lines.append("Binding limits (weighted shortfall removed per unit):")
+        for limit in summary.binding_limits[:top]:
+            who = " ".join(str(x) for x in (limit.get("profession"), limit.get("region")) if x)
+            price = limit.get("shadow_price")
+            price_text = "n/a" if price is None else f"{price:,.4g}"
+            unit = limit["shadow_unit"].split(" per ", 1)[-1]
+            lines.append(f"  - {limit['family']} {who + ' ' if who else ''}{limit['year_label']}: "
+                         f"{price_text} WTE per {unit}")
+    for conflict in summary.conflicts[:10]:
+        lines.append(f"  conflict: {conflict['description']}")
+    for warning in summary.warnings:
+        lines.append(f"Warning: {warning}")
+    return "\n".join(lines)
+
+
+def render_folder(folder: str | Path) -> str:
+    """Summarise a results folder written by ``optimiser run`` or ``optimiser solve``."""
+    folder = Path(folder)
+    summary = Summary.model_validate(json.loads((folder / "summary.json").read_text(encoding="utf-8")))
+    workforce = pd.read_csv(folder / "workforce.csv") if (folder / "workforce.csv").exists() else None
+    plan = pd.read_csv(folder / "plan.csv") if (folder / "plan.csv").exists() else None
+    return render(summary, workforce, plan)

@@ -1,0 +1,138 @@
+"""Solve a built model lexicographically and read back the plan and the duals.
+
+Stage 1 minimises the weighted shortfall; stage 2 keeps it within
+``1e-6`` relative plus ``1e-6`` absolute of its optimum and minimises the total
+cost of trainees. Shadow prices come from stage 1 (the LP, or its LP
+relaxation when ``integer_places``), so they read as weighted shortfall removed.
+An infeasible model is followed by an elastic solve that names the smallest
+relaxations that would make it feasible (``optimiser.diagnose``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulp
+
+from optimiser import solver as slv
+from optimiser.build import CommissionModel, Lin, build_model
+from optimiser.registry import ConstraintKey, Registry
+
+STAGE2_RELATIVE_TOLERANCE = 1e-6
+STAGE2_ABSOLUTE_TOLERANCE = 1e-6
+
+
+@dataclass
+class Solution:
+    """The outcome of a solve: status, values by key, duals by key, timings."""
+
+    status: str
+    message: str
+    solver: str
+    values: dict[pulp.LpVariable, float] = field(default_factory=dict)
+    duals: dict[ConstraintKey, float] = field(default_factory=dict)
+    stock_reduced_costs: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    shadow_prices_from: str | None = None
+    weighted_shortfall: float | None = None
+    total_cost_gbp: float | None = None
+    solve_seconds: float = 0.0
+    solver_reported_seconds: float = 0.0
+    stages: list[dict] = field(default_factory=list)
+    conflicts: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in (slv.OPTIMAL, slv.TIME_LIMIT)
+
+
+def value_of(lin: Lin, values: dict[pulp.LpVariable, float]) -> float:
+    return lin.constant + sum(coef * values.get(var, 0.0) for var, coef in lin.terms.items())
+
+
+def _record(solution: Solution, stage: str, run: slv.SolverRun) -> None:
+    solution.solve_seconds += run.wall_seconds
+    solution.solver_reported_seconds += run.solver_seconds or 0.0
+    solution.stages.append({"stage": stage, "status": run.status, "objective": run.objective,
+                            "wall_seconds": round(run.wall_seconds, 4),
+                            "solver_seconds": run.solver_seconds})
+
+
+def _duals(registry: Registry) -> dict[ConstraintKey, float]:
+    return {entry.key: (entry.constraint.pi or 0.0) for entry in registry}
+
+
+def solve_model(model: CommissionModel, *, solver: str | None = None,
+                time_limit_seconds: float | None = None, tmp_root: str | Path | None = None) -> Solution:
+    """Run both stages on ``model`` (which is changed: stage 2 adds a row) and read the results."""
+    settings = model.settings
+    solver = solver or settings.solver
+    limit = time_limit_seconds or settings.time_limit_seconds
+    solution = Solution(slv.NOT_SOLVED, "not solved", solver)
+
+    if model.registry.constant_violations:
+        solution.status, solution.message = slv.INFEASIBLE, "inputs contradict a limit before any decision"
+        return _diagnose(model, solution, solver, limit, tmp_root)
+
+    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root)
+    _record(solution, "shortfall", stage1)
+    if not stage1.has_values:
+        solution.status, solution.message = stage1.status, stage1.message
+        if stage1.status == slv.INFEASIBLE:
+            return _diagnose(model, solution, solver, limit, tmp_root)
+        return solution
+    if not model.integer:
+        solution.duals = _duals(model.registry)
+        solution.stock_reduced_costs = {k: (v.dj or 0.0) for k, v in model.stock.items()}
+        solution.shadow_prices_from = "shortfall stage (LP duals)"
+    z1 = stage1.objective or 0.0
+
+    if stage1.status == slv.OPTIMAL:
+        bound = z1 + STAGE2_RELATIVE_TOLERANCE * abs(z1) + STAGE2_ABSOLUTE_TOLERANCE
+        model.problem.addConstraint(pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE,
+                                                      "keep_shortfall_optimal", bound))
+        model.problem.setObjective(model.cost_objective)
+        stage2 = slv.run_solver(model.problem, solver, limit, tmp_root)
+        _record(solution, "cost", stage2)
+        if not stage2.has_values:
+            solution.status = stage2.status if stage2.status != slv.INFEASIBLE else slv.ERROR
+            solution.message = f"the cost stage failed after an optimal shortfall stage: {stage2.message}"
+            return solution
+        solution.status, solution.message = stage2.status, stage2.message
+    else:
+        solution.status, solution.message = stage1.status, stage1.message
+        solution.warnings.append("the shortfall stage stopped at its time limit; "
+                                 "the cost stage was not run, so the plan may spend more than it needs")
+
+    solution.values = {var: (var.varValue or 0.0) for var in model.problem.variables()}
+    solution.weighted_shortfall = sum(c * solution.values.get(v, 0.0) for v, c in model.shortfall_objective.items())
+    solution.total_cost_gbp = model.cost_objective.constant + sum(
+        c * solution.values.get(v, 0.0) for v, c in model.cost_objective.items())
+
+    if model.integer:
+        relaxed = build_model(model.dataset, integer=False)
+        run = slv.run_solver(relaxed.problem, solver, limit, tmp_root)
+        _record(solution, "lp_relaxation_for_duals", run)
+        if run.status == slv.OPTIMAL:
+            solution.duals = _duals(relaxed.registry)
+            solution.stock_reduced_costs = {k: (v.dj or 0.0) for k, v in relaxed.stock.items()}
+            solution.shadow_prices_from = "LP relaxation of the shortfall stage (integer_places)"
+        else:
+            solution.warnings.append(f"no shadow prices: the LP relaxation ended {run.status}")
+    return solution
+
+
+def _diagnose(model: CommissionModel, solution: Solution, solver: str, limit: float,
+              tmp_root: str | Path | None) -> Solution:
+    from optimiser.diagnose import diagnose_infeasibility
+
+    conflicts, run = diagnose_infeasibility(model.dataset, solver, limit, tmp_root)
+    if run is not None:
+        _record(solution, "elastic_diagnosis", run)
+    solution.conflicts = conflicts
+    if conflicts:
+        solution.message = ("no plan satisfies every limit; smallest relaxations that would: "
+                            + "; ".join(c["description"] for c in conflicts[:3])
+                            + (" ..." if len(conflicts) > 3 else ""))
+    return solution

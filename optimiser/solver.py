@@ -1,0 +1,124 @@
+"""The one place a solver is called: CBC (bundled with PuLP) or HiGHS (highspy).
+
+Every run is single-threaded, has a time limit and its own temporary folder,
+which is removed afterwards whatever happens. The outcome is a normalised
+status; PuLP's "Optimal" after a time limit (an incumbent, ``sol_status`` 2)
+is reported as ``time_limit``, never as optimal.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulp
+
+from optimiser.errors import SolverError
+
+OPTIMAL = "optimal"
+INFEASIBLE = "infeasible"
+UNBOUNDED = "unbounded"
+TIME_LIMIT = "time_limit"  # stopped by the time limit with a feasible plan
+TIME_LIMIT_NO_PLAN = "time_limit_no_plan"
+NOT_SOLVED = "not_solved"
+ERROR = "error"
+
+_CBC_TIME = re.compile(r"Total time \(CPU seconds\):\s*([0-9.]+)\s*\(Wallclock seconds\):\s*([0-9.]+)")
+
+
+@dataclass
+class SolverRun:
+    """What one solver call gave: normalised status, objective, and timings."""
+
+    status: str
+    objective: float | None
+    wall_seconds: float
+    solver_seconds: float | None
+    message: str
+
+    @property
+    def has_values(self) -> bool:
+        return self.status in (OPTIMAL, TIME_LIMIT)
+
+
+def available_solvers() -> dict[str, bool]:
+    return {
+        "cbc": pulp.PULP_CBC_CMD(msg=False).available(),
+        "highs": pulp.HiGHS(msg=False).available(),
+    }
+
+
+def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
+               tmp_root: str | Path | None = None) -> SolverRun:
+    """Solve ``problem`` in place; values, duals (``pi``) and reduced costs land on its objects."""
+    workdir = Path(tempfile.mkdtemp(prefix="optimiser-", dir=tmp_root))
+    started = time.perf_counter()
+    try:
+        if solver == "cbc":
+            status, solver_seconds = _run_cbc(problem, time_limit_seconds, workdir)
+        elif solver == "highs":
+            status, solver_seconds = _run_highs(problem, time_limit_seconds)
+        else:
+            raise SolverError(f"unknown solver '{solver}'; expected cbc or highs")
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"the {solver} solver failed to run: {exc}") from exc
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    wall = time.perf_counter() - started
+    normalised, message = _normalise(problem, status, wall, time_limit_seconds)
+    objective = pulp.value(problem.objective) if normalised in (OPTIMAL, TIME_LIMIT) else None
+    return SolverRun(normalised, objective, wall, solver_seconds, message)
+
+
+def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path) -> tuple[int, float | None]:
+    log_path = workdir / "cbc.log"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_seconds, threads=1,
+                                keepFiles=False, logPath=str(log_path))
+    if not cmd.available():
+        raise SolverError("the CBC solver bundled with PuLP cannot be run on this machine "
+                          f"({cmd.path}); reinstall pulp or choose solver: highs")
+    cmd.tmpDir = str(workdir)
+    status = problem.solve(cmd)
+    return status, _cbc_seconds(log_path)
+
+
+def _cbc_seconds(log_path: Path) -> float | None:
+    """CBC's own wall-clock time, as its log reports it."""
+    try:
+        found = _CBC_TIME.findall(log_path.read_text(errors="replace"))
+    except OSError:
+        return None
+    return float(found[-1][1]) if found else None
+
+
+def _run_highs(problem: pulp.LpProblem, time_limit_seconds: float) -> tuple[int, float | None]:
+    cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_seconds, threads=1)
+    if not cmd.available():
+        raise SolverError("HiGHS is not installed: pip install 'psych-commission-optimiser[highs]'")
+    started = time.perf_counter()
+    status = problem.solve(cmd)
+    return status, time.perf_counter() - started
+
+
+def _normalise(problem: pulp.LpProblem, status: int, wall: float, limit: float) -> tuple[str, str]:
+    sol = problem.sol_status
+    if status == pulp.LpStatusOptimal and sol == pulp.LpSolutionOptimal:
+        return OPTIMAL, "optimal"
+    if sol == pulp.LpSolutionIntegerFeasible:
+        return TIME_LIMIT, (f"stopped at the time limit ({limit:g} s) with a feasible plan "
+                            "that is not proven optimal")
+    if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+        return INFEASIBLE, "no plan satisfies every limit"
+    if status == pulp.LpStatusUnbounded or sol == pulp.LpSolutionUnbounded:
+        return UNBOUNDED, "the model is unbounded"
+    if wall >= 0.95 * limit:
+        return TIME_LIMIT_NO_PLAN, f"stopped at the time limit ({limit:g} s) before finding any plan"
+    return NOT_SOLVED, f"the solver stopped without a solution (PuLP status {pulp.LpStatus.get(status, status)})"

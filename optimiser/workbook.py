@@ -1,0 +1,79 @@
+"""Export a CSV dataset as one ``.xlsx`` workbook (one sheet per table, plus ``settings``).
+
+Analysts edit workbooks; ``optimiser run`` reads the workbook back exactly
+as it reads the folder. Numbers are written as numbers, text as text (never
+as a formula, even when it begins with ``=``, ``+``, ``-`` or ``@``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from optimiser.errors import InputError, Problem
+from optimiser.loader import SETTINGS_SHEET, load_dataset, read_raw
+from optimiser.output import OutputError
+
+HEADER_WIDTH_PADDING = 2
+
+
+def _typed(text):
+    """Text from a CSV cell as the value a spreadsheet should hold."""
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if number.is_integer() and "." not in text and "e" not in text.lower():
+        return int(number)
+    return number
+
+
+def _set_text_safe(cell, value) -> None:
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # a leading '=' stays text, not a formula
+
+
+def dataset_to_workbook(dataset: str | Path, out_file: str | Path) -> Path:
+    """Validate ``dataset`` (a CSV folder), then write it as a workbook at ``out_file``."""
+    from openpyxl import Workbook
+
+    dataset, out_file = Path(dataset), Path(out_file).resolve()
+    if not dataset.is_dir():
+        raise InputError([Problem(str(dataset), None, None, None, "expected a folder of CSV files")])
+    if out_file.suffix.lower() != ".xlsx":
+        raise InputError([Problem(str(out_file), None, None, None, "the workbook name must end in .xlsx")])
+    load_dataset(dataset)  # refuse to export a dataset that would not load
+    raw = read_raw(dataset)
+    book = Workbook()
+    book.remove(book.active)
+    for name, table in raw.tables.items():
+        sheet = book.create_sheet(name)
+        sheet.append(table.columns)
+        for _, cells in table.rows:
+            sheet.append([None] * len(table.columns))
+            row = sheet.max_row
+            for col, column in enumerate(table.columns, start=1):
+                _set_text_safe(sheet.cell(row=row, column=col), _typed(cells.get(column)))
+        sheet.freeze_panes = "A2"
+        for col, column in enumerate(table.columns, start=1):
+            sheet.column_dimensions[sheet.cell(row=1, column=col).column_letter].width = len(column) + HEADER_WIDTH_PADDING
+    sheet = book.create_sheet(SETTINGS_SHEET)
+    sheet.append(["key", "value"])
+    for key, value in raw.settings.items():
+        if isinstance(value, (list, dict)):
+            value = yaml.safe_dump(value, default_flow_style=True).strip()
+        sheet.append([key, None])
+        _set_text_safe(sheet.cell(row=sheet.max_row, column=2), value)
+    staging = out_file.with_name(f".{out_file.name}.partial")
+    try:
+        book.save(staging)
+        os.replace(staging, out_file)
+    except OSError as exc:
+        staging.unlink(missing_ok=True)
+        raise OutputError(f"could not write {out_file}: {exc.strerror or exc}") from exc
+    return out_file
