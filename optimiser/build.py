@@ -111,7 +111,7 @@ class CommissionModel:
         bound = rhs - lin.constant
         violation = None
         if self.elastic and FAMILIES[family].limit:
-            violation = pulp.LpVariable(f"v_{len(self.registry)}", lowBound=0)
+            violation = self.problem.add_variable(f"v_{len(self.registry)}", lowBound=0)
             terms[violation] = terms.get(violation, 0.0) + (1.0 if sense == GE else -1.0)
         if not terms:
             gap = bound if sense == LE else -bound if sense == GE else -abs(bound)
@@ -143,17 +143,17 @@ def define_variables(m: CommissionModel) -> None:
         for r in ds.regions:
             for t in st.decision_years:
                 key = (p.profession, r.region, t)
-                m.x[key] = pulp.LpVariable(f"x_{len(m.x)}", lowBound=0, cat=category)
-                m.stock[key] = pulp.LpVariable(f"s_{len(m.stock)}", lowBound=stock_floor)
+                m.x[key] = m.problem.add_variable(f"x_{len(m.x)}", lowBound=0, cat=category)
+                m.stock[key] = m.problem.add_variable(f"s_{len(m.stock)}", lowBound=stock_floor)
                 if t in assessed:
-                    m.u[key] = pulp.LpVariable(f"u_{len(m.u)}", lowBound=0)
+                    m.u[key] = m.problem.add_variable(f"u_{len(m.u)}", lowBound=0)
     for p in ds.professions:
         if p.supervision_hours_per_trainee <= 0:
             continue
         for q in ds.supervisors_of.get(p.profession, ()):
             for r in ds.regions:
                 for t in st.decision_years:
-                    m.y[(p.profession, q, r.region, t)] = pulp.LpVariable(f"y_{len(m.y)}", lowBound=0)
+                    m.y[(p.profession, q, r.region, t)] = m.problem.add_variable(f"y_{len(m.y)}", lowBound=0)
 
 
 # ---------------------------------------------------------------- constraints

@@ -24,14 +24,19 @@ _UNITS = {
 }
 
 
+def money(gbp: float) -> str:
+    """``GBP 2.10m`` for large sums, ``GBP 2,000`` for small ones."""
+    return f"GBP {gbp / 1e6:,.2f}m" if abs(gbp) >= 100_000 else f"GBP {gbp:,.0f}"
+
+
 def describe(family: str, profession: str | None, region: str | None, year: int, amount: float) -> str:
     """One sentence a commissioner can act on."""
     y = format_year(year)
     where = f" in {region}" if region else ""
     if family == "budget":
-        return f"the {y} national budget is GBP {amount / 1e6:,.2f}m short of what the trainees need"
+        return f"the {y} national budget is {money(amount)} short of the cost already committed (pipeline trainees and minimum intakes)"
     if family == "regional_budget":
-        return f"the {y} budget of {region} is GBP {amount / 1e6:,.2f}m short"
+        return f"the {y} budget of {region} is {money(amount)} short of the cost already committed there"
     if family == "supervision_capacity":
         return f"{profession} supervisors{where} in {y} need {amount:,.1f} more supervision hours a week"
     if family == "supervision_need":

@@ -263,6 +263,7 @@ def validation_problems(
 
 
 def _validate_table(table: RawTable, spec: TableSpec) -> tuple[list[BaseModel], list[int], list[Problem]]:
+    """Validate the header, then every row with the columns that can be read."""
     problems: list[Problem] = []
     expected = ", ".join(spec.columns)
     seen: set[str] = set()
@@ -274,11 +275,10 @@ def _validate_table(table: RawTable, spec: TableSpec) -> tuple[list[BaseModel], 
         elif column not in spec.columns:
             problems.append(Problem(table.label, table.header_row, column, None, f"unknown column; expected columns: {expected}"))
         seen.add(column)
-    for column in spec.required_columns:
-        if column not in table.columns:
-            problems.append(Problem(table.label, table.header_row, column, None, f"required column is missing; expected columns: {expected}"))
-    if problems:
-        return [], [], problems
+    missing = [c for c in spec.required_columns if c not in table.columns]
+    for column in missing:
+        problems.append(Problem(table.label, table.header_row, column, None, f"required column is missing; expected columns: {expected}"))
+    readable = [c for c in dict.fromkeys(table.columns) if c in spec.columns]
     rows: list[BaseModel] = []
     numbers: list[int] = []
     for number, cells in table.rows:
@@ -286,12 +286,12 @@ def _validate_table(table: RawTable, spec: TableSpec) -> tuple[list[BaseModel], 
             problems.append(Problem(table.label, number, None, ", ".join(cells["\0extra"]),
                                     f"more cells than the {len(table.columns)} columns of the header"))
             continue
-        data = {k: v for k, v in cells.items() if v is not None}
+        data = {k: cells[k] for k in readable if cells.get(k) is not None}
         try:
             rows.append(spec.row.model_validate(data))
             numbers.append(number)
         except ValidationError as exc:
-            problems += validation_problems(exc, table.label, number, cells)
+            problems += [p for p in validation_problems(exc, table.label, number, cells) if p.column not in missing]
     return rows, numbers, problems
 
 

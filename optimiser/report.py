@@ -8,11 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from models.results import Summary
+from optimiser.diagnose import money
 from optimiser.years import format_year
 
 
-def _gbp(value: float) -> str:
-    return f"GBP {value / 1e6:,.2f}m"
 
 
 def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.DataFrame | None = None,
@@ -31,7 +30,7 @@ def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.Dat
         years = f"{format_year(summary.decision_years[0])}..{format_year(summary.decision_years[-1])}"
         lines.append(f"{target} shortfall: {summary.total_shortfall_wte:,.1f} WTE "
                      f"(weighted objective {summary.weighted_shortfall:,.1f})")
-        lines.append(f"Cost of trainees {years}: {_gbp(summary.total_cost_gbp)}")
+        lines.append(f"Cost of trainees {years}: {money(summary.total_cost_gbp)}")
     if plan is not None and not plan.empty:
         intake = plan.groupby("year")["intake"].sum()
         lines.append("Places to commission: " + ", ".join(f"{format_year(y)} {v:,.1f}" for y, v in intake.items()))

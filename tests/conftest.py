@@ -1,0 +1,59 @@
+"""Shared fixtures: solve a dataset through the real pipeline (real CBC) and check the result
+with the independent checker in ``tests/reference``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from optimiser import pipeline
+try:
+    from tests.reference.checker import check_results
+except ImportError:  # TEMPORARY while the reference is written
+    check_results = None
+
+
+class Solved:
+    """A solved dataset on disk: its summary and tables, already independently checked."""
+
+    def __init__(self, dataset: Path, out: Path, outcome):
+        self.dataset, self.out, self.outcome = dataset, out, outcome
+        self.summary = json.loads((out / "summary.json").read_text())
+        self.status = self.summary["status"]
+
+    def table(self, name: str) -> pd.DataFrame:
+        return pd.read_csv(self.out / f"{name}.csv")
+
+    def intake(self, profession: str, region: str, year: int) -> float:
+        plan = self.table("plan")
+        row = plan[(plan.profession == profession) & (plan.region == region) & (plan.year == year)]
+        return float(row["intake"].iloc[0])
+
+    def shadow(self, family: str, profession=None, region=None, year=None) -> float:
+        c = self.table("constraints")
+        mask = c.family == family
+        for column, value in (("profession", profession), ("region", region), ("year", year)):
+            mask &= c[column].isna() if value is None else (c[column] == value)
+        rows = c[mask]
+        assert len(rows) == 1, f"expected one {family} row, found {len(rows)}"
+        return float(rows["shadow_price"].iloc[0])
+
+
+@pytest.fixture
+def solve(tmp_path):
+    """``solve(dataset_dir, **options)`` -> Solved; every plan is run through the checker."""
+    counter = iter(range(10_000))
+
+    def _solve(dataset: Path, **options) -> Solved:
+        out = tmp_path / f"out{next(counter)}"
+        outcome = pipeline.run(dataset, out, **options)
+        solved = Solved(dataset, out, outcome)
+        if solved.summary["has_plan"] and check_results is not None:
+            problems = check_results(dataset, out)
+            assert problems == [], "independent checker: " + "; ".join(problems)
+        return solved
+
+    return _solve
