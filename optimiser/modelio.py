@@ -31,7 +31,7 @@ def model_to_dict(model: CommissionModel) -> dict:
         "dataset": model.dataset.model_dump(mode="json"),
         "integer": model.integer,
         "build_seconds": model.build_seconds,
-        "problem": model.problem.to_dict(),
+        "problem": model.problem.toDict(),
         "x": [[*k, v.name] for k, v in model.x.items()],
         "stock": [[*k, v.name] for k, v in model.stock.items()],
         "u": [[*k, v.name] for k, v in model.u.items()],
@@ -61,7 +61,7 @@ def load_model(path: str | Path) -> CommissionModel:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError([Problem(str(path), None, None, None,
                                   f"is not a model written by 'optimiser build' (format {FORMAT})")])
-    variables, problem = pulp.LpProblem.from_dict(data["problem"])
+    variables, problem = pulp.LpProblem.fromDict(data["problem"])
     dataset = Dataset.model_validate(data["dataset"])
     model = CommissionModel(dataset, problem, integer=data["integer"], build_seconds=data["build_seconds"])
     model.x = {(p, r, t): variables[n] for p, r, t, n in data["x"]}

@@ -1,0 +1,146 @@
+"""The commands as users run them: run, build -> solve -> report, validate, workbook;
+whole-or-nothing output; statuses that are not optimal are said plainly."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pulp
+import pytest
+from click.testing import CliRunner
+
+from optimiser import solver as slv
+from optimiser.cli import main
+from tests.helpers import profession, write_dataset
+from tests.reference.checker import check_results
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    return write_dataset(
+        tmp_path / "ds", settings={"target_year": 2022},
+        professions=[profession("p", duration_years=2, trainee_service_wte=0.3, attrition_rate=0.1)],
+        workforce=[{"profession": "p", "region": "r1", "stock_wte": 50}],
+        demand=[{"profession": "p", "region": "r1", "year": 2022, "demand_wte": 80}],
+        budget=[{"year": 2021, "budget_gbp": 20_000}, {"year": 2022, "budget_gbp": 30_000}])
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_run_writes_every_file(dataset, tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", dataset, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "Status: OPTIMAL" in result.output
+    names = {p.name for p in out.iterdir()}
+    assert names == {"plan.csv", "workforce.csv", "supervision.csv", "constraints.csv", "summary.json",
+                     "shortfall_stage.mps"}
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("status", "weighted_shortfall", "total_shortfall_wte", "total_cost_gbp", "solver", "solve_seconds"):
+        assert key in summary
+    assert check_results(dataset, out) == []
+
+
+def test_build_solve_report_match_run(dataset, tmp_path):
+    assert invoke("run", dataset, "-o", tmp_path / "run").exit_code == 0
+    built = invoke("build", dataset, "-o", tmp_path / "model")
+    assert built.exit_code == 0, built.output
+    assert (tmp_path / "model" / "model.json").exists() and (tmp_path / "model" / "shortfall_stage.mps").exists()
+    solved = invoke("solve", tmp_path / "model", "-o", tmp_path / "solved")
+    assert solved.exit_code == 0, solved.output
+    a = json.loads((tmp_path / "run" / "summary.json").read_text())
+    b = json.loads((tmp_path / "solved" / "summary.json").read_text())
+    assert b["weighted_shortfall"] == pytest.approx(a["weighted_shortfall"], rel=1e-9, abs=1e-9)
+    assert b["total_cost_gbp"] == pytest.approx(a["total_cost_gbp"], rel=1e-9, abs=1e-9)
+    assert (tmp_path / "run" / "constraints.csv").read_text() == (tmp_path / "solved" / "constraints.csv").read_text()
+    assert check_results(dataset, tmp_path / "solved") == []
+    reported = invoke("report", tmp_path / "solved")
+    assert reported.exit_code == 0
+    assert "Status: OPTIMAL" in reported.output and "2022/23 shortfall" in reported.output
+
+
+def test_report_needs_a_results_folder(tmp_path):
+    result = invoke("report", tmp_path)
+    assert result.exit_code == 2 and "is not a results folder" in result.output
+
+
+def test_solve_rejects_a_file_that_is_not_a_model(tmp_path):
+    (tmp_path / "model.json").write_text("{}")
+    result = invoke("solve", tmp_path, "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "is not a model written by 'optimiser build'" in result.output
+
+
+def test_rerun_replaces_results_whole(dataset, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", dataset, "-o", out).exit_code == 0
+    (out / "stale.txt").write_text("from an earlier run")
+    assert invoke("run", dataset, "-o", out).exit_code == 0
+    assert not (out / "stale.txt").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_a_result(dataset, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_text("precious")
+    result = invoke("run", dataset, "-o", mine)
+    assert result.exit_code == 1 and "is not a results folder" in result.output
+    assert (mine / "thesis.docx").read_text() == "precious"
+
+
+def test_unwritable_output_leaves_nothing(dataset, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    result = invoke("run", dataset, "-o", blocker / "out")
+    assert result.exit_code == 1
+    assert "could not write" in result.output and "Traceback" not in result.output
+    assert blocker.read_text() == "a file where a folder should be"
+
+
+def test_validate_command(dataset):
+    result = invoke("validate", dataset)
+    assert result.exit_code == 0 and "valid" in result.output
+
+
+def test_missing_demand_rows_are_warned(dataset, tmp_path):
+    (dataset / "demand.csv").write_text("profession,region,year,demand_wte\n")
+    result = invoke("run", dataset, "-o", tmp_path / "out")
+    assert result.exit_code == 0
+    assert "demand has no 2022/23 row for 1 profession/region pair(s), taken as 0 WTE" in result.output
+
+
+def _hard_knapsack() -> pulp.LpProblem:
+    rng = random.Random(1)
+    problem = pulp.LpProblem("knapsack", pulp.LpMaximize)
+    items = [problem.add_variable(f"v{i}", 0, 1, pulp.LpInteger) for i in range(300)]
+    problem.setObjective(pulp.LpAffineExpression([(v, rng.randint(1, 1000)) for v in items]))
+    for k in range(40):
+        problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(v, rng.randint(1, 1000)) for v in items]),
+                                                pulp.LpConstraintLE, f"k{k}", 50_000))
+    return problem
+
+
+def test_time_limit_with_an_incumbent_is_not_called_optimal():
+    """CBC says "Optimal" with sol_status 2 after a time limit: we report time_limit."""
+    run = slv.run_solver(_hard_knapsack(), "cbc", 0.5)
+    assert run.status == slv.TIME_LIMIT
+    assert "not proven optimal" in run.message
+
+
+def test_unknown_solver_is_a_clear_error(dataset, tmp_path):
+    from optimiser.errors import SolverError
+
+    with pytest.raises(SolverError, match="unknown solver"):
+        slv.run_solver(_hard_knapsack(), "gurobi", 1)
+
+
+def test_solver_temporary_files_are_removed(dataset, tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    from optimiser import pipeline
+
+    pipeline.run(dataset, tmp_path / "out", tmp_root=scratch)
+    assert list(scratch.iterdir()) == []
