@@ -340,27 +340,38 @@ def _scaled(lin: Lin, coef: float) -> Lin:
     return out
 
 
-CONSTRAINT_FAMILIES = (
-    define_stock_balance,
-    define_stock_floor,
-    define_shortfall,
-    define_budget,
-    define_supervision,
-    define_placements,
-    define_intake_limits,
-    define_growth,
-)
+#: The dynamics and definitions every model has.
+CORE_FAMILIES = (define_stock_balance, define_stock_floor, define_shortfall)
+#: The limits, by the name a user lifts them with (``build_model(lift=...)``).
+LIMIT_FAMILIES = {
+    "budget": define_budget,  # national and regional
+    "supervision": define_supervision,
+    "placements": define_placements,
+    "intake_limits": define_intake_limits,
+    "growth": define_growth,
+}
 
 
-def build_model(dataset: Dataset, *, elastic: bool = False, integer: bool | None = None) -> CommissionModel:
-    """Build the stage-1 LP (or MILP) of ``dataset``; ``elastic`` builds the diagnosis copy."""
+def build_model(dataset: Dataset, *, elastic: bool = False, integer: bool | None = None,
+                lift: frozenset[str] | set[str] = frozenset()) -> CommissionModel:
+    """Build the stage-1 LP (or MILP) of ``dataset``.
+
+    ``elastic`` builds the infeasibility-diagnosis copy; ``lift`` names limit
+    families (keys of ``LIMIT_FAMILIES``) left out, to ask what a limit costs.
+    """
+    unknown = set(lift) - set(LIMIT_FAMILIES)
+    if unknown:
+        raise ValueError(f"unknown limit families {sorted(unknown)}; expected {sorted(LIMIT_FAMILIES)}")
     started = time.perf_counter()
     integer = dataset.settings.integer_places if integer is None else integer
     name = "commission_elastic" if elastic else "commission"
     m = CommissionModel(dataset, pulp.LpProblem(name, pulp.LpMinimize), elastic=elastic, integer=integer)
     define_variables(m)
-    for define in CONSTRAINT_FAMILIES:
+    for define in CORE_FAMILIES:
         define(m)
+    for family, define in LIMIT_FAMILIES.items():
+        if family not in lift:
+            define(m)
     define_objectives(m)
     m._in_training.clear()
     m.build_seconds = time.perf_counter() - started

@@ -177,5 +177,19 @@ def workbook(dataset, out_file, debug):
     click.echo(f"Workbook written to {path}")
 
 
+#: Modules that add commands: each has ``register(main)``; keep their imports lazy
+#: (inside the commands) so ``optimiser run`` starts fast.
+EXTENSIONS: tuple[str, ...] = ()
+
+
+def _register_extensions() -> None:
+    import importlib
+
+    for name in EXTENSIONS:
+        importlib.import_module(name).register(main)
+
+
+_register_extensions()
+
 if __name__ == "__main__":
     main()

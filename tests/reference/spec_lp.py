@@ -228,7 +228,7 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
     try:
         base = parse_year(settings["base_year"])
         target = parse_year(settings["target_year"])
-        horizon = parse_year(settings.get("horizon_end", target) if settings.get("horizon_end") is not None else target)
+        horizon = target if settings.get("horizon_end") is None else parse_year(settings["horizon_end"])
         assessed = [parse_year(y) for y in (settings.get("assessed_years") or [target])]
         weights = {parse_year(k): float(v) for k, v in (settings.get("year_weights") or {}).items()}
     except KeyError as exc:
@@ -312,7 +312,8 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
     for n, row in _read(folder, name, ["profession", "region", "year"],
                         ["placement_capacity", "intake_min", "intake_max"], must_exist=False):
         key = (*pr(name, n, row), _year_cell(name, n, row, "year"))
-        _put({k: 0 for k in seen}, key, None, name, n)
+        if key in seen:
+            raise DatasetError(f"{name} row {n}: duplicate key {key}")
         seen.add(key)
         for column, store in (("placement_capacity", placement), ("intake_min", intake_min),
                               ("intake_max", intake_max)):
@@ -433,9 +434,6 @@ def build_expressions(ds: Dataset) -> Expressions:
                     M[p, r, t].add(I[p, r, s])
                 C[p, r, t] = I[p, r, t - d + 1].scaled(prof.completion)
                 cost[p, r, t] = N[p, r, t].scaled(prof.cost * ds.regions[r])
-    for p in ds.professions:
-        for r in ds.regions:
-            I.setdefault((p, r, b), intake(p, r, b))
     for r in ds.regions:
         for p, prof in ds.professions.items():
             S[p, r, b] = Affine(ds.stock.get((p, r), 0.0))
@@ -478,11 +476,15 @@ def _build_model(ds: Dataset, ex: Expressions) -> _Model:
     col = nx
     # y: allowed pairs whose trainee profession needs supervision
     yindex = {}
+    by_trainee: dict = {}  # (p, r, t) -> {col: -1}
+    by_supervisor: dict = {}  # (q, r, t) -> {col: 1}
     for (p, q) in ds.pairs:
         if ds.professions[p].supervision_hours > 0:
             for r in ds.regions:
                 for t in T:
                     yindex[p, q, r, t] = col
+                    by_trainee.setdefault((p, r, t), {})[col] = -1.0
+                    by_supervisor.setdefault((q, r, t), {})[col] = 1.0
                     col += 1
     uindex = {}
     for t in ds.assessed_years:
@@ -534,10 +536,10 @@ def _build_model(ds: Dataset, ex: Expressions) -> _Model:
                 leq(total, ds.regional_budget[r, t], "regional budget", (r, t))
             for p, prof in ds.professions.items():
                 if prof.supervision_hours > 0:
-                    y = {yindex[pp, q, rr, tt]: -1.0 for (pp, q, rr, tt) in yindex if (pp, rr, tt) == (p, r, t)}
+                    y = by_trainee.get((p, r, t), {})
                     leq(ex.N[p, r, t].scaled(prof.supervision_hours), 0.0, "supervision need", (p, r, t), y)
-            for q in {q for (_, q) in ds.pairs}:
-                y = {k: 1.0 for (p, qq, rr, tt), k in yindex.items() if (qq, rr, tt) == (q, r, t)}
+            for q in ds.professions:
+                y = by_supervisor.get((q, r, t))
                 if y:
                     cap = ex.S[q, r, t - 1].scaled(-ds.professions[q].supervisor_hours)
                     leq(cap, 0.0, "supervisor capacity", (q, r, t), y)
@@ -642,20 +644,20 @@ def _report(ds: Dataset, ex: Expressions, model: _Model, v: np.ndarray, z1: floa
         "status": "optimal",
         "stage1_objective": z1,
         "intake": {key: float(x[k]) for key, k in ex.xindex.items()},
-        "in_training": {k: ex.N[k].value(x) for k in keys},
-        "in_training_end": {k: ex.M[k].value(x) for k in keys},
-        "completions": {k: ex.C[k].value(x) for k in keys},
-        "stock": {k: ex.S[k].value(x) for k in keys},
-        "supply": {k: ex.supply[k].value(x) for k in keys},
-        "demand": {k: ds.demand.get(k, 0.0) for k in keys},
-        "cost": {k: ex.cost[k].value(x) for k in keys},
+        "in_training": {k: float(ex.N[k].value(x)) for k in keys},
+        "in_training_end": {k: float(ex.M[k].value(x)) for k in keys},
+        "completions": {k: float(ex.C[k].value(x)) for k in keys},
+        "stock": {k: float(ex.S[k].value(x)) for k in keys},
+        "supply": {k: float(ex.supply[k].value(x)) for k in keys},
+        "demand": {k: float(ds.demand.get(k, 0.0)) for k in keys},
+        "cost": {k: float(ex.cost[k].value(x)) for k in keys},
         "supervision": {key: max(0.0, float(v[k])) for key, k in model.yindex.items()},
     }
     out["shortfall"] = {k: max(0.0, out["demand"][k] - out["supply"][k]) for k in keys}
-    out["weighted_shortfall"] = sum(
+    out["weighted_shortfall"] = float(sum(
         ds.year_weight(t) * ds.professions[p].weight * out["shortfall"][p, r, t]
-        for (p, r, t) in keys if t in ds.assessed_years)
-    out["total_shortfall_wte"] = sum(out["shortfall"][p, r, ds.target_year]
-                                     for p in ds.professions for r in ds.regions)
-    out["total_cost_gbp"] = sum(out["cost"].values())
+        for (p, r, t) in keys if t in ds.assessed_years))
+    out["total_shortfall_wte"] = float(sum(out["shortfall"][p, r, ds.target_year]
+                                           for p in ds.professions for r in ds.regions))
+    out["total_cost_gbp"] = float(sum(out["cost"].values()))
     return out
