@@ -198,6 +198,8 @@ class Settings(BaseModel):
     integer_places: bool = False
     solver: Literal["cbc", "highs"] = "cbc"
     time_limit_seconds: Annotated[float, Field(gt=0)] = 60.0
+    #: With ``integer_places``: a plan is optimal when proven within this relative gap.
+    mip_gap: Annotated[float, Field(ge=0, le=1)] = 1e-4
 
     @model_validator(mode="after")
     def _years_consistent(self) -> Settings:

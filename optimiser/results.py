@@ -31,6 +31,28 @@ class Results:
     supervision: pd.DataFrame
     constraints: pd.DataFrame
     total_shortfall_wte: float
+    weighted_shortfall: float
+    total_cost_gbp: float
+
+
+def plan_values(model: CommissionModel, solution: Solution) -> dict:
+    """The solver's values with every stock recomputed from the plan's intakes.
+
+    A solver reports values to limited precision (CBC's solution file to about
+    8 digits), so stock read back from ``S`` can drift from the stock the plan
+    implies. Each ``S[p,r,t]`` is re-derived, in year order, from its own
+    stock-balance row: ``S[t] = rhs - (the row's other terms)``. Every figure
+    reported is then a function of the decisions alone.
+    """
+    values = dict(solution.values)
+    for year in model.settings.decision_years:
+        for (pk, rk, t), var in model.stock.items():
+            if t != year:
+                continue
+            entry = model.registry.get("stock_balance", pk, rk, t)
+            others = sum(c * values.get(v, 0.0) for v, c in entry.constraint.items() if v is not var)
+            values[var] = (entry.rhs - others) / entry.constraint[var]
+    return values
 
 
 def _clean(value: float) -> float:
@@ -95,9 +117,8 @@ def supervision_table(model: CommissionModel, values) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def constraints_table(model: CommissionModel, solution: Solution) -> pd.DataFrame:
+def constraints_table(model: CommissionModel, solution: Solution, values: dict) -> pd.DataFrame:
     """Slack and shadow price of every constraint, binding limits first."""
-    values = solution.values
     rows = []
     for entry in model.registry:
         key, family = entry.key, FAMILIES[entry.key.family]
@@ -133,15 +154,18 @@ def _row(family, profession, region, year, sense, lhs, rhs, slack, shadow, spec)
 
 
 def build_results(model: CommissionModel, solution: Solution) -> Results:
-    values = solution.values
+    values = plan_values(model, solution)
     workforce = workforce_table(model, values)
+    plan = plan_table(model, values)
     target = workforce[workforce["year"] == model.settings.target_year]
     return Results(
-        plan=plan_table(model, values),
+        plan=plan,
         workforce=workforce,
         supervision=supervision_table(model, values),
-        constraints=constraints_table(model, solution),
+        constraints=constraints_table(model, solution, values),
         total_shortfall_wte=float(target["shortfall_wte"].fillna(0).sum()),
+        weighted_shortfall=float(workforce["weighted_shortfall"].fillna(0).sum()),
+        total_cost_gbp=float(plan["cost_gbp"].sum()),
     )
 
 

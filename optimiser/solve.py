@@ -34,8 +34,6 @@ class Solution:
     duals: dict[ConstraintKey, float] = field(default_factory=dict)
     stock_reduced_costs: dict[tuple[str, str, int], float] = field(default_factory=dict)
     shadow_prices_from: str | None = None
-    weighted_shortfall: float | None = None
-    total_cost_gbp: float | None = None
     solve_seconds: float = 0.0
     solver_reported_seconds: float = 0.0
     stages: list[dict] = field(default_factory=list)
@@ -75,7 +73,8 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         solution.status, solution.message = slv.INFEASIBLE, "inputs contradict a limit before any decision"
         return _diagnose(model, solution, solver, limit, tmp_root)
 
-    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root)
+    gap = settings.mip_gap if model.integer else None
+    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap)
     _record(solution, "shortfall", stage1)
     if not stage1.has_values:
         solution.status, solution.message = stage1.status, stage1.message
@@ -93,7 +92,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         model.problem.addConstraint(pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE,
                                                       "keep_shortfall_optimal", bound))
         model.problem.setObjective(model.cost_objective)
-        stage2 = slv.run_solver(model.problem, solver, limit, tmp_root)
+        stage2 = slv.run_solver(model.problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap)
         _record(solution, "cost", stage2)
         if not stage2.has_values:
             solution.status = stage2.status if stage2.status != slv.INFEASIBLE else slv.ERROR
@@ -106,9 +105,6 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
                                  "the cost stage was not run, so the plan may spend more than it needs")
 
     solution.values = {var: (var.varValue or 0.0) for var in model.problem.variables()}
-    solution.weighted_shortfall = sum(c * solution.values.get(v, 0.0) for v, c in model.shortfall_objective.items())
-    solution.total_cost_gbp = model.cost_objective.constant + sum(
-        c * solution.values.get(v, 0.0) for v, c in model.cost_objective.items())
 
     if model.integer:
         relaxed = build_model(model.dataset, integer=False)

@@ -8,8 +8,11 @@ is reported as ``time_limit``, never as optimal.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -54,15 +57,22 @@ def available_solvers() -> dict[str, bool]:
 
 
 def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
-               tmp_root: str | Path | None = None) -> SolverRun:
-    """Solve ``problem`` in place; values, duals (``pi``) and reduced costs land on its objects."""
+               tmp_root: str | Path | None = None, warm_start: bool = False,
+               mip_gap: float | None = None) -> SolverRun:
+    """Solve ``problem`` in place; values, duals (``pi``) and reduced costs land on its objects.
+
+    ``warm_start`` hands the variables' current values to the solver as a
+    starting plan (used for the cost stage of a MILP, whose stage-1 plan is
+    feasible by construction). ``mip_gap`` is the relative gap within which an
+    integer plan counts as optimal (ignored for an LP).
+    """
     workdir = Path(tempfile.mkdtemp(prefix="optimiser-", dir=tmp_root))
     started = time.perf_counter()
     try:
         if solver == "cbc":
-            status, solver_seconds = _run_cbc(problem, time_limit_seconds, workdir)
+            status, solver_seconds = _run_cbc(problem, time_limit_seconds, workdir, warm_start, mip_gap)
         elif solver == "highs":
-            status, solver_seconds = _run_highs(problem, time_limit_seconds)
+            status, solver_seconds = _run_highs(problem, time_limit_seconds, warm_start, mip_gap)
         else:
             raise SolverError(f"unknown solver '{solver}'; expected cbc or highs")
     except pulp.PulpSolverError as exc:
@@ -75,13 +85,15 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
     return SolverRun(normalised, objective, wall, solver_seconds, message)
 
 
-def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path) -> tuple[int, float | None]:
+def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path,
+             warm_start: bool, mip_gap: float | None) -> tuple[int, float | None]:
     log_path = workdir / "cbc.log"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
         cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_seconds, threads=1,
-                                keepFiles=False, logPath=str(log_path))
+                                keepFiles=False, logPath=str(log_path), warmStart=warm_start,
+                                gapRel=mip_gap)
     if not cmd.available():
         raise SolverError("the CBC solver bundled with PuLP cannot be run on this machine "
                           f"({cmd.path}); reinstall pulp or choose solver: highs")
@@ -99,13 +111,34 @@ def _cbc_seconds(log_path: Path) -> float | None:
     return float(found[-1][1]) if found else None
 
 
-def _run_highs(problem: pulp.LpProblem, time_limit_seconds: float) -> tuple[int, float | None]:
-    cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_seconds, threads=1)
+def _run_highs(problem: pulp.LpProblem, time_limit_seconds: float, warm_start: bool,
+               mip_gap: float | None) -> tuple[int, float | None]:
+    cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_seconds, threads=1, warmStart=warm_start, gapRel=mip_gap)
     if not cmd.available():
         raise SolverError("HiGHS is not installed: pip install 'psych-commission-optimiser[highs]'")
     started = time.perf_counter()
-    status = problem.solve(cmd)
+    with _quiet_stdout():  # highspy prints its banner even with output off
+        status = problem.solve(cmd)
     return status, time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Send file descriptor 1 to /dev/null for the duration (C libraries ignore sys.stdout)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout (embedded use): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _normalise(problem: pulp.LpProblem, status: int, wall: float, limit: float) -> tuple[str, str]:

@@ -42,6 +42,15 @@ class Solved:
         return float(rows["shadow_price"].iloc[0])
 
 
+def _agrees_with_highs(dataset: Path, solved: Solved, options: dict) -> None:
+    """Every test model is solved by HiGHS too: same status, same optimum, same cheapest cost."""
+    other = pipeline.run(dataset, None, **{**options, "solver": "highs"}).summary
+    assert other.status == solved.status
+    if solved.status == "optimal":
+        for key in ("weighted_shortfall", "total_cost_gbp"):
+            assert getattr(other, key) == pytest.approx(solved.summary[key], rel=1e-6, abs=1e-4), key
+
+
 @pytest.fixture
 def solve(tmp_path):
     """``solve(dataset_dir, **options)`` -> Solved; every plan is run through the checker."""
@@ -54,6 +63,8 @@ def solve(tmp_path):
         if solved.summary["has_plan"] and check_results is not None:
             problems = check_results(dataset, out)
             assert problems == [], "independent checker: " + "; ".join(problems)
+        if options.get("solver", "cbc") == "cbc":
+            _agrees_with_highs(dataset, solved, options)
         return solved
 
     return _solve

@@ -1,0 +1,232 @@
+"""Read a results folder (``optimiser run``) or a batch folder (``comparison.csv`` + ``scenarios/<name>/``).
+
+Key columns are read as text exactly as written (a profession called ``NA``,
+``1`` or ``=SUM(A1)`` stays that string); blank cells are missing values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from models.results import Summary
+from optimiser.errors import InputError, Problem
+
+TEXT_COLUMNS = ("profession", "region", "family", "trainee_profession", "supervisor_profession", "year_label",
+                "scenario", "name", "sense", "shadow_unit", "unit", "description", "status", "message")
+RESULT_TABLES = ("plan", "workforce", "supervision", "constraints", "conflicts")
+COMPARISON = "comparison.csv"
+SCENARIOS = "scenarios"
+FRONTIER_CSV, FRONTIER_PNG = "frontier.csv", "frontier.png"
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV written by the optimiser, with key columns kept as text."""
+    header = pd.read_csv(path, nrows=0).columns
+    dtype = {c: str for c in header if c in TEXT_COLUMNS}
+    return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
+
+
+@dataclass
+class Labels:
+    """Display names of professions and regions (from the dataset when it can be read, else the keys)."""
+
+    profession: dict[str, str] = field(default_factory=dict)
+    region: dict[str, str] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def p(self, key) -> str:
+        return self.profession.get(key, str(key))
+
+    def r(self, key) -> str:
+        return self.region.get(key, str(key))
+
+    @classmethod
+    def from_dataset(cls, dataset) -> Labels:
+        return cls({p.profession: p.name or p.profession for p in dataset.professions},
+                   {r.region: r.name or r.region for r in dataset.regions},
+                   {p.profession: p.weight for p in dataset.professions})
+
+
+def try_load_dataset(path: str | Path | None):
+    """The dataset at ``path``, or ``None`` when it is absent or does not load."""
+    if not path:
+        return None
+    try:
+        from optimiser.loader import load_dataset
+
+        if not Path(path).exists():
+            return None
+        return load_dataset(path)
+    except Exception:  # noqa: BLE001 - names are a nicety; the report works on keys alone
+        return None
+
+
+@dataclass
+class ResultFolder:
+    """One results folder: its summary, its tables (``None`` when absent) and the saved ``why``."""
+
+    path: Path
+    summary: Summary
+    tables: dict[str, pd.DataFrame | None]
+    labels: Labels = field(default_factory=Labels)
+    why: object | None = None  # optimiser.reports.why.ShortfallSplit
+
+    @property
+    def name(self) -> str:
+        return self.summary.scenario or self.path.name
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+    @property
+    def plan(self) -> pd.DataFrame | None:
+        return self.tables.get("plan")
+
+    @property
+    def workforce(self) -> pd.DataFrame | None:
+        return self.tables.get("workforce")
+
+    @property
+    def supervision(self) -> pd.DataFrame | None:
+        return self.tables.get("supervision")
+
+    @property
+    def constraints(self) -> pd.DataFrame | None:
+        return self.tables.get("constraints")
+
+    @property
+    def conflicts(self) -> pd.DataFrame | None:
+        table = self.tables.get("conflicts")
+        if table is None and self.summary.conflicts:
+            table = pd.DataFrame(self.summary.conflicts)
+        return table
+
+    def target_workforce(self) -> pd.DataFrame:
+        wf = self.workforce
+        if wf is None or wf.empty:
+            return pd.DataFrame(columns=["profession", "region", "demand_wte", "supply_wte", "shortfall_wte"])
+        return wf[wf["year"] == self.summary.target_year]
+
+    def shortfall_units(self) -> str:
+        """How a shadow price reads: ``WTE`` when every open gap has weight 1 in the target year alone."""
+        s = self.summary
+        unweighted = list(s.assessed_years) == [s.target_year]
+        wf = self.workforce
+        if unweighted and wf is not None and not wf.empty and "weighted_shortfall" in wf:
+            open_gaps = wf[(wf["assessed"] == True) & (wf["shortfall_wte"].fillna(0) > 1e-9)]  # noqa: E712
+            ratio = open_gaps["weighted_shortfall"] / open_gaps["shortfall_wte"]
+            unweighted = bool(((ratio - 1).abs() < 1e-6).all())
+        return "WTE" if unweighted else "weighted WTE"
+
+
+@dataclass
+class BatchFolder:
+    """A batch: ``comparison.csv``, one results folder per scenario, and the frontier when drawn."""
+
+    path: Path
+    comparison: pd.DataFrame
+    scenarios: dict[str, ResultFolder]
+    frontier: pd.DataFrame | None = None
+    frontier_png: Path | None = None
+    labels: Labels = field(default_factory=Labels)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def ranking(self) -> pd.DataFrame:
+        """One row per scenario: status, shortfall, cost, and the ranks by shortfall and by cost."""
+        rows = []
+        for name, result in self.scenarios.items():
+            s = result.summary
+            rows.append({"scenario": name, "status": s.status, "total_shortfall_wte": s.total_shortfall_wte,
+                         "weighted_shortfall": s.weighted_shortfall, "total_cost_gbp": s.total_cost_gbp,
+                         "target_year": s.target_year, "overrides": len(s.overrides)})
+        # Scenarios named in comparison.csv whose folder is missing still appear, from the comparison.
+        if "scenario" in self.comparison:
+            known = set(self.scenarios)
+            for record in self.comparison.to_dict(orient="records"):
+                name = record.get("scenario")
+                if name is not None and not pd.isna(name) and str(name) not in known:
+                    rows.append({"scenario": str(name), "status": record.get("status"),
+                                 "total_shortfall_wte": record.get("total_shortfall_wte"),
+                                 "weighted_shortfall": record.get("weighted_shortfall"),
+                                 "total_cost_gbp": record.get("total_cost_gbp"),
+                                 "target_year": None, "overrides": None})
+        columns = ["scenario", "status", "total_shortfall_wte", "weighted_shortfall", "total_cost_gbp",
+                   "target_year", "overrides"]
+        table = pd.DataFrame(rows, columns=columns)
+        for column in ("total_shortfall_wte", "weighted_shortfall", "total_cost_gbp"):
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+        table["rank_by_shortfall"] = table["total_shortfall_wte"].rank(method="min", na_option="keep")
+        table["rank_by_cost"] = table["total_cost_gbp"].rank(method="min", na_option="keep")
+        return table.sort_values(["rank_by_shortfall", "rank_by_cost", "scenario"], na_position="last",
+                                 kind="stable").reset_index(drop=True)
+
+
+def _not_a_result(path: Path) -> InputError:
+    return InputError([Problem(str(path), None, None, None,
+                               "is not a results folder (no summary.json) nor a batch folder (no comparison.csv); "
+                               "run 'optimiser run' first")])
+
+
+def is_batch(path: str | Path) -> bool:
+    path = Path(path)
+    return (path / COMPARISON).exists() and not (path / "summary.json").exists()
+
+
+def load_result(path: str | Path, *, dataset=None, labels: Labels | None = None) -> ResultFolder:
+    """Read a results folder. ``dataset`` (a path or a loaded Dataset) supplies display names."""
+    from optimiser.reports.why import load_split
+
+    path = Path(path)
+    summary_path = path / "summary.json"
+    if not summary_path.exists():
+        raise _not_a_result(path)
+    try:
+        summary = Summary.model_validate(json.loads(summary_path.read_text(encoding="utf-8")))
+    except (ValueError, OSError) as exc:
+        raise InputError([Problem(str(summary_path), None, None, None, f"cannot be read: {exc}")]) from exc
+    tables = {}
+    for name in RESULT_TABLES:
+        table_path = path / f"{name}.csv"
+        tables[name] = read_table(table_path) if table_path.exists() else None
+    if labels is None:
+        ds = dataset if dataset is not None and not isinstance(dataset, (str, Path)) else \
+            try_load_dataset(dataset or summary.dataset)
+        labels = Labels.from_dataset(ds) if ds is not None else Labels()
+    return ResultFolder(path, summary, tables, labels, load_split(path))
+
+
+def load_batch(path: str | Path, *, dataset=None) -> BatchFolder:
+    path = Path(path)
+    comparison = read_table(path / COMPARISON)
+    scenarios: dict[str, ResultFolder] = {}
+    labels = None
+    root = path / SCENARIOS
+    folders = sorted(p for p in root.iterdir() if (p / "summary.json").exists()) if root.is_dir() else []
+    order = []
+    if "scenario" in comparison:
+        order = [str(s) for s in comparison["scenario"].dropna()]
+    folders.sort(key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
+    for folder in folders:
+        result = load_result(folder, dataset=dataset, labels=labels)
+        labels = result.labels if result.labels.profession else labels
+        scenarios[folder.name] = result
+    frontier = read_table(path / FRONTIER_CSV) if (path / FRONTIER_CSV).exists() else None
+    png = path / FRONTIER_PNG if (path / FRONTIER_PNG).exists() else None
+    return BatchFolder(path, comparison, scenarios, frontier, png, labels or Labels())
+
+
+def load(path: str | Path, *, dataset=None) -> ResultFolder | BatchFolder:
+    """A results folder or a batch folder, whichever ``path`` is."""
+    path = Path(path)
+    if (path / "summary.json").exists():
+        return load_result(path, dataset=dataset)
+    if (path / COMPARISON).exists():
+        return load_batch(path, dataset=dataset)
+    raise _not_a_result(path)
