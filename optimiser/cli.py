@@ -40,6 +40,10 @@ def guarded(func):
         except OutputError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_OTHER)
+        except OSError as exc:  # e.g. a full disk while the solver writes its scratch files
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"error: could not write{where}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_OTHER)
         except KeyboardInterrupt:
             click.echo("interrupted: nothing was written for the unfinished run", err=True)
             sys.exit(130)

@@ -8,11 +8,12 @@ week, place, WTE). The non-zero violations are the conflicts reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from models.inputs import Dataset
 from optimiser import solver as slv
-from optimiser.build import build_model
+from optimiser.build import CommissionModel, build_model
 from optimiser.years import format_year
 
 VIOLATION_TOLERANCE = 1e-6
@@ -56,9 +57,18 @@ def describe(family: str, profession: str | None, region: str | None, year: int,
 
 
 def diagnose_infeasibility(dataset: Dataset, solver: str, time_limit_seconds: float,
-                           tmp_root: str | Path | None = None) -> tuple[list[dict], slv.SolverRun | None]:
-    """Solve the elastic copy; return the conflicts (largest first) and the solver run."""
+                           tmp_root: str | Path | None = None,
+                           adjust: Callable[[CommissionModel], None] | None = None,
+                           ) -> tuple[list[dict], slv.SolverRun | None]:
+    """Solve the elastic copy; return the conflicts (largest first) and the solver run.
+
+    ``adjust`` changes the built elastic model before it is solved, for model-level
+    edits that the dataset cannot express (``optimiser.scenarios``: regional
+    supervisor hours), so the diagnosis sees the same limits as the solve.
+    """
     model = build_model(dataset, elastic=True, integer=False)
+    if adjust is not None:
+        adjust(model)
     run = slv.run_solver(model.problem, solver, time_limit_seconds, tmp_root)
     if run.status != slv.OPTIMAL:
         return [], run

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,22 +82,28 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
     summary = make_summary(model, solution, results, scenario=scenario, overrides=overrides)
     written = None
     if out_dir is not None:
-        writers = {"summary.json": json_writer(summary.model_dump(mode="json"))}
-        if mps is not None:
-            writers[MPS_FILE] = lambda path: path.write_bytes(mps)
-        if results is not None:
-            writers.update({
-                "plan.csv": csv_writer(results.plan),
-                "workforce.csv": csv_writer(results.workforce),
-                "supervision.csv": csv_writer(results.supervision),
-                "constraints.csv": csv_writer(results.constraints),
-            })
-        if solution.conflicts:
-            import pandas as pd
-
-            writers["conflicts.csv"] = csv_writer(pd.DataFrame(solution.conflicts))
-        written = write_folder(out_dir, writers)
+        written = write_folder(out_dir, result_writers(summary, results, solution, mps))
     return RunOutcome(summary, results, solution, written)
+
+
+def result_writers(summary: Summary, results: Results | None, solution: Solution,
+                   mps: bytes | None) -> dict[str, Callable[[Path], None]]:
+    """The files of a results folder, by name, as writers for ``write_folder``."""
+    writers = {"summary.json": json_writer(summary.model_dump(mode="json"))}
+    if mps is not None:
+        writers[MPS_FILE] = lambda path: path.write_bytes(mps)
+    if results is not None:
+        writers.update({
+            "plan.csv": csv_writer(results.plan),
+            "workforce.csv": csv_writer(results.workforce),
+            "supervision.csv": csv_writer(results.supervision),
+            "constraints.csv": csv_writer(results.constraints),
+        })
+    if solution.conflicts:
+        import pandas as pd
+
+        writers["conflicts.csv"] = csv_writer(pd.DataFrame(solution.conflicts))
+    return writers
 
 
 def run(dataset: str | Path | Dataset, out_dir: str | Path | None, **options) -> RunOutcome:

@@ -15,7 +15,6 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +30,7 @@ TIME_LIMIT_NO_PLAN = "time_limit_no_plan"
 NOT_SOLVED = "not_solved"
 ERROR = "error"
 
+CBC_PATH_VARIABLE = "OPTIMISER_CBC_PATH"
 _CBC_TIME = re.compile(r"Total time \(CPU seconds\):\s*([0-9.]+)\s*\(Wallclock seconds\):\s*([0-9.]+)")
 
 
@@ -51,7 +51,7 @@ class SolverRun:
 
 def available_solvers() -> dict[str, bool]:
     return {
-        "cbc": pulp.PULP_CBC_CMD(msg=False).available(),
+        "cbc": pulp.COIN_CMD(path=cbc_path(), msg=False).available(),
         "highs": pulp.HiGHS(msg=False).available(),
     }
 
@@ -85,20 +85,24 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
     return SolverRun(normalised, objective, wall, solver_seconds, message)
 
 
+def cbc_path() -> str:
+    """The CBC binary: ``OPTIMISER_CBC_PATH`` if set, else the one bundled with PuLP."""
+    return os.environ.get(CBC_PATH_VARIABLE) or pulp.PULP_CBC_CMD.pulp_cbc_path
+
+
 def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path,
              warm_start: bool, mip_gap: float | None) -> tuple[int, float | None]:
     log_path = workdir / "cbc.log"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_seconds, threads=1,
-                                keepFiles=False, logPath=str(log_path), warmStart=warm_start,
-                                gapRel=mip_gap)
+    cmd = pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=time_limit_seconds, threads=1,
+                        keepFiles=False, logPath=str(log_path), warmStart=warm_start, gapRel=mip_gap)
     if not cmd.available():
-        raise SolverError("the CBC solver bundled with PuLP cannot be run on this machine "
-                          f"({cmd.path}); reinstall pulp or choose solver: highs")
+        raise SolverError(f"the CBC solver cannot be run ({cmd.path}): reinstall pulp, "
+                          f"unset {CBC_PATH_VARIABLE}, or choose solver: highs")
     cmd.tmpDir = str(workdir)
-    status = problem.solve(cmd)
+    try:
+        status = problem.solve(cmd)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"CBC stopped without a solution (it crashed or was killed): {exc}") from exc
     return status, _cbc_seconds(log_path)
 
 

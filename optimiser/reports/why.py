@@ -48,6 +48,7 @@ import pandas as pd
 
 from models.inputs import Dataset
 from optimiser.build import LIMIT_FAMILIES, build_model
+from optimiser.reports.folder import atomic_write
 from optimiser.solve import solve_model
 from optimiser.years import format_year
 
@@ -155,11 +156,11 @@ class ShortfallSplit:
         folder = Path(folder)
         written = []
         payload = json.dumps(self.to_json(), indent=1, default=_jsonable) + "\n"
-        written.append(_atomic_write(folder / WHY_JSON, payload.encode("utf-8")))
+        written.append(atomic_write(folder / WHY_JSON, payload.encode("utf-8")))
         table = self.cells.copy()
         table.insert(2, "year", self.target_year)
         table.insert(3, "year_label", format_year(self.target_year))
-        written.append(_atomic_write(folder / WHY_CSV, table.to_csv(index=False, float_format="%.10g").encode("utf-8")))
+        written.append(atomic_write(folder / WHY_CSV, table.to_csv(index=False, float_format="%.10g").encode("utf-8")))
         return written
 
 
@@ -342,19 +343,3 @@ def _jsonable(value):
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    import os
-    import uuid
-
-    from optimiser.output import OutputError
-
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"could not write {path}: {exc.strerror or exc}") from exc
-    return path

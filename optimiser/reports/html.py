@@ -1,0 +1,319 @@
+"""The HTML report: one self-contained page (charts embedded as PNG data URIs), readable offline.
+
+``render_result`` / ``render_batch`` return the page as text; ``write_html``
+writes either kind of folder's page atomically. Sections carry stable ids
+(``SECTION_IDS``) so tests and links can find them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from optimiser.reports import charts, text
+from optimiser.reports.folder import BatchFolder, ResultFolder, atomic_write, load
+from optimiser.years import format_year
+
+#: Section ids of a report on a results folder with a plan, in page order.
+SECTION_IDS = ("headline", "plan", "shortfall", "supply-demand", "budget", "supervision", "limits", "why",
+               "settings")
+#: ... on an infeasible (or otherwise plan-less) result.
+NO_PLAN_SECTION_IDS = ("headline", "conflicts", "settings")
+#: ... on a batch folder.
+BATCH_SECTION_IDS = ("overview", "scenarios", "ranking", "frontier", "comparison")
+
+SECTION_TITLES = {
+    "headline": "Headline", "plan": "What to buy", "shortfall": "What stays open", "supply-demand":
+    "Supply against demand", "budget": "Budget use", "supervision": "Supervision use", "limits":
+    "Binding limits and what more is worth", "why": "Why the gap stays open", "conflicts":
+    "What would make a plan possible", "settings": "Settings and overrides", "overview": "Overview",
+    "scenarios": "Scenarios side by side", "ranking": "Ranked by shortfall and by cost", "frontier":
+    "Cost–shortfall frontier", "comparison": "Comparison table",
+}
+
+
+# ------------------------------------------------------------------ filters
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def f_wte(value) -> str:
+    return "–" if _missing(value) else text.wte(float(value))
+
+
+def f_gbp(value) -> str:
+    return "–" if _missing(value) else text.gbp(float(value))
+
+
+def f_pct(value, digits: int = 1) -> str:
+    return "–" if _missing(value) else f"{float(value):.{digits}%}"
+
+
+def f_num(value, digits: int = 1) -> str:
+    if _missing(value):
+        return "–"
+    if isinstance(value, (int, float)):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def f_price(value) -> str:
+    if _missing(value):
+        return "–"
+    return text._price(float(value))
+
+
+def f_year(value) -> str:
+    return "–" if _missing(value) else format_year(int(value))
+
+
+def _env():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(Path(__file__).with_name("templates"))),
+                      autoescape=select_autoescape(["html", "j2"], default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(wte=f_wte, gbp=f_gbp, pct=f_pct, num=f_num, price=f_price, year=f_year)
+    return env
+
+
+# ------------------------------------------------------------------ context
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict]:
+    if frame is None or frame.empty:
+        return []
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def _settings_rows(summary) -> list[tuple[str, str]]:
+    s = summary
+    rows = [
+        ("Dataset", s.dataset), ("Scenario", s.scenario or "none (the dataset as given)"),
+        ("Status", s.status.replace("_", " ")), ("Base year", format_year(s.base_year)),
+        ("Target year", format_year(s.target_year)),
+        ("Decision years", ", ".join(format_year(y) for y in s.decision_years)),
+        ("Assessed years", ", ".join(format_year(y) for y in s.assessed_years)),
+        ("Whole training places", "yes (MILP)" if s.integer_places else "no (LP)"),
+        ("Solver", f"{s.solver} ({s.solve_seconds:.2f} s solving, {s.build_seconds:.2f} s building)"),
+        ("Shadow prices from", s.shadow_prices_from or "–"),
+    ]
+    return rows
+
+
+def _override_rows(summary) -> list[dict]:
+    rows = []
+    for item in summary.overrides:
+        if isinstance(item, dict):
+            rows.append({k: ("" if v is None else v) for k, v in item.items()})
+        else:
+            rows.append({"override": str(item)})
+    return rows
+
+
+def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
+    """Everything the single-result template shows, as plain values."""
+    s, labels = result.summary, result.labels
+    ctx: dict = {
+        "title": f"Training commission plan: {s.scenario or Path(s.dataset).name or result.path.name}",
+        "summary": s, "target": format_year(s.target_year), "status": s.status.replace("_", " "),
+        "generated": _dt.datetime.now().strftime("%d %B %Y, %H:%M"),
+        "headline": text.headline(result), "settings": _settings_rows(s), "overrides": _override_rows(s),
+        "warnings": list(s.warnings), "has_plan": s.has_plan, "cards": [], "images": {},
+        "sections": SECTION_IDS if s.has_plan else NO_PLAN_SECTION_IDS, "titles": SECTION_TITLES,
+    }
+    ctx["override_columns"] = list(dict.fromkeys(k for row in ctx["overrides"] for k in row))
+    if not s.has_plan:
+        conflicts = result.conflicts
+        records = _records(conflicts)
+        for row in records:
+            row["profession"] = labels.p(row["profession"]) if row.get("profession") else ""
+            row["region"] = labels.r(row["region"]) if row.get("region") else ""
+            row["family_name"] = text.FAMILY_NAMES.get(row["family"], row["family"])
+        ctx.update(conflicts=records, conflict_sentences=text.conflict_sentences(result))
+        ctx["cards"] = [("Status", s.status.replace("_", " ").upper(), "no plan"),
+                        ("Limits to relax", f"{len(records)}", "smallest relaxations that make a plan possible")]
+        return ctx
+
+    plan, wf, cons = result.plan, result.workforce, result.constraints
+    target = result.target_workforce()
+    demand = float(target["demand_wte"].fillna(0).sum())
+    supply = float(target["supply_wte"].fillna(0).sum())
+    places = float(plan["intake"].sum()) if plan is not None and not plan.empty else 0.0
+    budget = charts.budget_table(plan, cons) if plan is not None and not plan.empty else pd.DataFrame()
+    ctx["cards"] = [
+        (f"{ctx['target']} shortfall", f"{text.wte(s.total_shortfall_wte)} WTE",
+         f"{s.total_shortfall_wte / demand:.1%} of demand unmet" if demand else ""),
+        ("Places to commission", f"{places:,.0f}",
+         f"{format_year(s.decision_years[0])} to {format_year(s.decision_years[-1])}"),
+        ("Cost of trainees", text.gbp(s.total_cost_gbp), "all years, including trainees already in training"),
+        (f"{ctx['target']} supply", f"{supply:,.0f} WTE", f"against demand of {demand:,.0f} WTE"),
+    ]
+    if result.why is not None:
+        closes = result.why.no_new_places_wte - result.why.total_wte
+        ctx["cards"].insert(1, ("The plan closes", f"{text.wte(closes)} WTE",
+                                f"of a {text.wte(result.why.no_new_places_wte)} WTE gap with no new places"))
+
+    # What to buy: places by profession and year, and their cost.
+    intake = plan.pivot_table(index="profession", columns="year", values="intake", aggfunc="sum", sort=False)
+    cost = plan.groupby("profession", sort=False)["cost_gbp"].sum()
+    ctx["plan_years"] = [format_year(int(y)) for y in intake.columns]
+    ctx["plan_rows"] = [
+        {"name": labels.p(p), "places": [intake.loc[p, y] for y in intake.columns],
+         "total": float(intake.loc[p].sum()), "cost": float(cost.get(p, 0.0))}
+        for p in intake.index
+    ]
+    ctx["plan_totals"] = {"places": [float(intake[y].sum()) for y in intake.columns],
+                          "total": float(intake.to_numpy().sum()), "cost": float(cost.sum())}
+
+    # What stays open.
+    def gap_rows(key: str, name) -> list[dict]:
+        by = target.groupby(key, sort=False)[["demand_wte", "supply_wte", "shortfall_wte"]].sum()
+        by = by.sort_values("shortfall_wte", ascending=False)
+        return [{"name": name(k), "demand": r.demand_wte, "supply": r.supply_wte, "shortfall": r.shortfall_wte,
+                 "unmet": (r.shortfall_wte / r.demand_wte) if r.demand_wte else None} for k, r in by.iterrows()]
+
+    ctx["by_profession"] = gap_rows("profession", labels.p)
+    ctx["by_region"] = gap_rows("region", labels.r)
+
+    # Budget and supervision.
+    ctx["budget_rows"] = _records(budget)
+    sup = charts.supervision_table(result.supervision, cons)
+    sup_rows = _records(sup)
+    for row in sup_rows:
+        row["name"] = labels.r(row["region"])
+    ctx["supervision_rows"] = sup_rows
+    ctx["supervision_years"] = [format_year(int(y)) for y in sorted(sup["year"].unique())] if not sup.empty else []
+
+    # Binding limits with their shadow prices, and what more is worth.
+    units = result.shortfall_units()
+    binding = text.binding_limits(cons)
+    ctx["units"] = units
+    ctx["limit_count"] = len(binding)
+    limit_rows = []
+    for row in _records(binding.head(25)):
+        limit_rows.append({"limit": text.limit_description(row, labels), "slack": row["slack"],
+                           "price": row["shadow_price"], "unit": str(row["shadow_unit"]).split(" per ", 1)[-1],
+                           "sentence": text.marginal_sentence(row, labels, s.target_year, units) or ""})
+    ctx["limit_rows"] = limit_rows
+    ctx["marginal"] = text.marginal_sentences(cons, labels, s.target_year, units, limit=8)
+
+    # Why.
+    split = result.why
+    ctx["why"] = None
+    if split is not None:
+        from optimiser.reports.why import COMPONENT_LABELS, COMPONENTS, FAMILY_ORDER
+
+        totals = split.totals()
+        alone = split.alone_totals()
+        by_p = split.by("profession")
+        ctx["why"] = {
+            "sentences": text.why_sentences(split, labels),
+            "components": [COMPONENT_LABELS[c] for c in COMPONENTS],
+            "rows": [{"name": labels.p(r["profession"]), "values": [r[c] for c in COMPONENTS],
+                      "total": r["total_wte"]} for r in by_p.to_dict(orient="records") if abs(r["total_wte"]) > 1e-9
+                     or any(abs(r[c]) >= 0.05 for c in COMPONENTS)],
+            "region_rows": [{"name": labels.r(r["region"]), "values": [r[c] for c in COMPONENTS],
+                             "total": r["total_wte"]} for r in split.by("region").to_dict(orient="records")],
+            "totals": [totals[c] for c in COMPONENTS], "total": split.total_wte,
+            "alone": [{"name": COMPONENT_LABELS[f], "closes": alone[f], "share": totals[f]} for f in FAMILY_ORDER],
+            "method": split.method, "solves": split.solves, "seconds": split.seconds,
+            "warnings": split.warnings, "no_new_places": split.no_new_places_wte,
+        }
+
+    if charts_on:
+        ctx["images"] = {
+            "intake": charts.intake_chart(plan, labels.p),
+            "shortfall_profession": charts.shortfall_bars(target, "profession", labels.p,
+                                                          f"{ctx['target']} shortfall by profession (WTE)"),
+            "shortfall_region": charts.shortfall_bars(target, "region", labels.r,
+                                                      f"{ctx['target']} shortfall by region (WTE)"),
+            "supply_demand": charts.supply_demand_grid(wf, labels.p, s.target_year),
+            "budget": charts.budget_chart(budget),
+            "supervision": charts.supervision_chart(sup, labels.r),
+            "why": charts.why_bars(split, labels.p, f"Why {ctx['target']} shortfall stays open, by profession")
+            if split is not None else None,
+            "why_region": charts.why_bars(split, labels.r, f"... and by region", key="region")
+            if split is not None else None,
+        }
+    return ctx
+
+
+def batch_context(batch: BatchFolder, *, charts_on: bool = True) -> dict:
+    ranking = batch.ranking()
+    rows = _records(ranking)
+    by_cost = sorted((r for r in rows if r["total_cost_gbp"] is not None),
+                     key=lambda r: (r["total_cost_gbp"], r["scenario"]))
+    scenarios = []
+    for name, result in batch.scenarios.items():
+        s = result.summary
+        tgt = result.target_workforce()
+        gaps = tgt.groupby("profession")["shortfall_wte"].sum().sort_values(ascending=False) if not tgt.empty \
+            else pd.Series(dtype=float)
+        scenarios.append({
+            "name": name, "status": s.status.replace("_", " "), "has_plan": s.has_plan,
+            "shortfall": s.total_shortfall_wte, "cost": s.total_cost_gbp,
+            "overrides": [_override_text(o) for o in s.overrides],
+            "gaps": [(batch.labels.p(p), v) for p, v in gaps.head(3).items() if v > 0.05],
+            "conflicts": text.conflict_sentences(result)[:3],
+        })
+    comparison = batch.comparison
+    ctx = {
+        "title": f"Scenario comparison: {batch.name}", "generated": _dt.datetime.now().strftime("%d %B %Y, %H:%M"),
+        "path": str(batch.path), "ranking": rows, "by_cost": by_cost, "scenarios": scenarios,
+        "comparison_columns": list(comparison.columns), "comparison_rows": _records(comparison),
+        "sections": BATCH_SECTION_IDS, "titles": SECTION_TITLES, "images": {},
+        "has_frontier": batch.frontier_png is not None or batch.frontier is not None,
+        "frontier_rows": _records(batch.frontier) if batch.frontier is not None else [],
+        "frontier_columns": list(batch.frontier.columns) if batch.frontier is not None else [],
+    }
+    feasible = [r for r in rows if r["total_shortfall_wte"] is not None]
+    ctx["cards"] = [("Scenarios", f"{len(rows)}", f"{len(feasible)} with a plan")]
+    if feasible:
+        best = min(feasible, key=lambda r: (r["total_shortfall_wte"], r["total_cost_gbp"] or 0))
+        cheap = min(feasible, key=lambda r: (r["total_cost_gbp"] or 0, r["total_shortfall_wte"]))
+        ctx["cards"] += [("Smallest shortfall", f"{text.wte(best['total_shortfall_wte'])} WTE", best["scenario"]),
+                         ("Lowest cost", text.gbp(cheap["total_cost_gbp"]), cheap["scenario"])]
+    if charts_on:
+        frontier = None
+        if batch.frontier_png is not None:
+            frontier = charts.png_file_uri(batch.frontier_png)
+        elif batch.frontier is not None:
+            frontier = charts.frontier_chart(batch.frontier)
+        ctx["images"] = {"scenarios": charts.scenario_chart(ranking), "frontier": frontier}
+    return ctx
+
+
+def _override_text(item) -> str:
+    if isinstance(item, dict):
+        return ", ".join(f"{k}={v}" for k, v in item.items() if v not in (None, ""))
+    return str(item)
+
+
+# ------------------------------------------------------------------ render
+
+
+def render_result(result: ResultFolder) -> str:
+    return _env().get_template("report.html.j2").render(**result_context(result))
+
+
+def render_batch(batch: BatchFolder) -> str:
+    return _env().get_template("batch.html.j2").render(**batch_context(batch))
+
+
+def render(folder: ResultFolder | BatchFolder) -> str:
+    return render_batch(folder) if isinstance(folder, BatchFolder) else render_result(folder)
+
+
+def write_html(folder, out_file: str | Path) -> Path:
+    """Write the HTML report of ``folder`` (a path, ``ResultFolder`` or ``BatchFolder``) to ``out_file``."""
+    if isinstance(folder, (str, Path)):
+        folder = load(folder)
+    out = Path(out_file).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(out, render(folder).encode("utf-8"))
