@@ -199,7 +199,7 @@ class Settings(BaseModel):
     solver: Literal["cbc", "highs"] = "cbc"
     time_limit_seconds: Annotated[float, Field(gt=0)] = 60.0
     #: With ``integer_places``: a plan is optimal when proven within this relative gap.
-    mip_gap: Annotated[float, Field(ge=0, le=1)] = 1e-4
+    mip_gap: Annotated[float, Field(ge=0, le=1)] = 1e-6
 
     @model_validator(mode="after")
     def _years_consistent(self) -> Settings:

@@ -19,8 +19,9 @@ TOL = 1e-6
 def scale_column(folder: Path, table: str, column: str, factor: float) -> None:
     path = folder / f"{table}.csv"
     with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-        columns = list(rows[0]) if rows else []
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        columns = list(reader.fieldnames or [])
     for row in rows:
         if row.get(column, "").strip():
             row[column] = repr(float(row[column]) * factor)
