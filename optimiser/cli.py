@@ -80,15 +80,30 @@ def main() -> None:
 @solver_option
 @time_option
 @integer_option
+@click.option("--set", "sets", multiple=True, metavar="OVERRIDE",
+              help="What-if override, e.g. 'budget.budget_gbp[year=2022]=*0.9' (repeatable; docs/scenarios.md).")
+@click.option("--scenario", "scenario_file", type=click.Path(path_type=Path), default=None,
+              help="Scenario file (YAML) whose scenario --name is applied over DATASET.")
+@click.option("--name", "scenario_name", default=None, help="The scenario of --scenario to run.")
 @click.option("--quiet", is_flag=True, help="Print only the status line.")
 @debug_option
 @guarded
-def run(dataset, out_dir, solver, time_limit, integer, quiet, debug):
-    """Load DATASET (CSV folder or .xlsx), solve it, write results into OUT."""
+def run(dataset, out_dir, solver, time_limit, integer, sets, scenario_file, scenario_name, quiet, debug):
+    """Load DATASET (CSV folder or .xlsx), solve it, write results into OUT.
+
+    With --scenario/--name and --set, DATASET is the base: the scenario's overrides
+    apply first, then each --set in order.
+    """
     from optimiser import pipeline
     from optimiser.report import render
 
-    outcome = pipeline.run(dataset, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
+    if sets or scenario_file or scenario_name:
+        from optimiser.batch import run_whatif
+
+        outcome = run_whatif(dataset, out_dir, sets=sets, scenario_file=scenario_file, name=scenario_name,
+                             solver=solver, time_limit_seconds=time_limit, integer=integer)
+    else:
+        outcome = pipeline.run(dataset, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
     text = render(outcome.summary, outcome.results and outcome.results.workforce,
                   outcome.results and outcome.results.plan)
     click.echo(text.splitlines()[0] if quiet else text)
@@ -183,7 +198,7 @@ def workbook(dataset, out_file, debug):
 
 #: Modules that add commands: each has ``register(main)``; keep their imports lazy
 #: (inside the commands) so ``optimiser run`` starts fast.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("optimiser.batch", "optimiser.frontier")
 
 
 def _register_extensions() -> None:

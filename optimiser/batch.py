@@ -1,0 +1,645 @@
+"""``optimiser batch``: solve every scenario of a scenario file, locally or on a Dask cluster.
+
+Layout of ``OUT``::
+
+    OUT/batch.json              what was asked: base dataset, options, cases and fingerprints
+    OUT/batch_log.jsonl         one line per finished (or failed) case, appended run after run
+    OUT/scenarios/<name>/       a results folder per case (as ``optimiser run`` writes) plus scenario.json
+    OUT/comparison.csv, .xlsx   one row per case: status, shortfall, cost, top binding limits, overrides
+
+Execution: workers solve (load nothing from disk: the validated base dataset
+is sent to each worker once) and return the files' bytes; this process writes
+each results folder whole (``output.write_folder``), so a worker on another
+machine needs no shared disk and no folder is ever half-written.
+
+Resuming: a case is *complete* when ``OUT/scenarios/<name>/scenario.json``
+(written in the same atomic swap as ``summary.json``) carries the case's
+fingerprint: a hash of the base dataset's content, the case's resolved
+overrides and the solve options. Running the same command again solves only
+the cases that are not complete; a changed scenario (or base, or option) gets
+a new fingerprint and is solved again. Failed cases write no folder, so they
+are retried. The fingerprint does not cover the optimiser's own code: after
+an upgrade, use ``--rerun`` or a new OUT.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+BATCH_FILE = "batch.json"
+LOG_FILE = "batch_log.jsonl"
+SCENARIO_FILE = "scenario.json"
+SCENARIOS_DIR = "scenarios"
+COMPARISON = "comparison"
+#: How many times a case is started before a dying worker is blamed on it.
+MAX_ATTEMPTS = 2
+FAILED, PENDING = "failed", "pending"
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Command-line solve options; ``None`` = the dataset's settings (after the overrides)."""
+
+    solver: str | None = None
+    time_limit_seconds: float | None = None
+    integer: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ==================================================================== one case
+
+
+def solve_overrides(base, overrides, *, name: str | None, options: SolveOptions,
+                    tmp_root: str | Path | None = None):
+    """Apply ``overrides`` to ``base``, validate, build, solve: ``(summary, results, writers)``.
+
+    ``writers`` are the files of the results folder (``pipeline.result_writers``).
+    Raises ``InputError`` (naming the scenario and line) or ``SolverError``.
+    """
+    from optimiser import pipeline
+    from optimiser.build import build_model
+    from optimiser.errors import InputError
+    from optimiser.loader import validate_raw
+    from optimiser.results import build_results
+    from optimiser.scenarios import apply_overrides, explain_input_error, patch_supervision
+    from optimiser.solve import solve_model
+
+    applied = apply_overrides(base, overrides)
+    try:
+        dataset = validate_raw(applied.raw)
+    except InputError as exc:
+        raise explain_input_error(exc, applied, name) from None
+    model = build_model(dataset, integer=options.integer)
+    adjust = None
+    if applied.supervisor_hours:
+        hours = applied.supervisor_hours
+
+        def adjust(m):
+            patch_supervision(m, hours)
+
+        adjust(model)
+    mps = pipeline.write_mps(model)
+    solution = solve_model(model, solver=options.solver, time_limit_seconds=options.time_limit_seconds,
+                           tmp_root=tmp_root)
+    if adjust is not None:
+        _resolve_model_level(model, solution, adjust, options, tmp_root)
+    results = build_results(model, solution) if solution.has_plan else None
+    summary = pipeline.make_summary(model, solution, results, scenario=name, overrides=applied.records)
+    return summary, results, pipeline.result_writers(summary, results, solution, mps)
+
+
+def _resolve_model_level(model, solution, adjust, options: SolveOptions, tmp_root) -> None:
+    """``solve_model`` rebuilds the model from the dataset for two side solves (the infeasibility
+    diagnosis; the LP relaxation that prices an integer plan). A model-level override is not in
+    the dataset, so those two are redone here on models with the same change."""
+    from optimiser import solver as slv
+    from optimiser.build import build_model
+    from optimiser.diagnose import diagnose_infeasibility
+
+    solver = options.solver or model.settings.solver
+    limit = options.time_limit_seconds or model.settings.time_limit_seconds
+
+    def record(stage: str, run) -> None:
+        solution.solve_seconds += run.wall_seconds
+        solution.solver_reported_seconds += run.solver_seconds or 0.0
+        solution.stages.append({"stage": stage, "status": run.status, "objective": run.objective,
+                                "wall_seconds": round(run.wall_seconds, 4), "solver_seconds": run.solver_seconds})
+
+    if solution.status == slv.INFEASIBLE:
+        conflicts, run = diagnose_infeasibility(model.dataset, solver, limit, tmp_root, adjust=adjust)
+        if run is not None:
+            record("elastic_diagnosis_with_regional_supervisor_hours", run)
+        solution.conflicts = conflicts
+        solution.message = "no plan satisfies every limit" + (
+            "; smallest relaxations that would: " + "; ".join(c["description"] for c in conflicts[:3])
+            + (" ..." if len(conflicts) > 3 else "") if conflicts else "")
+    if model.integer and solution.has_plan:
+        relaxed = build_model(model.dataset, integer=False)
+        adjust(relaxed)
+        run = slv.run_solver(relaxed.problem, solver, limit, tmp_root)
+        record("lp_relaxation_for_duals_with_regional_supervisor_hours", run)
+        if run.status == slv.OPTIMAL:
+            solution.duals = {e.key: (e.constraint.pi or 0.0) for e in relaxed.registry}
+            solution.stock_reduced_costs = {k: (v.dj or 0.0) for k, v in relaxed.stock.items()}
+        else:
+            solution.duals, solution.stock_reduced_costs = {}, {}
+            solution.shadow_prices_from = None
+            solution.warnings.append(f"no shadow prices: the LP relaxation ended {run.status}")
+
+
+# ================================================================== workers
+
+_BASE = None
+_LOCAL = threading.local()
+_TMP_ROOTS: list[str] = []
+
+
+def _tmp_root() -> str:
+    """This worker's own temporary folder (one per process and thread), removed at exit."""
+    root = getattr(_LOCAL, "tmp_root", None)
+    if root is None or not os.path.isdir(root):
+        root = tempfile.mkdtemp(prefix=f"optimiser-worker-{os.getpid()}-")
+        _LOCAL.tmp_root = root
+        if not _TMP_ROOTS:
+            atexit.register(_remove_tmp_roots)
+        _TMP_ROOTS.append(root)
+    return root
+
+
+def _remove_tmp_roots() -> None:
+    for root in _TMP_ROOTS:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _init_worker(base) -> None:
+    """Process-pool initialiser: keep the base, ignore Ctrl-C (the driver handles it), warm imports."""
+    import signal
+
+    global _BASE
+    _BASE = base
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import optimiser.pipeline  # noqa: F401  (import once per worker, not per case)
+    import optimiser.results  # noqa: F401
+
+    _tmp_root()
+
+
+def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> dict[str, Any]:
+    """Solve one case in a worker; returns its status and its files' bytes (never raises)."""
+    from optimiser.errors import InputError, SolverError
+
+    base = base if base is not None else _BASE
+    started = time.perf_counter()
+    out: dict[str, Any] = {"name": case.name, "worker": f"{os.getpid()}/{threading.get_ident() % 10_000}"}
+    try:
+        summary, _, writers = solve_overrides(base, case.overrides, name=case.name, options=options,
+                                              tmp_root=_tmp_root())
+        files: dict[str, bytes] = {}
+        with tempfile.TemporaryDirectory(dir=_tmp_root()) as tmp:
+            for filename, writer in writers.items():
+                path = Path(tmp) / filename
+                writer(path)
+                files[filename] = path.read_bytes()
+        files[SCENARIO_FILE] = json.dumps({
+            "name": case.name, "scenario": case.scenario, "description": case.description,
+            "fingerprint": case_fingerprint, "base": base.source, "base_fingerprint": base.fingerprint,
+            "options": options.as_dict(), "overrides": [o.text for o in case.overrides],
+            "sources": [o.source for o in case.overrides],
+        }, indent=2).encode() + b"\n"
+        out.update(status=summary.status, message=summary.message, files=files)
+    except InputError as exc:
+        out.update(status=FAILED, message="invalid input: " + exc.render(limit=10).replace("\n", "; "))
+    except SolverError as exc:
+        out.update(status=FAILED, message=f"solver error: {exc}")
+    except Exception as exc:  # noqa: BLE001 - one broken case must not stop a batch
+        out.update(status=FAILED, message=f"internal error: {type(exc).__name__}: {exc}")
+    out["seconds"] = round(time.perf_counter() - started, 4)
+    return out
+
+
+def _failed(case, message: str) -> dict[str, Any]:
+    return {"name": case.name, "status": FAILED, "message": message, "seconds": None}
+
+
+# ================================================================== engines
+
+
+def _in_process(todo, fps, options, base, task) -> Iterator[tuple[Any, dict]]:
+    for case in todo:
+        yield case, task(case, fps[case.name], options, base)
+
+
+def _process_pool(todo, fps, options, base, task, workers: int) -> Iterator[tuple[Any, dict]]:
+    """One single-threaded solve per process; a pool broken by a dying worker is replaced and the
+    cases that were running are retried (a case that dies ``MAX_ATTEMPTS`` times is failed)."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending = deque(todo)
+    attempts: Counter[str] = Counter()
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(base,))
+        inflight: dict[Any, Any] = {}
+        broken = False
+        finished = False
+        try:
+            while (pending and not broken) or inflight:
+                while pending and not broken and len(inflight) < 2 * workers:
+                    case = pending.popleft()
+                    attempts[case.name] += 1
+                    inflight[pool.submit(task, case, fps[case.name], options)] = case
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    case = inflight.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        if attempts[case.name] >= MAX_ATTEMPTS:
+                            yield case, _failed(case, "the worker process solving it died (killed or out of "
+                                                      f"memory) on {attempts[case.name]} attempts")
+                        else:
+                            pending.appendleft(case)
+                        continue
+                    except Exception as exc:  # noqa: BLE001
+                        result = _failed(case, f"internal error: {type(exc).__name__}: {exc}")
+                    yield case, result
+            finished = True
+        finally:
+            if finished:
+                pool.shutdown(wait=True)
+            else:  # interrupted (Ctrl-C) or the consumer stopped: stop the workers now
+                pool.shutdown(wait=False, cancel_futures=True)
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    if process.is_alive():
+                        process.terminate()
+
+
+def _dask(todo, fps, options, base, task, address: str) -> Iterator[tuple[Any, dict]]:
+    """The same tasks on a running Dask distributed cluster (its workers need this package)."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - the batch extra is installed with tests
+        raise click.UsageError("--scheduler needs Dask distributed: pip install 'psych-commission-optimiser[batch]'")
+    client = Client(address, timeout="20s")
+    futures = []
+    try:
+        shared = client.scatter(base, broadcast=True)
+        by_key = {}
+        for case in todo:
+            future = client.submit(task, case, fps[case.name], options, shared, pure=False,
+                                   key=f"optimiser-case-{case.name}-{uuid.uuid4().hex[:8]}")
+            futures.append(future)
+            by_key[future.key] = case
+        for future in as_completed(futures):
+            case = by_key[future.key]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - KilledWorker, lost connection...
+                result = _failed(case, f"the cluster could not run it: {type(exc).__name__}: {exc}")
+            future.release()
+            yield case, result
+    finally:
+        try:
+            client.cancel([f for f in futures if not f.done()])
+        finally:
+            client.close()
+
+
+# =================================================================== driver
+
+
+@dataclass
+class BatchReport:
+    total: int
+    skipped: int  # complete from an earlier run
+    statuses: dict[str, str] = field(default_factory=dict)  # name -> status, for every case
+    messages: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False
+    out: Path | None = None
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for s in self.statuses.values() if s in statuses)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        if self.count(FAILED, PENDING):
+            return 1
+        if self.count("time_limit", "time_limit_no_plan", "not_solved", "unbounded", "error"):
+            return 4
+        if self.count("infeasible"):
+            return 3
+        return 0
+
+    def text(self) -> str:
+        ran = self.total - self.skipped
+        lines = [f"{self.total} scenario(s): {self.skipped} already complete, {ran} run this time"
+                 + (" (interrupted)" if self.interrupted else "")]
+        lines.append(f"  done (optimal): {self.count('optimal')}, infeasible: {self.count('infeasible')}, "
+                     f"not optimal: {self.count('time_limit', 'time_limit_no_plan', 'not_solved', 'unbounded', 'error')}, "
+                     f"failed: {self.count(FAILED)}" + (f", not run: {self.count(PENDING)}" if self.count(PENDING) else ""))
+        for name, status in self.statuses.items():
+            if status not in ("optimal", PENDING):
+                lines.append(f"  {name}: {status.upper().replace('_', ' ')}: {self.messages.get(name, '')}")
+        if self.out is not None:
+            lines.append(f"Comparison: {self.out / (COMPARISON + '.csv')} (and .xlsx); results in {self.out / SCENARIOS_DIR}")
+        if self.interrupted:
+            lines.append("Run the same command again to solve the rest; complete results are kept.")
+        return "\n".join(lines)
+
+
+def check_out(out: Path) -> None:
+    from optimiser.output import OutputError
+
+    if out.exists():
+        if not out.is_dir():
+            raise OutputError(f"{out} exists and is not a folder")
+        if any(out.iterdir()) and not (out / BATCH_FILE).exists() and not (out / SCENARIOS_DIR).is_dir():
+            raise OutputError(f"{out} exists, is not empty and is not a batch folder; "
+                              "choose a new folder so nothing of yours is overwritten")
+
+
+def is_complete(folder: Path, case_fingerprint: str) -> bool:
+    """A complete result: summary.json and scenario.json (one atomic swap) with this fingerprint."""
+    try:
+        if not (folder / "summary.json").is_file():
+            return False
+        return json.loads((folder / SCENARIO_FILE).read_text(encoding="utf-8")).get("fingerprint") == case_fingerprint
+    except (OSError, ValueError):
+        return False
+
+
+def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions(), *,
+              workers: int | None = None, scheduler: str | None = None, rerun: bool = False,
+              quiet: bool = False, task: Callable = run_case, scenario_file: str | None = None) -> BatchReport:
+    """Solve every case not already complete in ``out``; write results, log and comparison."""
+    from optimiser.output import OutputError, json_writer, write_folder
+    from optimiser.scenarios import fingerprint
+
+    out = Path(out).resolve()
+    check_out(out)
+    folder = out / SCENARIOS_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"could not write {out}: {exc.strerror or exc}") from exc
+    _remove_leftovers(folder)
+    fps = {case.name: fingerprint(case, base, options.as_dict()) for case in cases}
+    _write_file(out / BATCH_FILE, json.dumps({
+        "scenario_file": scenario_file, "base": base.source, "base_fingerprint": base.fingerprint,
+        "options": options.as_dict(), "cases": [{"name": c.name, "fingerprint": fps[c.name]} for c in cases],
+    }, indent=2) + "\n")
+    report = BatchReport(total=len(cases), skipped=0, out=out)
+    todo = []
+    for case in cases:
+        if not rerun and is_complete(folder / case.name, fps[case.name]):
+            report.skipped += 1
+        else:
+            todo.append(case)
+            report.statuses[case.name] = PENDING
+    if workers is None:
+        workers = max(1, min(len(todo), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                             else (os.cpu_count() or 1)))
+    if scheduler:
+        results = _dask(todo, fps, options, base, task, scheduler)
+    elif workers <= 1 or len(todo) <= 1:
+        results = _in_process(todo, fps, options, base, task)
+    else:
+        results = _process_pool(todo, fps, options, base, task, workers)
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), file=sys.stderr, unit="scenario", disable=quiet or not todo,
+               desc="Scenarios", dynamic_ncols=True)
+    log = (out / LOG_FILE).open("a", encoding="utf-8")
+    try:
+        _log(log, {"event": "start", "cases": len(cases), "to_run": len(todo),
+                   "engine": "dask " + scheduler if scheduler else f"{workers} process(es)"})
+        for case, result in results:
+            status, message = result["status"], result.get("message", "")
+            if status != FAILED:
+                files = result["files"]
+                try:
+                    write_folder(folder / case.name,
+                                 {name: (lambda path, data=data: path.write_bytes(data)) for name, data in files.items()})
+                except OutputError as exc:
+                    status, message = FAILED, str(exc)
+            report.statuses[case.name] = status
+            report.messages[case.name] = message
+            _log(log, {"event": "result", "name": case.name, "status": status, "fingerprint": fps[case.name],
+                       "seconds": result.get("seconds"), "worker": result.get("worker"),
+                       **({"message": message} if status != "optimal" else {})})
+            bar.update(1)
+            bar.set_postfix_str(f"optimal {report.count('optimal')}, infeasible {report.count('infeasible')}, "
+                                f"failed {report.count(FAILED)}", refresh=False)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        _log(log, {"event": "interrupted"})
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+        bar.close()
+        log.close()
+    for case in cases:  # cases complete from earlier runs, for the report
+        if case.name not in report.statuses:
+            summary = _summary_of(folder / case.name)
+            report.statuses[case.name] = summary.get("status", "optimal")
+            report.messages[case.name] = summary.get("message", "")
+    report.statuses = {case.name: report.statuses[case.name] for case in cases}
+    write_comparison(out, cases, fps, report)
+    return report
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Staging folders of an interrupted write (a killed process cannot clean up after itself)."""
+    for entry in folder.iterdir():
+        if entry.name.startswith(".") and (".partial-" in entry.name or ".old-" in entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _log(handle, record: dict) -> None:
+    handle.write(json.dumps({"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **record}) + "\n")
+    handle.flush()
+
+
+def _write_file(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _summary_of(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+# =============================================================== comparison
+
+BINDING_SHOWN = 3
+
+
+def comparison_table(out: Path, cases, fps: dict[str, str], report: BatchReport | None = None):
+    """One row per case, in file order, from each complete result's summary.json."""
+    import pandas as pd
+
+    rows = []
+    for case in cases:
+        folder = out / SCENARIOS_DIR / case.name
+        row: dict[str, Any] = {"scenario": case.name, "scenario_group": case.scenario}
+        if is_complete(folder, fps[case.name]):
+            summary = _summary_of(folder)
+            status = summary.get("status")
+            row.update(status=status, reason=None if status == "optimal" else summary.get("message"),
+                       weighted_shortfall=summary.get("weighted_shortfall"),
+                       total_shortfall_wte=summary.get("total_shortfall_wte"),
+                       total_cost_gbp=summary.get("total_cost_gbp"))
+            limits = summary.get("binding_limits") or []
+        else:
+            status = report.statuses.get(case.name, PENDING) if report else PENDING
+            if status not in (FAILED, PENDING):
+                status = FAILED
+            row.update(status=status, reason=(report.messages.get(case.name) if report else None)
+                       or ("not run yet (interrupted); run the same command again" if status == PENDING else None),
+                       weighted_shortfall=None, total_shortfall_wte=None, total_cost_gbp=None)
+            limits = []
+        for i in range(BINDING_SHOWN):
+            limit = limits[i] if i < len(limits) else None
+            row[f"binding_{i + 1}"] = _limit_text(limit) if limit else None
+            row[f"binding_{i + 1}_shadow_price"] = limit.get("shadow_price") if limit else None
+        row["overrides"] = "; ".join(o.text for o in case.overrides)
+        row["results"] = f"{SCENARIOS_DIR}/{case.name}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _limit_text(limit: dict) -> str:
+    parts = [limit.get("family"), limit.get("profession"), limit.get("region"), limit.get("year_label")]
+    return " ".join(str(p) for p in parts if p)
+
+
+def write_comparison(out: Path, cases, fps: dict[str, str], report: BatchReport | None = None):
+    """``comparison.csv`` and ``comparison.xlsx``, each replaced in one rename."""
+    table = comparison_table(out, cases, fps, report)
+    for suffix, write in ((".csv", lambda p: table.to_csv(p, index=False, float_format="%.10g")),
+                          (".xlsx", lambda p: _write_xlsx(table, p))):
+        path = out / (COMPARISON + suffix)
+        tmp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}{suffix}")
+        try:
+            write(tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return table
+
+
+def _write_xlsx(table, path: Path) -> None:
+    import pandas as pd
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name="comparison", index=False)
+        sheet = writer.sheets["comparison"]
+        sheet.freeze_panes = "B2"
+        for column in sheet.columns:
+            width = max(len(str(c.value)) if c.value is not None else 0 for c in column[:50])
+            sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
+
+
+# ================================================================= commands
+
+
+def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | None = None,
+               solver: str | None = None, time_limit_seconds: float | None = None, integer: bool | None = None):
+    """``optimiser run DATASET --scenario FILE --name NAME --set ...``: one what-if, written whole.
+
+    DATASET is the base (a ``base:`` in the file is not used by ``run``); the
+    scenario's overrides apply first, then each ``--set`` in order.
+    """
+    from optimiser.errors import InputError, Problem
+    from optimiser.output import write_folder
+    from optimiser.pipeline import RunOutcome
+    from optimiser.scenarios import cli_overrides, expand, load_scenario_file, prepare_base
+
+    if name and not scenario_file:
+        raise InputError([Problem("command line", None, "--name", name, "--name needs --scenario FILE")])
+    base = prepare_base(dataset)
+    cli = cli_overrides(list(sets), base)
+    case_name, overrides = None, tuple(cli)
+    if scenario_file:
+        loaded = load_scenario_file(scenario_file)
+        scenarios = loaded.spec.scenarios
+        if name is None and len(scenarios) != 1:
+            raise InputError([Problem(loaded.label, None, None, None,
+                                      "holds several scenarios; choose one with --name: " + ", ".join(scenarios))])
+        group = name if name is None or name in scenarios else name.split("--", 1)[0]
+        if group is not None and group not in scenarios:
+            raise InputError([Problem(loaded.label, None, None, name,
+                                      "no such scenario; the file has: " + ", ".join(scenarios))])
+        cases = expand(loaded, base, cli, only=group)
+        chosen = [c for c in cases if name in (None, c.name)] if len(cases) > 1 else cases
+        if len(chosen) != 1:
+            raise InputError([Problem(loaded.label, loaded.line("scenarios", cases[0].scenario), None, name,
+                                      f"scenario '{cases[0].scenario}' is a sweep of {len(cases)} cases; name one "
+                                      "(" + ", ".join(c.name for c in cases[:5]) + (" ..." if len(cases) > 5 else "")
+                                      + ") or run them all with 'optimiser batch'")])
+        case_name, overrides = chosen[0].name, chosen[0].overrides
+    options = SolveOptions(solver, time_limit_seconds, integer)
+    summary, results, writers = solve_overrides(base, overrides, name=case_name, options=options)
+    written = write_folder(out_dir, writers)
+    return RunOutcome(summary, results, None, written)
+
+
+def load_cases(scenario_file: Path, *, base: Path | None, data_roots=(), sets=()):
+    """Read a scenario file and its base; every case with the command line's overrides last."""
+    from optimiser.scenarios import cli_overrides, expand, load_scenario_file, prepare_base, resolve_base_path
+
+    loaded = load_scenario_file(scenario_file)
+    base_path = resolve_base_path(loaded, base, data_roots)
+    prepared = prepare_base(base_path)
+    cli = cli_overrides(list(sets), prepared)
+    return loaded, prepared, expand(loaded, prepared, cli)
+
+
+def register(main) -> None:
+    from optimiser.cli import debug_option, guarded, integer_option, solver_option, time_option
+
+    @main.command()
+    @click.argument("scenarios", type=click.Path(path_type=Path))
+    @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
+                  help="Batch folder: scenarios/<name>/, comparison.csv/.xlsx, batch_log.jsonl.")
+    @click.option("--base", "base", type=click.Path(path_type=Path), default=None,
+                  help="Base dataset (default: the scenario file's 'base:').")
+    @click.option("--data-root", "data_roots", multiple=True, type=click.Path(path_type=Path),
+                  help="Another folder the file's 'base:' may point into (default: only the file's folder).")
+    @click.option("--set", "sets", multiple=True, metavar="OVERRIDE",
+                  help="Override applied to every scenario, after its own (e.g. 'budget.budget_gbp=*0.9').")
+    @click.option("--workers", type=click.IntRange(min=1), default=None,
+                  help="Local worker processes (default: all cores).")
+    @click.option("--scheduler", default=None, metavar="ADDRESS",
+                  help="Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786.")
+    @click.option("--rerun", is_flag=True, help="Solve every scenario again, even those with complete results.")
+    @solver_option
+    @time_option
+    @integer_option
+    @click.option("--quiet", is_flag=True, help="No progress bar.")
+    @debug_option
+    @guarded
+    def batch(scenarios, out_dir, base, data_roots, sets, workers, scheduler, rerun, solver, time_limit,
+              integer, quiet, debug):
+        """Solve every scenario of the SCENARIOS file (sweeps expanded); resumable.
+
+        Exit status: 0 all optimal; 3 some infeasible; 4 some not optimal (time
+        limit...); 1 some failed; 2 the scenario file or base dataset is invalid;
+        130 interrupted (run the same command again to finish).
+        """
+        loaded, prepared, cases = load_cases(scenarios, base=base, data_roots=data_roots, sets=sets)
+        options = SolveOptions(solver, time_limit, integer)
+        report = run_batch(cases, prepared, out_dir, options, workers=workers, scheduler=scheduler,
+                           rerun=rerun, quiet=quiet, scenario_file=str(scenarios))
+        click.echo(report.text())
+        sys.exit(report.exit_code)

@@ -1,0 +1,1148 @@
+"""What-if scenarios: overrides of input values, scenario files, sweeps.
+
+An *override* changes input values of a base dataset::
+
+    budget.budget_gbp[year=2022]=*0.9                  scale (x 0.9)
+    professions.attrition_rate[profession=pwp]=0.2     set
+    inflows.inflow_wte[region=london]=+-5              add (-5)
+    capacity.placement_capacity[region=london|midlands,year=2023]=*1.1
+    settings.integer_places=true                       a setting
+
+Overrides are applied to the *raw text tables* of the dataset
+(``loader.RawDataset``) before validation, so every changed value is checked
+exactly as a hand-edited file would be; a value an override makes invalid is
+reported with the scenario's name and the line of the scenario file.
+
+One override is *model-level*: ``supervisor_hours_per_wte`` is a national
+column of ``professions``, but a region (or year) filter on it is accepted and
+changes the hours a qualified WTE of that profession gives **in that region
+(and year) only**. The dataset cannot say that, so the change is made to the
+built model's supervision capacity rows (``patch_supervision``); every other
+column of ``professions`` refuses a region or year filter with a message.
+
+Precedence: the base dataset, then the scenario's overrides in the order they
+are written (its ``settings:`` block first), then command-line ``--set``
+overrides in order. Within one layer (one scenario, or the command line) two
+overrides may not change the same value: that is an error naming both lines.
+
+A scenario file is YAML, read with PyYAML's safe loader only (``yaml.compose``
+with ``SafeLoader``, to keep line numbers): it is data, never code. See
+``docs/scenarios.md`` for the syntax.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from models.inputs import TABLES, Settings
+from optimiser.errors import InputError, Problem
+from optimiser.loader import RawDataset, RawTable
+from optimiser.years import format_year, parse_year
+
+SETTINGS = "settings"
+#: The one column that also takes region and year filters (applied to the built model).
+REGIONAL_SUPERVISOR_HOURS = ("professions", "supervisor_hours_per_wte")
+#: A scenario file may expand to at most this many cases.
+MAX_CASES = 100_000
+#: Changes listed in full per override in summary.json (the count is always given).
+MAX_LISTED_CHANGES = 20
+
+_PROFESSION_KEYS = ("profession", "trainee_profession", "source_profession", "supervisor_profession")
+_YEAR_KEYS = ("year", "start_year")
+_TEXT_COLUMNS = ("name",)
+_LIST_SETTINGS = ("assessed_years", "year_weights")
+
+Scalar = str | int | float | bool | None
+Op = Literal["set", "scale", "add"]
+
+
+# ============================================================== resolved overrides
+
+
+class FileProblem(Problem):
+    """A problem in a scenario file: ``row`` is the line of the YAML file, and is called so."""
+
+    def __str__(self) -> str:
+        where = self.file + (f", line {self.row}" if self.row is not None else "")
+        if self.column:
+            where += f", at '{self.column}'"
+        value = "" if self.value is None else f" ({self.value})"
+        return f"{where}: {self.message}{value}"
+
+
+class Override(BaseModel):
+    """One override, resolved against a dataset: the cells it selects and how it changes them.
+
+    ``where`` maps a key column of the table (``profession``, ``region``,
+    ``year``, ``start_year``, ``trainee_profession``...; for the model-level
+    supervisor hours also ``region`` and ``year``) to the values it may take;
+    ``None`` matches a blank cell (a national budget row).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    table: str
+    column: str
+    where: tuple[tuple[str, tuple[Scalar, ...]], ...] = ()
+    op: Op
+    value: Any
+    layer: str  # the scenario's name, or "command line": clashes are checked within a layer
+    source: str  # "whatif.yaml, line 12" or "command line"
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.table}.{self.column}"
+
+    @property
+    def filters(self) -> dict[str, tuple[Scalar, ...]]:
+        return dict(self.where)
+
+    @property
+    def model_level(self) -> bool:
+        return (self.table, self.column) == REGIONAL_SUPERVISOR_HOURS and any(
+            k in ("region", "year") for k, _ in self.where)
+
+    @property
+    def text(self) -> str:
+        """The override in the command-line form, e.g. ``budget.budget_gbp[year=2022]=*0.9``."""
+        where = ",".join(f"{k}=" + "|".join(_show(v) for v in values) for k, values in self.where)
+        return f"{self.target}{f'[{where}]' if where else ''}={_op_text(self.op, self.value)}"
+
+    def identity(self) -> dict[str, Any]:
+        """What the override does, without where it was written (for fingerprints)."""
+        return {"target": self.target, "where": [[k, list(v)] for k, v in self.where],
+                "op": self.op, "value": self.value}
+
+    def problem(self, message: str, value: str | None = None) -> Problem:
+        """A problem located at this override: the scenario file and line, or the command line."""
+        scenario = f"scenario '{self.layer}': " if self.layer not in ("command line", "frontier") else ""
+        return FileProblem(self.file or "command line (--set)", self.line, None,
+                           value if value is not None else self.text, scenario + message)
+
+
+def _show(value: Scalar) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _op_text(op: str, value: Any) -> str:
+    if op == "scale":
+        return f"*{value:g}"
+    if op == "add":
+        return f"+{value:g}"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return _show(value)
+
+
+# ================================================================ compact syntax
+
+_COMPACT = re.compile(r"^\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*(?:\[([^\]]*)\])?\s*=(.*)$", re.S)
+
+
+def parse_compact(text: str) -> dict[str, Any]:
+    """``table.column[key=v1|v2,key=v]=VALUE`` -> the structured form of a scenario file.
+
+    VALUE is ``*x`` (scale), ``+x`` (add; ``+-x`` subtracts), or anything else
+    (set; read as a YAML scalar, so ``0.2``, ``true``, ``[2023]``; empty = blank).
+    """
+    match = _COMPACT.match(text)
+    if not match:
+        raise ValueError(f"cannot read override {text!r}; expected table.column[key=value,...]=VALUE, "
+                         "e.g. budget.budget_gbp[year=2022]=*0.9")
+    table, column, filters, value = match.groups()
+    where: dict[str, Any] = {}
+    for part in (filters or "").split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise ValueError(f"filter {part.strip()!r} in {text!r} is not key=value")
+        key, values = (s.strip() for s in part.split("=", 1))
+        if key in where:
+            raise ValueError(f"filter {key!r} is given twice in {text!r}")
+        options = [v.strip() or None for v in values.split("|")]
+        where[key] = options if len(options) > 1 else options[0]
+    out: dict[str, Any] = {"target": f"{table}.{column}", "where": where}
+    value = value.strip()
+    try:
+        if value.startswith("*"):
+            out["scale"] = float(value[1:])
+        elif value.startswith("+"):
+            out["add"] = float(value[1:])
+        else:
+            out["set"] = yaml.safe_load(value) if value else None
+    except (ValueError, yaml.YAMLError):
+        raise ValueError(f"cannot read the value {value!r} of {text!r}; expected *FACTOR, +AMOUNT or a value")
+    return out
+
+
+# ============================================================ scenario file model
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RangeSpec(_Frozen):
+    """``{start: 0.5, stop: 1.5, step: 0.1}``: start, start+step, ... up to stop (inclusive)."""
+
+    start: float
+    stop: float
+    step: float
+
+    @model_validator(mode="after")
+    def _sane(self) -> RangeSpec:
+        for name in ("start", "stop", "step"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number")
+        if self.step == 0 or (self.stop - self.start) * self.step < 0:
+            raise ValueError("step must be non-zero and go from start towards stop")
+        if len(self.values()) > MAX_CASES:
+            raise ValueError(f"the range has more than {MAX_CASES} values")
+        return self
+
+    def values(self) -> list[float]:
+        count = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        return [_round(self.start + i * self.step) for i in range(min(count, MAX_CASES + 1))]
+
+
+def _round(x: float) -> float:
+    """Tidy floating-point noise of ``start + i * step`` (0.30000000000000004 -> 0.3)."""
+    return float(f"{x:.12g}")
+
+
+class OverrideSpec(_Frozen):
+    """One override as written in a scenario file (structured, or the compact string)."""
+
+    target: str = Field(pattern=r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
+    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    set_: Any = Field(default=None, alias="set")
+    scale: float | list[float] | RangeSpec | None = None
+    add: float | list[float] | RangeSpec | None = None
+    label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return parse_compact(data)
+        return data
+
+    @model_validator(mode="after")
+    def _one_operation(self) -> OverrideSpec:
+        given = [op for op, name in (("set", "set_"), ("scale", "scale"), ("add", "add"))
+                 if name in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError("give exactly one of set, scale or add" + (f" (found {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def op(self) -> Op:
+        return "set" if "set_" in self.model_fields_set else "scale" if "scale" in self.model_fields_set else "add"
+
+    @property
+    def raw_value(self) -> Any:
+        return {"set": self.set_, "scale": self.scale, "add": self.add}[self.op]
+
+
+class ScenarioSpec(_Frozen):
+    """A named scenario: settings, then overrides, applied in order over the base dataset."""
+
+    description: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    overrides: list[OverrideSpec] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if data is None:
+            return {}
+        if isinstance(data, list):
+            return {"overrides": data}
+        return data
+
+
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]{0,99}$")
+
+
+def check_name(name: Any) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"scenario name {name!r} must be 1-100 letters, digits, '_', '.', '-', '+' or '=', "
+                         "starting with a letter or digit (it names a results folder)")
+    return name
+
+
+ScenarioName = Annotated[str, BeforeValidator(check_name)]
+
+
+class ScenarioFile(_Frozen):
+    """The whole file: an optional base dataset and the named scenarios."""
+
+    base: str | None = None
+    description: str | None = None
+    scenarios: dict[ScenarioName, ScenarioSpec] = Field(min_length=1)
+
+
+
+
+# ================================================================ reading YAML
+
+
+@dataclass
+class LoadedFile:
+    """A parsed, pydantic-validated scenario file with the line of every key."""
+
+    path: Path
+    label: str
+    spec: ScenarioFile
+    lines: dict[tuple, int]
+
+    def line(self, *path: Any) -> int | None:
+        """The line of the deepest known prefix of ``path``."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def load_scenario_file(path: str | Path) -> LoadedFile:
+    """Read and validate a scenario file; ``InputError`` names the file and the line."""
+    path = Path(path)
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([Problem(label, None, None, None, "no such scenario file")])
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(label, None, None, None, f"cannot be read: {exc}")])
+    data, lines = _compose(text, label)
+    if not isinstance(data, dict):
+        raise InputError([FileProblem(label, 1, None, None,
+                                  "expected a mapping with 'scenarios:' (and optionally 'base:')")])
+    try:
+        spec = ScenarioFile.model_validate(data)
+    except ValidationError as exc:
+        loaded = LoadedFile(path, label, None, lines)  # type: ignore[arg-type]
+        groups: dict[tuple, list[dict]] = {}
+        for err in exc.errors():
+            groups.setdefault(_data_path(tuple(err["loc"]), data), []).append(err)
+        problems = []
+        for where, errors in groups.items():
+            scenario = _scenario_of(where)
+            for message in _group_messages(where, errors):
+                problems.append(FileProblem(label, loaded.line(*where), ".".join(str(p) for p in where) or None,
+                                            None, (f"scenario '{scenario}': " if scenario else "") + message))
+        raise InputError(_unique(problems))
+    return LoadedFile(path, label, spec, lines)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _scenario_of(loc: tuple) -> str | None:
+    return str(loc[1]) if len(loc) > 1 and loc[0] == "scenarios" else None
+
+
+def _group_messages(where: tuple, errors: list[dict]) -> list[str]:
+    """One clear message per place: a value that fits no form of a union says what is expected."""
+    specific = [e for e in errors if e["type"] in ("value_error", "extra_forbidden", "missing")]
+    if specific or len(errors) == 1:
+        return list(dict.fromkeys(_pydantic_message(e) for e in (specific or errors)))
+    if where and where[-1] in ("scale", "add"):
+        return [f"{where[-1]} expects a number, a list of numbers (a sweep) or a range {{start, stop, step}}"]
+    return list(dict.fromkeys(_pydantic_message(e) for e in errors))[:1]
+
+
+def _data_path(loc: tuple, data: Any) -> tuple:
+    """Map a pydantic error location onto the YAML data's path (scenarios given as a bare list
+    gain an 'overrides' step in the model that the file does not have; union members add tags)."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            out.append(part)
+            node = node[part]
+        elif part == "overrides" and isinstance(node, list):
+            continue
+        elif part == "set_":
+            out.append("set")
+            node = None
+        else:
+            break
+    return tuple(out)
+
+
+def _pydantic_message(err: dict) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{err['loc'][-1]}'"
+    if kind in ("float_parsing", "float_type"):
+        return "expected a number"
+    if kind == "missing":
+        return f"'{err['loc'][-1]}' is required"
+    if kind == "value_error":
+        return str((err.get("ctx") or {}).get("error", err["msg"]))
+    if kind == "string_pattern_mismatch" and err["loc"] and err["loc"][-1] == "target":
+        return "target must be table.column (e.g. budget.budget_gbp) or settings.KEY"
+    return err["msg"]
+
+
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq",
+                                                             "timestamp"))
+
+
+def _compose(text: str, label: str) -> tuple[Any, dict[tuple, int]]:
+    """Parse YAML with the safe loader into plain data, remembering each key's line.
+
+    Duplicate keys (which ``yaml.safe_load`` silently keeps the last of) are errors.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise InputError([FileProblem(label, mark.line + 1 if mark else None, None, None,
+                                  f"is not valid YAML: {reason}")])
+    constructor = yaml.constructor.SafeConstructor()
+    lines: dict[tuple, int] = {}
+    problems: list[Problem] = []
+
+    def scalar(node: yaml.Node) -> Any:
+        try:
+            return constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            problems.append(FileProblem(label, node.start_mark.line + 1, None, None,
+                                    f"is not plain data: {getattr(exc, 'problem', exc)}"))
+            return None
+
+    def walk(node: yaml.Node, path: tuple, depth: int = 0) -> Any:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if node.tag not in _PLAIN_TAGS:
+            problems.append(FileProblem(label, node.start_mark.line + 1, None, None,
+                                        f"is not plain data: the tag {node.tag} is not allowed"))
+            return None
+        if depth > 50:
+            problems.append(FileProblem(label, node.start_mark.line + 1, None, None, "is nested too deeply"))
+            return None
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    problems.append(FileProblem(label, key_node.start_mark.line + 1, None, None,
+                                            "a key must be a plain word or number"))
+                    continue
+                if key in out:
+                    problems.append(FileProblem(label, key_node.start_mark.line + 1, None, str(key),
+                                            f"key '{key}' appears twice (first on line {lines[path + (key,)]})"))
+                    continue
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                out[key] = walk(value_node, path + (key,), depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [walk(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return scalar(node)
+
+    data = walk(root, ()) if root is not None else None
+    if problems:
+        raise InputError(problems)
+    return data, lines
+
+
+# ========================================================== base dataset index
+
+
+@dataclass
+class Base:
+    """A base dataset ready for overrides: its raw tables, its keys, and a content fingerprint.
+
+    Built once per batch and sent to each worker once.
+    """
+
+    source: str
+    raw: RawDataset
+    professions: frozenset[str]
+    regions: frozenset[str]
+    base_year: int
+    decision_years: tuple[int, ...]
+    national: dict[str, float]  # supervisor_hours_per_wte by profession
+    fingerprint: str
+    #: table -> [(row index, {key column: normalised value})]
+    index: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+
+
+def prepare_base(source: str | Path, raw: RawDataset | None = None) -> Base:
+    """Read (unless given) and validate the base dataset once; ``InputError`` if it is invalid."""
+    from optimiser.loader import read_raw, validate_raw
+
+    raw = raw if raw is not None else read_raw(source)
+    dataset = validate_raw(raw)
+    st = dataset.settings
+    index = {}
+    for name, table in raw.tables.items():
+        keys = TABLES[name].key
+        index[name] = [(i, {k: _norm_key(k, cells.get(k)) for k in keys}) for i, (_, cells) in enumerate(table.rows)]
+    return Base(
+        source=str(source), raw=raw,
+        professions=frozenset(dataset.profession), regions=frozenset(dataset.region),
+        base_year=st.base_year, decision_years=tuple(st.decision_years),
+        national={p.profession: p.supervisor_hours_per_wte for p in dataset.professions},
+        fingerprint=raw_fingerprint(raw), index=index,
+    )
+
+
+def raw_fingerprint(raw: RawDataset) -> str:
+    """SHA-256 of a dataset's content: every table's header and cells, and the settings."""
+    digest = hashlib.sha256()
+    for name in sorted(raw.tables):
+        table = raw.tables[name]
+        digest.update(json.dumps([name, table.columns, [[cells.get(c) for c in table.columns]
+                                                        for _, cells in table.rows]]).encode())
+    digest.update(json.dumps(raw.settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _norm_key(column: str, text: Any) -> Any:
+    if text is None:
+        return None
+    if column in _YEAR_KEYS:
+        try:
+            return parse_year(text)
+        except ValueError:
+            return text
+    return str(text).strip()
+
+
+# ================================================================== resolution
+
+
+def resolve(spec: OverrideSpec, base: Base, *, layer: str, file: str | None = None,
+            line: int | None = None) -> list[Override]:
+    """Check ``spec`` against the base dataset; one ``Override`` per value of a sweep.
+
+    Raises ``InputError`` naming the scenario and line for an unknown table,
+    column, setting, filter, profession, region or year.
+    """
+    source = f"{file}, line {line}" if file and line else (file or "command line")
+    table, column = spec.target.split(".", 1)
+    op = spec.op
+    values = _sweep_values(spec.raw_value, table, column, op)
+    probe = Override(table=table, column=column, op=op, value=values[0], layer=layer, source=source,
+                     file=file, line=line)
+    where = _check_target(probe, spec.where, base, _spec_text(spec))
+    return [probe.model_copy(update={"where": where, "value": v}) for v in values]
+
+
+def is_sweep(spec: OverrideSpec) -> bool:
+    """A list of values or a range (except a list-valued setting such as assessed_years)."""
+    table, column = spec.target.split(".", 1)
+    value = spec.raw_value
+    return isinstance(value, RangeSpec) or (
+        isinstance(value, list) and not (table == SETTINGS and column in _LIST_SETTINGS))
+
+
+def _sweep_values(value: Any, table: str, column: str, op: str) -> list[Any]:
+    if isinstance(value, RangeSpec):
+        return value.values()
+    if isinstance(value, list) and not (table == SETTINGS and column in _LIST_SETTINGS):
+        if not value:
+            raise ValueError("a sweep needs at least one value")
+        return list(value)
+    return [value]
+
+
+def _spec_text(spec: OverrideSpec) -> str:
+    """The override as written (before its names are checked), for messages."""
+    where = ",".join(f"{k}=" + "|".join(_show(v) for v in _as_list(vals)) for k, vals in spec.where.items())
+    value = spec.raw_value
+    shown = (f"{value.start:g}..{value.stop:g} step {value.step:g}" if isinstance(value, RangeSpec)
+             else "|".join(_show(v) for v in value) if isinstance(value, list) else None)
+    op_text = ({"scale": "*", "add": "+"}.get(spec.op, "") + shown) if shown is not None else _op_text(spec.op, value)
+    return f"{spec.target}{f'[{where}]' if where else ''}={op_text}"
+
+
+def _check_target(ov: Override, where: dict[str, Any], base: Base,
+                  shown: str) -> tuple[tuple[str, tuple[Scalar, ...]], ...]:
+    def fail(message: str) -> InputError:
+        return InputError([ov.problem(message, value=shown)])
+
+    if ov.table == SETTINGS:
+        if ov.column not in Settings.model_fields:
+            raise fail(f"unknown setting '{ov.column}'; expected one of {', '.join(Settings.model_fields)}")
+        if where:
+            raise fail("settings take no filters")
+        if ov.op != "set" and ov.column != "time_limit_seconds":
+            raise fail(f"settings.{ov.column} can only be set, not scaled or added to")
+        return ()
+    spec = TABLES.get(ov.table)
+    if spec is None:
+        raise fail(f"unknown table '{ov.table}'; expected one of {', '.join(TABLES)} or settings")
+    if ov.column not in spec.columns:
+        raise fail(f"unknown column '{ov.column}' of {ov.table}; expected one of "
+                   + ", ".join(c for c in spec.columns if c not in spec.key))
+    if ov.column in spec.key:
+        raise fail(f"'{ov.column}' is a key column of {ov.table}; overrides change values, not keys")
+    if ov.op != "set" and ov.column in _TEXT_COLUMNS:
+        raise fail(f"{ov.target} is text; it can be set but not scaled or added to")
+    if ov.op in ("scale", "add"):
+        for v in _as_list(ov.value):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise fail(f"{ov.op} needs a finite number, not {v!r}")
+    regional = (ov.table, ov.column) == REGIONAL_SUPERVISOR_HOURS
+    out: list[tuple[str, tuple[Scalar, ...]]] = []
+    for key, raw_values in where.items():
+        column = _filter_column(ov.table, key)
+        if column is None and regional and key in ("region", "year"):
+            column = key
+        if column is None:
+            if ov.table == "professions" and key in ("region", "year"):
+                raise fail(f"{ov.target} is national (one value per profession), so a {key} filter cannot "
+                           f"apply; only professions.supervisor_hours_per_wte takes region and year filters "
+                           "(they change the supervision capacity of that region/year in the model)")
+            keys = ", ".join(dict.fromkeys(k for k in ("profession", "region", "year") + spec.key
+                                           if _filter_column(ov.table, k)))
+            raise fail(f"{ov.table} cannot be filtered by '{key}'" + (f"; it can be by {keys}" if keys else
+                                                                      "; it has no key to filter by"))
+        values = tuple(_check_filter_value(ov, column, v, base, fail) for v in _as_list(raw_values))
+        if not values:
+            raise fail(f"filter '{key}' lists no values")
+        if any(c == column for c, _ in out):
+            raise fail(f"two filters select {column}")
+        out.append((column, tuple(dict.fromkeys(values))))
+    return tuple(sorted(out))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _filter_column(table: str, key: str) -> str | None:
+    keys = TABLES[table].key
+    if key in keys:
+        return key
+    if key == "profession" and "trainee_profession" in keys:
+        return "trainee_profession"
+    if key == "year" and "start_year" in keys:
+        return "start_year"
+    return None
+
+
+def _check_filter_value(ov: Override, column: str, value: Any, base: Base, fail) -> Scalar:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if column == "region" and ov.table == "budget":
+            return None  # national budget rows
+        raise fail(f"filter '{column}' has a blank value")
+    if column in _PROFESSION_KEYS:
+        text = str(value).strip()
+        if text not in base.professions:
+            raise fail(f"unknown profession '{text}'; not in the base dataset's professions")
+        return text
+    if column == "region":
+        text = str(value).strip()
+        if text not in base.regions:
+            raise fail(f"unknown region '{text}'; not in the base dataset's regions")
+        return text
+    if column in _YEAR_KEYS:
+        try:
+            year = parse_year(value)
+        except ValueError as exc:
+            raise fail(f"filter '{column}': {exc}")
+        if column == "start_year":
+            if year > base.base_year:
+                raise fail(f"unknown start year {format_year(year)}: pipeline cohorts start in or before "
+                           f"the base year {format_year(base.base_year)}")
+        elif year not in base.decision_years:
+            raise fail(f"unknown year {format_year(year)}; the decision years are "
+                       f"{format_year(base.decision_years[0])}..{format_year(base.decision_years[-1])}")
+        return year
+    return str(value).strip()
+
+
+# ==================================================================== applying
+
+
+@dataclass
+class Applied:
+    """The outcome of applying overrides: the edited raw dataset, model-level edits, records."""
+
+    raw: RawDataset
+    supervisor_hours: dict[tuple[str, str, int], float]
+    records: list[dict[str, Any]]
+    #: (table label, row number, column) -> override that wrote that cell
+    cells: dict[tuple[str, int, str], Override]
+    settings: dict[str, Override]
+
+
+def apply_overrides(base: Base, overrides: list[Override] | tuple[Override, ...]) -> Applied:
+    """Apply ``overrides`` in order to a copy of the base dataset (the base is never changed).
+
+    Raises ``InputError`` for an override that matches no row or clashes with an
+    earlier override of the same layer, or a model-level value that is negative.
+    """
+    raw = base.raw
+    tables = dict(raw.tables)
+    copied: set[str] = set()
+    settings = dict(raw.settings)
+    records: list[dict[str, Any]] = []
+    cells: dict[tuple[str, int, str], Override] = {}
+    settings_by: dict[str, Override] = {}
+    touched: dict[tuple, Override] = {}
+    hours: dict[tuple[str, str, int], float] = {}
+    problems: list[Problem] = []
+
+    def claim(ov: Override, key: tuple) -> bool:
+        earlier = touched.get((ov.layer,) + key)
+        if earlier is None and key[0] in ("hours", "professions"):
+            earlier = _hours_clash(touched, ov, key)
+        if earlier is not None and earlier is not ov:
+            where = f"line {earlier.line}" if earlier.line else earlier.text
+            problems.append(ov.problem(f"clashes with the override on {where} ({earlier.text}): both change "
+                                       f"{_cell_text(key)}; give one override per value"))
+            return False
+        touched[(ov.layer,) + key] = ov
+        return True
+
+    for ov in overrides:
+        if ov.table == SETTINGS:
+            if not claim(ov, (SETTINGS, ov.column)):
+                continue
+            old = settings.get(ov.column)
+            new = ov.value
+            if ov.op != "set":
+                base_value = float(old) if old is not None else Settings.model_fields[ov.column].default
+                new = _compute(ov, base_value)
+            settings[ov.column] = new
+            settings_by[ov.column] = ov
+            records.append(_record(ov, [{"from": old, "to": new}]))
+            continue
+        if ov.model_level:
+            changes = _apply_hours(ov, base, tables, hours, claim, problems)
+            if changes is not None:
+                records.append(_record(ov, changes))
+            continue
+        table = tables.get(ov.table)
+        if table is None:
+            problems.append(ov.problem(f"the base dataset has no {ov.table} table, so there is nothing to change"))
+            continue
+        if ov.table not in copied:
+            table = RawTable(table.name, table.label, list(table.columns), table.header_row,
+                             [(n, dict(c)) for n, c in table.rows])
+            tables[ov.table] = table
+            copied.add(ov.table)
+        if ov.column not in table.columns:
+            table.columns.append(ov.column)  # an optional column the file leaves out
+        filters = ov.filters
+        matched, changes = 0, []
+        for i, keys in base.index.get(ov.table, ()):
+            if not all(keys.get(col) in allowed for col, allowed in filters.items()):
+                continue
+            matched += 1
+            number, row = table.rows[i]
+            key = (ov.table, _row_key(ov.table, keys), ov.column)
+            if not claim(ov, key):
+                break
+            old = row.get(ov.column)
+            if ov.op == "set":
+                new = _text(ov.value)
+            elif old is None:
+                continue  # blank = no limit; scaling or adding leaves it blank
+            else:
+                try:
+                    new = _text(_round(_compute(ov, float(old))))
+                except ValueError:
+                    problems.append(ov.problem(f"{table.label} row {number} has {old!r} in {ov.column}, "
+                                               "which is not a number"))
+                    break
+            row[ov.column] = new
+            cells[(table.label, number, ov.column)] = ov
+            changes.append({"row": number, "key": _row_key(ov.table, keys), "from": old, "to": new})
+            if ov.table == "professions" and ov.column == REGIONAL_SUPERVISOR_HOURS[1]:
+                _national_hours_change(ov, keys["profession"], hours)
+        if not matched:
+            problems.append(ov.problem(f"matches no row of {table.label}" + (
+                " (filters: " + ", ".join(f"{k}={'|'.join(_show(v) for v in vals)}" for k, vals in ov.where) + ")"
+                if ov.where else "")))
+            continue
+        records.append(_record(ov, changes))
+    _follow_target_year(raw.settings, settings, settings_by, records)
+    if problems:
+        raise InputError(_unique(problems))
+    edited = RawDataset(raw.source, tables, settings, raw.settings_label, dict(raw.settings_rows))
+    return Applied(edited, hours, records, cells, settings_by)
+
+
+def _row_key(table: str, keys: dict[str, Any]) -> str:
+    return "/".join(_show(keys[k]) for k in TABLES[table].key if keys.get(k) is not None) or "national"
+
+
+def _cell_text(key: tuple) -> str:
+    if key[0] == SETTINGS:
+        return f"settings.{key[1]}"
+    if key[0] == "hours":
+        return f"supervisor_hours_per_wte of {key[1]} in {key[2]} {format_year(key[3])}"
+    return f"{key[0]}.{key[2]} of {key[1]}"
+
+
+def _compute(ov: Override, old: float) -> float:
+    if ov.op == "scale":
+        return old * float(ov.value)
+    if ov.op == "add":
+        return old + float(ov.value)
+    return float(ov.value)
+
+
+def _text(value: Any) -> str | None:
+    """A value as the text a CSV cell would hold (what the loader validates)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value).strip() or None
+
+
+def _record(ov: Override, changes: list[dict]) -> dict[str, Any]:
+    record = {"scenario": None if ov.layer == "command line" else ov.layer, "source": ov.source,
+              "override": ov.text, "target": ov.target,
+              "where": {k: list(v) for k, v in ov.where}, "op": ov.op, "value": ov.value,
+              "values_changed": len(changes), "changes": changes[:MAX_LISTED_CHANGES]}
+    if ov.model_level:
+        record["applied_to"] = "model (supervision capacity rows of the selected regions and years)"
+    return record
+
+
+def _apply_hours(ov: Override, base: Base, tables: dict[str, RawTable], hours: dict, claim, problems) -> list | None:
+    """A region/year-filtered supervisor_hours_per_wte: effective hours per (profession, region, year)."""
+    filters = ov.filters
+    professions = filters.get("profession") or tuple(sorted(base.professions))
+    regions = filters.get("region") or tuple(sorted(base.regions))
+    years = filters.get("year") or base.decision_years
+    current = _current_national(tables, base)
+    changes = []
+    for q in professions:
+        for r in regions:
+            for t in years:
+                if not claim(ov, ("hours", q, r, t)):
+                    return None
+                old = hours.get((q, r, t), current[q])
+                new = _compute(ov, old)
+                if not math.isfinite(new) or new < 0:
+                    problems.append(ov.problem(f"gives {q} supervisor hours per WTE of {new:g} in {r} "
+                                               f"{format_year(t)}; it must be a number >= 0"))
+                    return None
+                hours[(q, r, t)] = new
+                changes.append({"key": f"{q}/{r}/{t}", "from": old, "to": new})
+    return changes
+
+
+def _hours_clash(touched: dict[tuple, Override], ov: Override, key: tuple) -> Override | None:
+    """A national and a regional change of one profession's supervisor hours, in one layer, clash."""
+    hours_column = REGIONAL_SUPERVISOR_HOURS[1]
+    if key[0] == "hours":  # regional (q, r, t): clashes with q's national value
+        return touched.get((ov.layer, "professions", key[1], hours_column))
+    if key[2] != hours_column:
+        return None
+    return next((o for k, o in touched.items()
+                 if k[0] == ov.layer and k[1] == "hours" and k[2] == key[1]), None)
+
+
+def _current_national(tables: dict[str, RawTable], base: Base) -> dict[str, float]:
+    table = tables["professions"]
+    out = dict(base.national)
+    for _, row in table.rows:
+        try:
+            out[str(row.get("profession")).strip()] = float(row.get(REGIONAL_SUPERVISOR_HOURS[1]))
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def _national_hours_change(ov: Override, q: str, hours: dict) -> None:
+    """A later national change of q's hours applies to its regional values too (precedence)."""
+    for key in [k for k in hours if k[0] == q]:
+        hours[key] = _compute(ov, hours[key]) if ov.op != "set" else float(ov.value)
+
+
+def _follow_target_year(base_settings: dict, settings: dict, by: dict[str, Override], records: list) -> None:
+    """A new target_year brings assessed_years and horizon_end along when the base ties them to it.
+
+    Only when the scenario leaves them alone and the base has ``assessed_years: [target_year]``
+    (it follows), and the new target lies beyond ``horizon_end`` (which then moves up to it).
+    """
+    if "target_year" not in by:
+        return
+    try:
+        old_target = parse_year(base_settings.get("target_year"))
+        new_target = parse_year(settings.get("target_year"))
+    except (ValueError, TypeError):
+        return
+    ov = by["target_year"]
+    if "assessed_years" not in by:
+        assessed = base_settings.get("assessed_years")
+        try:
+            tied = assessed is not None and [parse_year(y) for y in assessed] == [old_target]
+        except (ValueError, TypeError):
+            tied = False
+        if tied:
+            settings["assessed_years"] = [new_target]
+            records.append({**_record(ov, [{"from": assessed, "to": [new_target]}]),
+                            "target": "settings.assessed_years", "derived": "follows target_year"})
+    if "horizon_end" not in by and base_settings.get("horizon_end") is not None:
+        try:
+            horizon = parse_year(base_settings["horizon_end"])
+        except (ValueError, TypeError):
+            return
+        if new_target > horizon:
+            settings["horizon_end"] = new_target
+            records.append({**_record(ov, [{"from": base_settings["horizon_end"], "to": new_target}]),
+                            "target": "settings.horizon_end", "derived": "follows target_year"})
+
+
+def explain_input_error(exc: InputError, applied: Applied, case_name: str | None) -> InputError:
+    """Re-word validation problems of an edited dataset: name the override that wrote the value."""
+    out = []
+    for p in exc.problems:
+        ov = applied.cells.get((p.file, p.row, p.column)) if p.row is not None and p.column else None
+        if ov is None and p.file == applied.raw.settings_label and p.column in applied.settings:
+            ov = applied.settings[p.column]
+        if ov is not None:
+            where = f"{p.file} row {p.row}" if ov.table != SETTINGS else f"settings.{p.column}"
+            out.append(ov.problem(f"makes {where} invalid: {p.message}", value=p.value))
+        else:
+            scenario = f" (scenario '{case_name}', after its overrides)" if case_name else " (after the overrides)"
+            out.append(Problem(p.file, p.row, p.column, p.value, p.message + scenario))
+    return InputError(out)
+
+
+# ============================================================ the built model
+
+
+def patch_supervision(model, hours: dict[tuple[str, str, int], float]) -> None:
+    """Give supervisor profession q in region r and year t ``hours[q, r, t]`` hours a week per WTE.
+
+    The supervision capacity row of (q, r, t) reads ``sum of y <= h_q * S[q,r,t-1]``
+    (MODEL.md); this replaces ``h_q`` in that one row: the coefficient of the
+    stock variable, or the right-hand side when ``t-1`` is the base year. Rows
+    that do not exist (no trainee profession is supervised by q) need nothing.
+    Works on the elastic diagnosis copy too (its violation variable is untouched).
+    """
+    ds = model.dataset
+    base_year = ds.settings.base_year
+    for (q, r, t), h in hours.items():
+        entry = model.registry.get("supervision_capacity", q, r, t)
+        if entry is None:
+            continue
+        if t - 1 == base_year:
+            rhs = h * ds.stock_wte.get((q, r), 0.0)
+            entry.constraint.changeRHS(rhs)
+            entry.rhs = rhs
+        else:
+            var = model.stock[(q, r, t - 1)]
+            if h:
+                entry.constraint.expr[var] = -h
+            else:
+                entry.constraint.expr.pop(var, None)
+        entry.constraint.modified = True
+
+
+# =================================================================== scenarios
+
+
+@dataclass(frozen=True)
+class Case:
+    """One solve of a batch: a scenario, or one point of a scenario's sweep."""
+
+    name: str
+    scenario: str
+    description: str | None
+    overrides: tuple[Override, ...]
+
+
+def expand(loaded: LoadedFile, base: Base, cli: list[Override] | tuple[Override, ...] = (),
+           only: str | None = None) -> list[Case]:
+    """Every case of the file, in file order: sweeps expanded to the product of their values.
+
+    Each scenario's overrides (and the command line's, last) are checked against
+    the base now (unknown names, no matching row, clashes), so a batch refuses a
+    broken file before solving anything.
+    """
+    problems: list[Problem] = []
+    cases: list[Case] = []
+    for name, scenario in loaded.spec.scenarios.items():
+        if only is not None and name != only:
+            continue
+        try:
+            cases += _expand_one(loaded, base, name, scenario, tuple(cli))
+        except InputError as exc:
+            problems += exc.problems
+    seen: dict[str, str] = {}
+    for case in cases:
+        lowered = case.name.lower()
+        if lowered in seen:
+            problems.append(FileProblem(loaded.label, loaded.line("scenarios", case.scenario), None, case.name,
+                                    f"scenario '{case.scenario}': case name '{case.name}' is also produced by "
+                                    f"scenario '{seen[lowered]}' (names are folder names, compared ignoring case)"))
+        seen[lowered] = case.scenario
+    if len(cases) > MAX_CASES:
+        problems.append(Problem(loaded.label, None, None, None, f"expands to {len(cases)} cases; at most {MAX_CASES}"))
+    if problems:
+        raise InputError(_unique(problems))
+    return cases
+
+
+def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpec,
+                cli: tuple[Override, ...]) -> list[Case]:
+    file = loaded.label
+    groups: list[list[Override]] = []
+    labels: list[str | None] = []
+    sweeps: list[bool] = []
+    problems: list[Problem] = []
+    for key, value in scenario.settings.items():
+        spec = OverrideSpec.model_validate({"target": f"settings.{key}", "set": value})
+        line = loaded.line("scenarios", name, "settings", key)
+        try:
+            groups.append(resolve(spec, base, layer=name, file=file, line=line))
+            labels.append(key)
+            sweeps.append(is_sweep(spec))
+        except InputError as exc:
+            problems += exc.problems
+    for i, spec in enumerate(scenario.overrides):
+        line = (loaded.lines.get(("scenarios", name, "overrides", i))
+                or loaded.line("scenarios", name, i))
+        try:
+            groups.append(resolve(spec, base, layer=name, file=file, line=line))
+            labels.append(spec.label)
+            sweeps.append(is_sweep(spec))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    sweeping = [i for i, flag in enumerate(sweeps) if flag]
+    names = _sweep_labels([groups[i][0] for i in sweeping], [labels[i] for i in sweeping], name, loaded)
+    # Structure (names, matches, clashes) is the same for every point of a sweep: check the first.
+    apply_overrides(base, tuple(g[0] for g in groups) + cli)
+    cases = []
+    for combo in itertools.product(*groups):
+        parts = [f"{names[k]}={_value_label(combo[i])}" for k, i in enumerate(sweeping)]
+        case = "--".join([name] + parts) if parts else name
+        cases.append(Case(_folder_safe(case), name, scenario.description, tuple(combo) + cli))
+    return cases
+
+
+def _sweep_labels(first: list[Override], given: list[str | None], scenario: str, loaded: LoadedFile) -> list[str]:
+    labels = [g or ov.column for ov, g in zip(first, given)]
+    counts = {lab: labels.count(lab) for lab in labels}
+    out = []
+    for ov, g, lab in zip(first, given, labels):
+        if counts[lab] > 1 and g is None:
+            lab = lab + "@" + "_".join(_show(v) for _, vals in ov.where for v in vals)
+        out.append(lab)
+    if len(set(out)) != len(out):
+        raise InputError([first[0].problem("two sweeps of this scenario would name their cases alike; "
+                                           "give each a distinct 'label:'")])
+    return out
+
+
+def _value_label(ov: Override) -> str:
+    if ov.op == "scale":
+        return f"x{ov.value:g}"
+    if ov.op == "add":
+        return f"{ov.value:+g}"
+    if isinstance(ov.value, float):
+        return f"{ov.value:g}"
+    return _show(ov.value) if not isinstance(ov.value, (list, dict)) else json.dumps(ov.value)
+
+
+def _folder_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+=@-]", "_", name)[:200]
+
+
+def cli_overrides(texts: list[str] | tuple[str, ...], base: Base) -> list[Override]:
+    """``--set`` options, in order (single values only; sweeps belong in a scenario file)."""
+    out: list[Override] = []
+    problems: list[Problem] = []
+    for text in texts:
+        try:
+            spec = OverrideSpec.model_validate(text)
+        except ValidationError as exc:
+            problems.append(Problem("command line (--set)", None, None, text,
+                                    "; ".join(_pydantic_message(e) for e in exc.errors())))
+            continue
+        try:
+            resolved = resolve(spec, base, layer="command line")
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        if len(resolved) != 1:
+            problems.append(Problem("command line (--set)", None, None, text,
+                                    "a --set override takes one value; put sweeps in a scenario file"))
+            continue
+        out += resolved
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def resolve_base_path(loaded: LoadedFile, given: str | Path | None,
+                      roots: list[str | Path] | tuple[str | Path, ...] = ()) -> Path:
+    """The base dataset of a scenario file: the command line's, else the file's ``base:``.
+
+    A ``base:`` is resolved against the scenario file's folder and must lie
+    inside it, or inside one of ``roots`` (folders the user named with
+    ``--data-root``): no ``..`` escapes, no absolute paths or symbolic links
+    leading elsewhere.
+    """
+    if given is not None:
+        return Path(given)
+    if loaded.spec.base is None:
+        raise InputError([Problem(loaded.label, None, "base", None,
+                                  "names no base dataset; add 'base: FOLDER' or give --base DATASET")])
+    folder = loaded.path.resolve().parent
+    candidate = (folder / loaded.spec.base).resolve()
+    allowed = [folder] + [Path(r).resolve() for r in roots]
+    if not any(candidate == root or root in candidate.parents for root in allowed):
+        raise InputError([FileProblem(loaded.label, loaded.line("base"), "base", loaded.spec.base,
+                                  f"the base dataset must be inside the scenario file's folder ({folder})"
+                                  + (" or a --data-root folder" if roots else "")
+                                  + "; give --data-root FOLDER to allow another folder, or --base DATASET")])
+    return candidate
+
+
+def fingerprint(case: Case, base: Base, options: dict[str, Any]) -> str:
+    """What makes a result current: base content, the case's overrides (what they do, not where
+    they are written) and the solve options. A changed scenario gets a new fingerprint."""
+    payload = {"format": 1, "base": base.fingerprint, "options": options,
+               "overrides": [o.identity() for o in case.overrides]}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
