@@ -33,7 +33,8 @@ def test_agrees_with_independent_implementation(tmp_path, seed):
     assert ours.status == reference["status"] == "optimal"
     assert _close(ours.weighted_shortfall, reference["weighted_shortfall"]), (ours.weighted_shortfall, reference)
     assert _close(ours.total_cost_gbp, reference["total_cost_gbp"]), (ours.total_cost_gbp, reference["total_cost_gbp"])
-    assert _close(ours.total_shortfall_wte, reference["total_shortfall_wte"])
+    # total_shortfall_wte is not compared: among equally cheap optimal plans the unweighted
+    # target-year sum may differ; the checker verifies ours against our own plan.
     assert check_results(ds, tmp_path / "out") == []
 
 

@@ -1,7 +1,8 @@
 """Independent reference implementation of the LP in ``MODEL.md``.
 
 Written from the specification alone, without the optimiser package: it
-reads a dataset folder with the ``csv`` and ``yaml`` modules, builds a sparse
+reads a dataset folder with the ``csv`` and ``yaml`` modules (or, for the
+workbook form, the sheets of an ``.xlsx`` with openpyxl), builds a sparse
 matrix itself and solves it with HiGHS through SciPy.
 
 Notation (b = base year, H = horizon end, T = decision years b+1..H):
@@ -13,6 +14,13 @@ Notation (b = base year, H = horizon end, T = decision years b+1..H):
 * ``S[p,r,b] = stock``, ``S[p,r,t] = (1-a) S[p,r,t-1] + j C[p,r,t] + inflow[p,r,t]
   - sum_q share[q,p] I[q,r,t]``;
 * ``supply = S + tsw * M``; ``shortfall = max(0, demand - supply)``.
+
+Inputs: a missing workforce/demand/inflow row is 0, a missing optional table
+has no rows, blank weight and cost_multiplier are 1, blank max_growth,
+placement_capacity and intake_max are "no limit", blank intake_min is 0, a
+budget year without a row has no limit. Rows for years outside the decision
+years (demand, inflows, capacity, budget) constrain nothing and are ignored;
+pipeline cohorts must start in or before the base year.
 
 Variable layout (deliberately unlike a "one variable per quantity" model):
 S, N, M and C are *eliminated*; they are affine expressions in ``x``
@@ -154,28 +162,97 @@ def _blank(cell: Any) -> bool:
     return cell is None or str(cell).strip() == ""
 
 
-def _read(folder: Path, name: str, required: list[str], optional: list[str] = (), *, must_exist: bool):
-    """Rows of ``folder/name`` as (row number, {column: stripped text or None})."""
-    path = folder / name
-    if not path.exists():
+def _cell(value: Any) -> str | None:
+    """A workbook cell as the text a CSV would hold (3.0 -> "3")."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _raw_table(source, name: str):
+    """(header, data rows) of a table, or None when it is absent.
+
+    ``source`` is a folder (``name`` is a CSV file in it) or a workbook read as
+    {sheet: rows} (the sheet is ``name`` without ``.csv``).
+    """
+    if isinstance(source, dict):
+        rows = source.get(name.removesuffix(".csv"))
+        if rows is None:
+            return None
+        rows = [[_cell(c) for c in row] for row in rows]
+    else:
+        path = source / name
+        if not path.exists():
+            return None
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    if not rows:
+        return [], []
+    return [(h or "").strip() for h in rows[0]], rows[1:]
+
+
+def _read(source, name: str, required: list[str], optional: list[str] = (), *, must_exist: bool):
+    """Rows of table ``name`` as (row number, {column: stripped text or None})."""
+    table = _raw_table(source, name)
+    if table is None:
         if must_exist:
-            raise DatasetError(f"{name}: required file is missing")
+            raise DatasetError(f"{name}: required table is missing")
         return []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise DatasetError(f"{name}: missing column(s) {', '.join(missing)}")
-        rows = []
-        for number, raw in enumerate(reader, start=2):
-            row = {k.strip(): (None if _blank(v) else str(v).strip()) for k, v in raw.items() if k is not None}
-            if all(v is None for v in row.values()):
-                continue
-            for column in optional:
-                row.setdefault(column, None)
-            rows.append((number, row))
+    header, data = table
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DatasetError(f"{name}: missing column(s) {', '.join(missing)}")
+    rows = []
+    for number, cells in enumerate(data, start=2):
+        cells = list(cells) + [None] * (len(header) - len(cells))
+        row = {h: (None if _blank(v) else str(v).strip()) for h, v in zip(header, cells) if h}
+        if all(v is None for v in row.values()):
+            continue
+        for column in optional:
+            row.setdefault(column, None)
+        rows.append((number, row))
     return rows
+
+
+def _settings(source) -> dict:
+    """settings.yaml of a folder, or the key/value rows of a workbook's settings sheet."""
+    if isinstance(source, dict):
+        if "settings" not in source:
+            raise DatasetError("settings: required sheet is missing")
+        out = {}
+        for row in source["settings"][1:]:
+            if not row or row[0] is None:
+                continue
+            value = row[1] if len(row) > 1 else None
+            if isinstance(value, str):
+                try:
+                    value = yaml.safe_load(value)
+                except yaml.YAMLError:
+                    pass
+            out[str(row[0]).strip()] = value
+        return out
+    path = source / "settings.yaml"
+    if not path.exists():
+        raise DatasetError("settings.yaml: required file is missing")
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _open(dataset: str | Path):
+    """A dataset folder (Path) or an .xlsx workbook read into {sheet: rows}."""
+    path = Path(dataset)
+    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl  # only needed for workbooks
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            return {ws.title.strip(): [list(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+        finally:
+            book.close()
+    if not path.is_dir():
+        raise DatasetError(f"{path}: not a dataset folder or .xlsx workbook")
+    return path
 
 
 def _num(name: str, number: int, row: dict, column: str, *, default: float | None = None,
@@ -219,12 +296,9 @@ def _put(store: dict, key, value, name: str, number: int):
 
 
 def load_dataset(dataset_dir: str | Path) -> Dataset:
-    """Read and validate a dataset folder (see module docstring for defaults)."""
-    folder = Path(dataset_dir)
-    settings_path = folder / "settings.yaml"
-    if not settings_path.exists():
-        raise DatasetError("settings.yaml: required file is missing")
-    settings = yaml.safe_load(settings_path.read_text(encoding="utf-8")) or {}
+    """Read and validate a dataset folder (or .xlsx workbook); defaults as in the module docstring."""
+    folder = _open(dataset_dir)
+    settings = _settings(folder)
     try:
         base = parse_year(settings["base_year"])
         target = parse_year(settings["target_year"])
@@ -236,14 +310,16 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
     except ValueError as exc:
         raise DatasetError(f"settings.yaml: {exc}") from None
     if not base < target <= horizon:
-        raise DatasetError(f"settings.yaml: need base_year < target_year <= horizon_end, got {base}, {target}, {horizon}")
+        raise DatasetError("settings.yaml: need base_year < target_year <= horizon_end, "
+                           f"got {base}, {target}, {horizon}")
     decision = set(range(base + 1, horizon + 1))
     for y in assessed:
         if y not in decision:
             raise DatasetError(f"settings.yaml: assessed year {y} is not a decision year")
     if any(w < 0 for w in weights.values()):
         raise DatasetError("settings.yaml: year_weights must be >= 0")
-    integer = bool(settings.get("integer_places", False))
+    integer = settings.get("integer_places", False)
+    integer = integer.strip().lower() in ("true", "yes", "1") if isinstance(integer, str) else bool(integer)
     time_limit = settings.get("time_limit_seconds")
 
     # professions

@@ -1,0 +1,308 @@
+"""Random datasets in the MODEL.md folder format, deterministic per seed.
+
+``generate_dataset(out_dir, seed, ...)`` writes professions, regions,
+workforce, demand, budget, settings and (at random) pipeline, capacity,
+supervision, recruitment_sources and inflows.
+
+Feasible by construction (``feasible=True``): take the *minimal plan*
+``x = intake_min`` (0 where not given). It satisfies intake limits and growth
+(professions with ``max_growth`` get no intake_min), and keeps stocks >= 0
+(sources have stock >= 20, shares <= 0.3 and intake_min <= 3). The generator
+simulates that plan and then sets
+
+* every placement capacity >= N of the minimal plan,
+* every budget (national, regional) >= the minimal plan's cost that year,
+* supervisor_hours_per_wte large enough that each trainee profession's need
+  under the minimal plan fits in its *primary* supervisor's capacity,
+
+so the minimal plan is feasible; the dataset is then solved with
+:func:`spec_lp.solve_reference` to confirm. With ``feasible=False`` one limit is
+set below what the fixed pipeline already commits (a budget or a placement
+capacity), and the solve must say infeasible.
+
+CLI: ``python -m tests.reference.generate OUT --seed N [--professions P] [--regions R]
+[--horizon H] [--integer] [--infeasible]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import random
+from pathlib import Path
+
+import yaml
+
+from .checker import simulate
+from .spec_lp import load_dataset, solve_reference, year_label
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list]):
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+
+
+def _ceil(value: float, places: int = 0) -> float:
+    factor = 10 ** places
+    result = math.ceil(value * factor - 1e-9) / factor
+    return int(result) if places == 0 else result
+
+
+class _Spec:
+    """The random choices, kept as plain data until written."""
+
+    def __init__(self, rng: random.Random, n_professions, n_regions, horizon, integer, feasible):
+        self.rng = rng
+        R = rng
+        self.integer = integer
+        self.feasible = feasible
+        nP = n_professions or R.randint(2, 5)
+        nR = n_regions or R.randint(1, 3)
+        nT = horizon or R.randint(1, 4)
+        self.b = R.randint(2016, 2024)
+        self.H = self.b + nT
+        self.T = list(range(self.b + 1, self.H + 1))
+        self.target = R.choice(self.T)
+        self.assessed = [self.target]
+        if len(self.T) > 1 and R.random() < 0.5:
+            self.assessed = sorted(set(self.assessed) | set(R.sample(self.T, R.randint(1, len(self.T)))))
+        self.year_weights = {}
+        if R.random() < 0.4:
+            self.year_weights = {t: R.choice([0.5, 1, 2, 3]) for t in self.assessed if R.random() < 0.7}
+        self.labels = R.random() < 0.4  # years written as "2023/24" in some cells
+
+        self.P = [f"prof{i}" for i in range(nP)]
+        self.R = [f"reg{i}" for i in range(nR)]
+        self.prof = {}
+        for p in self.P:
+            self.prof[p] = {
+                "d": R.randint(1, 4),
+                "c": round(R.uniform(0.7, 1.0), 3),
+                "j": round(R.uniform(0.5, 1.0), 3),
+                "a": round(R.uniform(0.0, 0.15), 3),
+                "cost": R.randrange(10000, 60001, 500),
+                "h": 0.0 if R.random() < 0.3 else round(R.uniform(0.5, 3.0), 2),
+                "H": round(R.uniform(0.5, 3.0), 2),
+                "tsw": round(R.uniform(0.0, 0.6), 2),
+                "weight": None if R.random() < 0.5 else R.choice([0.5, 1, 2, 3]),
+                "g": None if R.random() < 0.6 else round(R.uniform(0.1, 1.0), 2),
+            }
+        self.mult = {r: (None if R.random() < 0.4 else round(R.uniform(0.9, 1.25), 2)) for r in self.R}
+
+        # supervision: every profession needing supervision gets >= 1 supervisor; the first is primary
+        self.pairs = []
+        self.primary = {}
+        for p in self.P:
+            if self.prof[p]["h"] > 0:
+                sups = R.sample(self.P, R.randint(1, min(3, nP)))
+                self.primary[p] = sups[0]
+                self.pairs += [(p, q) for q in sups]
+            elif R.random() < 0.2:
+                self.pairs.append((p, R.choice(self.P)))
+
+        # recruitment sources: small shares, sum <= 0.6
+        self.shares = {}
+        if R.random() < 0.6:
+            for p in self.P:
+                if R.random() < 0.5:
+                    for q in R.sample(self.P, R.randint(1, min(2, nP))):
+                        self.shares[p, q] = round(R.uniform(0.02, 0.3), 2)
+
+        protected = set(self.primary.values()) | {q for (_, q) in self.shares}
+        self.stock = {}
+        for p in self.P:
+            for r in self.R:
+                if p in protected or R.random() > 0.15:
+                    self.stock[p, r] = R.randint(50 if p in protected else 1, 400)
+
+        self.pipeline = {}
+        for p in self.P:
+            d = self.prof[p]["d"]
+            for r in self.R:
+                for s in range(self.b - d + 1, self.b + 1):
+                    if R.random() < 0.7:
+                        self.pipeline[p, r, s] = R.randint(1, 30)
+                if R.random() < 0.1:
+                    self.pipeline[p, r, self.b - d] = R.randint(1, 30)  # cohort already qualified
+        if not feasible:  # a committed cohort still in training in the first decision year
+            p0 = self.P[0]
+            self.prof[p0]["d"] = max(2, self.prof[p0]["d"])
+            self.pipeline[p0, self.R[0], self.b] = R.randint(5, 30)
+
+        self.inflow = {}
+        if R.random() < 0.5:
+            for p in self.P:
+                for r in self.R:
+                    for t in self.T:
+                        if R.random() < 0.3:
+                            self.inflow[p, r, t] = R.randint(0, 20)
+
+        self.demand = {}
+        for p in self.P:
+            for r in self.R:
+                rate = R.uniform(-0.05, 0.25)
+                base = self.stock.get((p, r), 0)
+                for t in self.T:
+                    if R.random() < 0.1:
+                        continue
+                    self.demand[p, r, t] = round(base * (1 + rate * (t - self.b)) + R.randint(0, 30), 1)
+
+        # capacity rows: intake limits now, placement capacities after the minimal plan is known
+        self.capacity = {}  # (p, r, t) -> [placement, min, max]
+        if R.random() < 0.6:
+            for p in self.P:
+                for r in self.R:
+                    for t in self.T:
+                        if R.random() < 0.5:
+                            lo = None
+                            if self.prof[p]["g"] is None and R.random() < 0.5:
+                                lo = R.randint(0, 3)
+                            hi = None if R.random() < 0.5 else (lo or 0) + R.randint(0, 30)
+                            self.capacity[p, r, t] = [None, lo, hi]
+        self.budget_national = {}
+        self.budget_regional = {}
+
+    # ----------------------------------------------------------------- writing
+    def year(self, t: int):
+        return year_label(t) if self.labels and self.rng.random() < 0.5 else t
+
+    def write(self, out: Path):
+        out.mkdir(parents=True, exist_ok=True)
+        P = self.prof
+        _write_csv(out / "professions.csv",
+                   ["profession", "name", "duration_years", "completion_rate", "joining_rate", "attrition_rate",
+                    "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
+                    "trainee_service_wte", "weight", "max_growth"],
+                   [[p, f"Profession {p}", P[p]["d"], P[p]["c"], P[p]["j"], P[p]["a"], P[p]["cost"], P[p]["h"],
+                     P[p]["H"], P[p]["tsw"], P[p]["weight"], P[p]["g"]] for p in self.P])
+        _write_csv(out / "regions.csv", ["region", "name", "cost_multiplier"],
+                   [[r, f"Region {r}", self.mult[r]] for r in self.R])
+        _write_csv(out / "workforce.csv", ["profession", "region", "stock_wte"],
+                   [[p, r, v] for (p, r), v in self.stock.items()])
+        _write_csv(out / "demand.csv", ["profession", "region", "year", "demand_wte"],
+                   [[p, r, self.year(t), v] for (p, r, t), v in self.demand.items()])
+        if self.pipeline:
+            _write_csv(out / "pipeline.csv", ["profession", "region", "start_year", "trainees"],
+                       [[p, r, self.year(s), v] for (p, r, s), v in self.pipeline.items()])
+        if self.capacity:
+            _write_csv(out / "capacity.csv",
+                       ["profession", "region", "year", "placement_capacity", "intake_min", "intake_max"],
+                       [[p, r, self.year(t), *v] for (p, r, t), v in self.capacity.items()])
+        if self.pairs:
+            _write_csv(out / "supervision.csv", ["trainee_profession", "supervisor_profession"],
+                       [list(pair) for pair in self.pairs])
+        if self.shares:
+            _write_csv(out / "recruitment_sources.csv", ["trainee_profession", "source_profession", "share"],
+                       [[p, q, v] for (p, q), v in self.shares.items()])
+        if self.inflow:
+            _write_csv(out / "inflows.csv", ["profession", "region", "year", "inflow_wte"],
+                       [[p, r, self.year(t), v] for (p, r, t), v in self.inflow.items()])
+        rows = [[self.year(t), None, v] for t, v in self.budget_national.items()]
+        rows += [[self.year(t), r, v] for (r, t), v in self.budget_regional.items()]
+        if self.budget_regional:
+            _write_csv(out / "budget.csv", ["year", "region", "budget_gbp"], rows)
+        else:
+            _write_csv(out / "budget.csv", ["year", "budget_gbp"], [[y, v] for y, _, v in rows])
+        settings = {"base_year": self.year(self.b), "target_year": self.year(self.target)}
+        if self.H != self.target or self.rng.random() < 0.5:
+            settings["horizon_end"] = self.year(self.H)
+        if self.assessed != [self.target] or self.rng.random() < 0.5:
+            settings["assessed_years"] = [self.year(t) for t in self.assessed]
+        if self.year_weights:
+            settings["year_weights"] = {self.year(t): w for t, w in self.year_weights.items()}
+        settings.update({"integer_places": self.integer, "solver": "cbc", "time_limit_seconds": 60})
+        (out / "settings.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+
+    # ----------------------------------------------------------------- limits
+    def set_limits(self, out: Path):
+        """Budgets, placements and supervisor hours from the minimal plan (see module docstring)."""
+        R = self.rng
+        self.write(out)  # provisional: no budget rows, no placement capacities
+        ds = load_dataset(out)
+        x = {k: ds.intake_min.get(k, 0.0) for k in
+             ((p, r, t) for p in ds.professions for r in ds.regions for t in ds.decision_years)}
+        sim = simulate(ds, x)
+        for (p, r, t), row in self.capacity.items():
+            if R.random() < 0.7:
+                row[0] = _ceil(sim.N[p, r, t]) + R.randint(0, 40)
+        # supervision: primary supervisor q must cover every trainee profession that relies on it
+        for q in set(self.primary.values()):
+            ratio = 0.0
+            for r in self.R:
+                for t in self.T:
+                    need = sum(self.prof[p]["h"] * sim.N[p, r, t] for p, qq in self.primary.items() if qq == q)
+                    if need > 0:
+                        if sim.S[q, r, t - 1] <= 1e-9:
+                            raise RuntimeError(f"generator: supervisor pool {q} in {r} empty in {t - 1}")
+                        ratio = max(ratio, need / sim.S[q, r, t - 1])
+            if ratio > self.prof[q]["H"]:
+                self.prof[q]["H"] = _ceil(ratio * R.uniform(1.05, 2.0), 2)
+        # budgets: minimal cost plus a random share of a "full programme"
+        regional = R.random() < 0.4
+        for t in self.T:
+            minimal = {r: sum(sim.cost[p, r, t] for p in self.P) for r in self.R}
+            room = {r: sum(self.prof[p]["cost"] * (self.mult[r] or 1) * (0.2 * self.stock.get((p, r), 0) + 10)
+                           for p in self.P) for r in self.R}
+            if R.random() < 0.85:
+                self.budget_national[t] = _ceil(sum(minimal.values()) + R.uniform(0.02, 1.0) * sum(room.values()))
+            if regional:
+                for r in self.R:
+                    if R.random() < 0.6:
+                        self.budget_regional[r, t] = _ceil(minimal[r] + R.uniform(0.02, 0.8) * room[r])
+        if not self.feasible:
+            t = self.b + 1
+            committed = sum(sim.N[p, r, t] for p in self.P for r in self.R)
+            if R.random() < 0.5:
+                cost = sum(sim.cost[p, r, t] for p in self.P for r in self.R)
+                self.budget_national[t] = math.floor(0.5 * cost)
+            else:
+                p0, r0 = self.P[0], self.R[0]
+                row = self.capacity.setdefault((p0, r0, t), [None, None, None])
+                row[0] = math.floor(0.5 * sim.N[p0, r0, t])
+            assert committed > 0
+        self.write(out)
+
+
+def generate_dataset(out_dir, seed: int, *, n_professions: int | None = None, n_regions: int | None = None,
+                     horizon: int | None = None, integer: bool = False, feasible: bool = True) -> Path:
+    """Write a random dataset for ``seed`` into ``out_dir`` and return its path.
+
+    ``horizon`` is the number of decision years. The result is checked with
+    the reference solver: optimal when ``feasible``, infeasible otherwise.
+    """
+    out = Path(out_dir)
+    if out.exists():
+        for child in out.iterdir():
+            if child.is_file() and child.suffix in (".csv", ".yaml"):
+                child.unlink()
+    spec = _Spec(random.Random(seed), n_professions, n_regions, horizon, integer, feasible)
+    spec.set_limits(out)
+    status = solve_reference(out)["status"]
+    expected = "optimal" if feasible else "infeasible"
+    if status != expected:
+        raise RuntimeError(f"generated dataset {out} (seed {seed}) is {status}, expected {expected}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write a random commissioning dataset.")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--professions", type=int)
+    parser.add_argument("--regions", type=int)
+    parser.add_argument("--horizon", type=int, help="number of decision years")
+    parser.add_argument("--integer", action="store_true")
+    parser.add_argument("--infeasible", action="store_true")
+    args = parser.parse_args(argv)
+    path = generate_dataset(args.out, args.seed, n_professions=args.professions, n_regions=args.regions,
+                            horizon=args.horizon, integer=args.integer, feasible=not args.infeasible)
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

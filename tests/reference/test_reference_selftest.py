@@ -1,0 +1,564 @@
+"""Self-tests of the reference implementation (spec_lp, checker, generate) only.
+
+Each tiny dataset has an answer worked out on paper in its docstring.
+Defaults: base year 2020, target 2021, one region R (multiplier 1), cost GBP
+1000 per trainee-year, completion = joining = 1, attrition 0, no supervision.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .checker import check_results, simulate, total_shortfall, weighted_shortfall, write_results
+from .generate import generate_dataset
+from .spec_lp import DatasetError, load_dataset, parse_year, solve_reference, year_label
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROF_COLUMNS = ["profession", "name", "duration_years", "completion_rate", "joining_rate", "attrition_rate",
+                "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
+                "trainee_service_wte", "weight", "max_growth"]
+
+
+def prof(key="P", d=1, c=1, j=1, a=0, cost=1000, h=0, H=0, tsw=0, weight="", g=""):
+    return [key, f"name {key}", d, c, j, a, cost, h, H, tsw, weight, g]
+
+
+def _csv(path: Path, header, rows):
+    with path.open("w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(), pipeline=None,
+         capacity=None, supervision=None, sources=None, budget=(), regional=False, inflows=None,
+         settings=None, name="ds") -> Path:
+    """Write a dataset; optional tables are only written when given (None = file absent)."""
+    out = tmp_path / name
+    out.mkdir()
+    _csv(out / "professions.csv", PROF_COLUMNS, profs or [prof()])
+    _csv(out / "regions.csv", ["region", "name", "cost_multiplier"], [[r, r, m] for r, m in regions])
+    _csv(out / "workforce.csv", ["profession", "region", "stock_wte"], stock)
+    _csv(out / "demand.csv", ["profession", "region", "year", "demand_wte"], demand)
+    if regional:
+        _csv(out / "budget.csv", ["year", "region", "budget_gbp"], budget)
+    else:
+        _csv(out / "budget.csv", ["year", "budget_gbp"], budget)
+    optional = {
+        "pipeline.csv": (["profession", "region", "start_year", "trainees"], pipeline),
+        "capacity.csv": (["profession", "region", "year", "placement_capacity", "intake_min", "intake_max"],
+                         capacity),
+        "supervision.csv": (["trainee_profession", "supervisor_profession"], supervision),
+        "recruitment_sources.csv": (["trainee_profession", "source_profession", "share"], sources),
+        "inflows.csv": (["profession", "region", "year", "inflow_wte"], inflows),
+    }
+    for file, (header, rows) in optional.items():
+        if rows is not None:
+            _csv(out / file, header, rows)
+    base = {"base_year": 2020, "target_year": 2021, "integer_places": False, "solver": "cbc",
+            "time_limit_seconds": 10}
+    base.update(settings or {})
+    (out / "settings.yaml").write_text(yaml.safe_dump(base))
+    return out
+
+
+def solve(path: Path) -> dict:
+    result = solve_reference(path)
+    assert result["status"] == "optimal", result
+    return result
+
+
+def approx(value):
+    return pytest.approx(value, rel=1e-5, abs=1e-5)
+
+
+# ---------------------------------------------------------------------------- years
+
+
+def test_years_parse_and_label():
+    assert parse_year(2023) == 2023
+    assert parse_year("2023") == 2023
+    assert parse_year("2023/24") == 2023
+    assert parse_year("1999/00") == 1999
+    assert year_label(2023) == "2023/24"
+    assert year_label(1999) == "1999/00"
+    with pytest.raises(ValueError):
+        parse_year("2023/25")
+
+
+# ---------------------------------------------------------------------------- objective and budget
+
+
+def test_budget_national_limits_intake(tmp_path):
+    """Budget 6000 at 1000 a trainee -> x = 6, S = 6, shortfall 10 - 6 = 4."""
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 6000]]))
+    assert r["intake"] == {("P", "R", 2021): approx(6)}
+    assert r["weighted_shortfall"] == approx(4)
+    assert r["total_shortfall_wte"] == approx(4)
+    assert r["total_cost_gbp"] == approx(6000)
+
+
+def test_stage_two_spends_nothing_that_closes_no_gap(tmp_path):
+    """Budget for 100 trainees, demand 10, stock 3 -> exactly 7 trainees, cost 7000."""
+    r = solve(make(tmp_path, stock=[["P", "R", 3]], demand=[["P", "R", 2021, 10]], budget=[[2021, 100000]]))
+    assert r["intake"][("P", "R", 2021)] == approx(7)
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["total_cost_gbp"] == approx(7000)
+
+
+def test_absent_budget_year_means_no_limit(tmp_path):
+    """Budget row only for another year -> no limit in 2021: x = 10."""
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2019, 1]]))
+    assert r["intake"][("P", "R", 2021)] == approx(10)
+    assert r["weighted_shortfall"] == approx(0)
+
+
+def test_cost_multiplier(tmp_path):
+    """Multiplier 1.5: 6000 / 1500 = 4 trainees, shortfall 6, cost 6000."""
+    r = solve(make(tmp_path, regions=[("R", 1.5)], demand=[["P", "R", 2021, 10]], budget=[[2021, 6000]]))
+    assert r["intake"][("P", "R", 2021)] == approx(4)
+    assert r["weighted_shortfall"] == approx(6)
+    assert r["total_cost_gbp"] == approx(6000)
+
+
+def test_regional_budget(tmp_path):
+    """National 10 trainees, region A capped at 3; demand A 8, B 4.
+
+    A = 3 (cap), B = 4 (its need; more closes no gap) -> shortfall 5, cost 7000.
+    """
+    r = solve(make(tmp_path, regions=[("A", ""), ("B", "")],
+                   demand=[["P", "A", 2021, 8], ["P", "B", 2021, 4]],
+                   budget=[[2021, "", 10000], [2021, "A", 3000]], regional=True))
+    assert r["intake"][("P", "A", 2021)] == approx(3)
+    assert r["intake"][("P", "B", 2021)] == approx(4)
+    assert r["weighted_shortfall"] == approx(5)
+    assert r["total_cost_gbp"] == approx(7000)
+
+
+def test_profession_weights(tmp_path):
+    """Shared budget of 10 trainees, demand 8 each; A weight 2 is served first.
+
+    A = 8, B = 2 -> weighted = 1 * 6 = 6, total shortfall 6.
+    """
+    r = solve(make(tmp_path, profs=[prof("A", weight=2), prof("B")],
+                   demand=[["A", "R", 2021, 8], ["B", "R", 2021, 8]], budget=[[2021, 10000]]))
+    assert r["intake"][("A", "R", 2021)] == approx(8)
+    assert r["intake"][("B", "R", 2021)] == approx(2)
+    assert r["weighted_shortfall"] == approx(6)
+    assert r["total_shortfall_wte"] == approx(6)
+
+
+def test_assessed_years_and_year_weights(tmp_path):
+    """Two years, 5 trainees a year, attrition 0.5, demand 10 each year, "2021/22" labels.
+
+    Weights 1 and 2: S1 = x1, S2 = 0.5 x1 + x2; best x1 = x2 = 5 -> shortfall 5 and 2.5,
+    weighted 5 + 2 * 2.5 = 10; target year 2022 total shortfall 2.5.
+    """
+    r = solve(make(tmp_path, profs=[prof(a=0.5)],
+                   demand=[["P", "R", "2021/22", 10], ["P", "R", "2022/23", 10]],
+                   budget=[["2021/22", 5000], [2022, 5000]],
+                   settings={"target_year": "2022/23", "assessed_years": [2021, "2022/23"],
+                             "year_weights": {"2021/22": 1, 2022: 2}}))
+    assert r["weighted_shortfall"] == approx(10)
+    assert r["total_shortfall_wte"] == approx(2.5)
+    assert r["total_cost_gbp"] == approx(10000)
+
+
+def test_unassessed_year_is_not_optimised(tmp_path):
+    """Only 2022 assessed, attrition 0: x1 + x2 = 10 closes it; cost 10 trainees; 2021 gap ignored."""
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10], ["P", "R", 2022, 10]],
+                   budget=[[2021, 5000], [2022, 5000]],
+                   settings={"target_year": 2022}))
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["total_cost_gbp"] == approx(10000)
+
+
+# ---------------------------------------------------------------------------- dynamics
+
+
+def test_pipeline_duration_service_and_completion(tmp_path):
+    """d = 2, c = 0.8, j = 0.5, a = 0.1, tsw = 0.5, stock 10, pipeline 4 started 2020.
+
+    2021: N = 4 + x <= 9 (budget) -> x = 5 (cheapest that... all of it helps):
+    S = 0.9 * 10 + 0.5 * 0.8 * 4 = 10.6, M = x, supply = 10.6 + 0.5 x = 13.1,
+    shortfall 20 - 13.1 = 6.9, cost 9 * 1000.
+    """
+    r = solve(make(tmp_path, profs=[prof(d=2, c=0.8, j=0.5, a=0.1, tsw=0.5)], stock=[["P", "R", 10]],
+                   demand=[["P", "R", 2021, 20]], pipeline=[["P", "R", 2020, 4], ["P", "R", 2018, 50]],
+                   budget=[[2021, 9000]]))
+    assert r["intake"][("P", "R", 2021)] == approx(5)
+    assert r["stock"][("P", "R", 2021)] == approx(10.6)
+    assert r["in_training"][("P", "R", 2021)] == approx(9)
+    assert r["in_training_end"][("P", "R", 2021)] == approx(5)
+    assert r["completions"][("P", "R", 2021)] == approx(3.2)
+    assert r["weighted_shortfall"] == approx(6.9)
+    assert r["total_cost_gbp"] == approx(9000)
+
+
+def test_inflows(tmp_path):
+    """Inflow 3 WTE covers part of a demand of 10 -> 7 trainees."""
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 100000]],
+                   inflows=[["P", "R", 2021, 3]]))
+    assert r["intake"][("P", "R", 2021)] == approx(7)
+    assert r["total_cost_gbp"] == approx(7000)
+
+
+def test_recruitment_source_keeps_stock_nonnegative(tmp_path):
+    """P draws all its intake from Q (share 1), Q has stock 3 and no intake -> x <= 3, shortfall 7."""
+    r = solve(make(tmp_path, profs=[prof("P"), prof("Q")], stock=[["Q", "R", 3]],
+                   demand=[["P", "R", 2021, 10]], budget=[[2021, 100000]], sources=[["P", "Q", 1]],
+                   capacity=[["Q", "R", 2021, "", "", 0]]))
+    assert r["intake"][("P", "R", 2021)] == approx(3)
+    assert r["stock"][("Q", "R", 2021)] == approx(0)
+    assert r["weighted_shortfall"] == approx(7)
+
+
+def test_recruitment_source_shortfall_tradeoff(tmp_path):
+    """Share 0.5 from Q (stock 10, demand 10): each P trainee costs Q 0.5 WTE.
+
+    Q cannot train: one P trainee gains 1, loses 0.5 -> 10 P: shortfall P 0, Q 5 = 5.
+    Q can train (d = 1, same budget of 10): backfill z = x / 2 keeps Q whole,
+    x + z <= 10 -> x = 20/3, z = 10/3, shortfall 10/3.
+    """
+    common = dict(profs=[prof("P"), prof("Q")], stock=[["Q", "R", 10]],
+                  demand=[["P", "R", 2021, 10], ["Q", "R", 2021, 10]], budget=[[2021, 10000]],
+                  sources=[["P", "Q", 0.5]])
+    r = solve(make(tmp_path, **common, capacity=[["Q", "R", 2021, "", "", 0]], name="fixed"))
+    assert r["intake"][("P", "R", 2021)] == approx(10)
+    assert r["weighted_shortfall"] == approx(5)
+    r = solve(make(tmp_path, **common, name="backfill"))
+    assert r["intake"][("P", "R", 2021)] == approx(20 / 3)
+    assert r["intake"][("Q", "R", 2021)] == approx(10 / 3)
+    assert r["weighted_shortfall"] == approx(10 / 3)
+
+
+# ---------------------------------------------------------------------------- constraints
+
+
+def test_supervision_by_another_profession(tmp_path):
+    """P needs 2 h/week, Q gives 1 h/week per WTE, Q stock 8 -> N <= 4, shortfall 6."""
+    r = solve(make(tmp_path, profs=[prof("P", h=2), prof("Q", H=1)], stock=[["Q", "R", 8]],
+                   demand=[["P", "R", 2021, 10]], budget=[[2021, 100000]], supervision=[["P", "Q"]]))
+    assert r["intake"][("P", "R", 2021)] == approx(4)
+    assert r["supervision"][("P", "Q", "R", 2021)] == approx(8)
+    assert r["weighted_shortfall"] == approx(6)
+
+
+def test_supervision_without_supervisor_row_takes_no_trainees(tmp_path):
+    """h > 0 and no supervision.csv -> no trainees, shortfall 10."""
+    r = solve(make(tmp_path, profs=[prof(h=1, H=5)], stock=[["P", "R", 100]],
+                   demand=[["P", "R", 2021, 110]], budget=[[2021, 100000]]))
+    assert r["intake"][("P", "R", 2021)] == approx(0)
+    assert r["weighted_shortfall"] == approx(10)
+
+
+def test_supervision_capacity_grows_with_stock(tmp_path):
+    """Self-supervision, h = H = 1, stock 2, d = 1, demand 10 in 2022 only.
+
+    2021: x1 <= S0 = 2 -> S1 = 4; 2022: x2 <= S1 = 4 -> S2 = 8, shortfall 2, cost 6 trainees.
+    """
+    r = solve(make(tmp_path, profs=[prof(h=1, H=1)], stock=[["P", "R", 2]],
+                   demand=[["P", "R", 2022, 10]], budget=[[2021, 100000]], supervision=[["P", "P"]],
+                   settings={"target_year": 2022}))
+    assert r["intake"][("P", "R", 2021)] == approx(2)
+    assert r["intake"][("P", "R", 2022)] == approx(4)
+    assert r["weighted_shortfall"] == approx(2)
+    assert r["total_cost_gbp"] == approx(6000)
+
+
+def test_supervisors_shared_between_professions(tmp_path):
+    """A and B (h = 1) both need Q (H = 1, stock 6); A weight 3 is served first: A 6, B 0."""
+    r = solve(make(tmp_path, profs=[prof("A", h=1, weight=3), prof("B", h=1), prof("Q", H=1)],
+                   stock=[["Q", "R", 6]], demand=[["A", "R", 2021, 10], ["B", "R", 2021, 10]],
+                   budget=[[2021, 100000]], supervision=[["A", "Q"], ["B", "Q"]]))
+    assert r["intake"][("A", "R", 2021)] == approx(6)
+    assert r["intake"][("B", "R", 2021)] == approx(0)
+    assert r["weighted_shortfall"] == approx(3 * 4 + 10)
+
+
+def test_placement_capacity(tmp_path):
+    """Placement capacity 3 -> shortfall 7."""
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 100000]],
+                   capacity=[["P", "R", 2021, 3, "", ""]]))
+    assert r["intake"][("P", "R", 2021)] == approx(3)
+    assert r["weighted_shortfall"] == approx(7)
+
+
+def test_intake_max(tmp_path):
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 100000]],
+                   capacity=[["P", "R", 2021, "", "", 5]]))
+    assert r["intake"][("P", "R", 2021)] == approx(5)
+    assert r["weighted_shortfall"] == approx(5)
+
+
+def test_intake_min_forces_spending(tmp_path):
+    """intake_min 12 > need 10 -> 12 trainees, cost 12000."""
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 100000]],
+                   capacity=[["P", "R", 2021, "", 12, ""]]))
+    assert r["intake"][("P", "R", 2021)] == approx(12)
+    assert r["total_cost_gbp"] == approx(12000)
+
+
+def test_growth_from_base_year_intake(tmp_path):
+    """g = 0.5, base-year intake 4 (d = 1): x1 <= 6, x2 <= 9 -> S2 = 15, shortfall 5 in 2022."""
+    r = solve(make(tmp_path, profs=[prof(g=0.5)], demand=[["P", "R", 2022, 20]], budget=[[2021, 100000]],
+                   pipeline=[["P", "R", 2020, 4]], settings={"target_year": 2022}))
+    assert r["intake"][("P", "R", 2021)] == approx(6)
+    assert r["intake"][("P", "R", 2022)] == approx(9)
+    assert r["weighted_shortfall"] == approx(5)
+
+
+def test_growth_is_national(tmp_path):
+    """g = 0, base-year intake 2 in A and 2 in B -> 4 a year nationally, placed where needed (A)."""
+    r = solve(make(tmp_path, profs=[prof(g=0)], regions=[("A", ""), ("B", "")],
+                   demand=[["P", "A", 2021, 10]], budget=[[2021, 100000]],
+                   pipeline=[["P", "A", 2020, 2], ["P", "B", 2020, 2]]))
+    assert r["intake"][("P", "A", 2021)] == approx(4)
+    assert r["weighted_shortfall"] == approx(6)
+
+
+def test_growth_without_base_year_intake_takes_no_trainees(tmp_path):
+    r = solve(make(tmp_path, profs=[prof(g=1.0)], demand=[["P", "R", 2021, 10]], budget=[[2021, 100000]]))
+    assert r["intake"][("P", "R", 2021)] == approx(0)
+    assert r["weighted_shortfall"] == approx(10)
+
+
+def test_integer_places(tmp_path):
+    """Budget for 6.5 trainees: LP takes 6.5 (shortfall 3.5), MILP 6 (shortfall 4)."""
+    lp = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 6500]], name="lp"))
+    ip = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 6500]], name="ip",
+                    settings={"integer_places": True}))
+    assert lp["weighted_shortfall"] == approx(3.5)
+    assert ip["intake"][("P", "R", 2021)] == 6
+    assert ip["weighted_shortfall"] == approx(4)
+
+
+def test_infeasible_when_pipeline_exceeds_budget(tmp_path):
+    """d = 2, 10 trainees started 2020 cost 10000 in 2021 > budget 5000."""
+    r = solve_reference(make(tmp_path, profs=[prof(d=2)], demand=[["P", "R", 2021, 10]],
+                             budget=[[2021, 5000]], pipeline=[["P", "R", 2020, 10]]))
+    assert r["status"] == "infeasible"
+    assert r["weighted_shortfall"] is None
+
+
+def test_input_errors(tmp_path):
+    path = make(tmp_path, demand=[["X", "R", 2021, 10]], budget=[[2021, 1]])
+    with pytest.raises(DatasetError, match="demand.csv row 2, column profession"):
+        load_dataset(path)
+
+
+# ---------------------------------------------------------------------------- checker
+
+
+@pytest.fixture
+def solved(tmp_path):
+    """A small dataset exercising every family, solved and written as results."""
+    ds = make(tmp_path, profs=[prof("P", d=2, h=2, g=1.0, tsw=0.5), prof("Q", H=1, a=0.1)],
+              regions=[("A", 1.2), ("B", "")],
+              stock=[["Q", "A", 10], ["Q", "B", 10], ["P", "A", 5]],
+              demand=[["P", "A", 2021, 12], ["P", "B", 2021, 6], ["P", "A", 2022, 15], ["Q", "A", 2022, 9]],
+              pipeline=[["P", "A", 2020, 3], ["P", "B", 2020, 2]],
+              capacity=[["P", "B", 2022, 6, "", 3], ["P", "A", 2021, "", 1, ""]],
+              supervision=[["P", "Q"]], sources=[["P", "Q", 0.2]],
+              budget=[[2021, "", 30000], [2022, "A", 20000]], regional=True,
+              settings={"target_year": 2022, "assessed_years": [2021, 2022]})
+    results = write_results(ds, solve(ds), tmp_path / "results")
+    return ds, results
+
+
+def _edit_csv(path: Path, match: dict, column: str, value):
+    rows = list(csv.DictReader(path.open()))
+    hits = 0
+    for row in rows:
+        if all(row[k] == str(v) for k, v in match.items()):
+            row[column] = value
+            hits += 1
+    assert hits, (match, column)
+    with path.open("w", newline="") as handle:
+        w = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_checker_accepts_reference_results(solved):
+    ds, results = solved
+    assert check_results(ds, results, compare_reference=True) == []
+
+
+def test_checker_flags_changed_intake(solved):
+    ds, results = solved
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2021}, "intake", "500")
+    messages = check_results(ds, results)
+    text = "\n".join(messages)
+    assert "plan.csv (P, A, 2021): in_training" in text
+    assert "budget.csv: year 2021 national spend" in text
+    assert "summary.json: total_cost_gbp" in text
+    assert "supervision.csv: (P, A, 2021) trainees need" in text
+    assert "stock: (Q, A, 2021)" in text
+
+
+def test_checker_flags_negative_and_fractional_intake(tmp_path):
+    ds = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 6000]], settings={"integer_places": True})
+    results = write_results(ds, solve(ds), tmp_path / "results")
+    assert check_results(ds, results) == []
+    _edit_csv(results / "plan.csv", {"profession": "P"}, "intake", "-0.5")
+    text = "\n".join(check_results(ds, results))
+    assert "intake = -0.5 < 0" in text
+    assert "not a whole number" in text
+
+
+def test_checker_flags_supervision_problems(solved):
+    ds, results = solved
+    with (results / "supervision.csv").open("a", newline="") as handle:
+        csv.writer(handle).writerow(["Q", "P", "A", 2021, "2021/22", 3.0])
+        csv.writer(handle).writerow(["P", "Q", "B", 2022, "2022/23", 1000])
+    text = "\n".join(check_results(ds, results))
+    assert "P may not supervise Q" in text
+    assert "duplicate row for (P, Q, B, 2022)" in text
+
+
+def test_checker_flags_supervisor_overuse_and_unmet_need(solved):
+    ds, results = solved
+    _edit_csv(results / "supervision.csv", {"region": "A", "year": 2021}, "hours_per_week", "1000")
+    _edit_csv(results / "supervision.csv", {"region": "B", "year": 2021}, "hours_per_week", "0")
+    text = "\n".join(check_results(ds, results))
+    assert "supervisors (Q, A, 2021) give 1000" in text
+    assert "(P, B, 2021) trainees need" in text
+
+
+def test_checker_flags_limits(solved):
+    ds, results = solved
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "B", "year": 2022}, "intake", "4")
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2021}, "intake", "0")
+    text = "\n".join(check_results(ds, results))
+    assert "above intake_max 3" in text
+    assert "below intake_min 1" in text
+
+
+def test_checker_flags_placement_growth_and_regional_budget(solved):
+    ds, results = solved
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2022}, "intake", "30")
+    text = "\n".join(check_results(ds, results))
+    assert "growth: P national intake" in text
+    assert "region A spend" in text
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2022}, "intake", "0")
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "B", "year": 2022}, "intake", "3")
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "B", "year": 2021}, "intake", "4")
+    assert "exceeds placement_capacity 6" in "\n".join(check_results(ds, results))
+
+
+def test_checker_flags_reported_figures(solved):
+    ds, results = solved
+    summary = json.loads((results / "summary.json").read_text())
+    summary["weighted_shortfall"] += 0.01
+    del summary["solver"]
+    (results / "summary.json").write_text(json.dumps(summary))
+    _edit_csv(results / "workforce.csv", {"profession": "Q", "region": "A", "year": 2022}, "stock_wte", "1")
+    _edit_csv(results / "workforce.csv", {"profession": "Q", "region": "A", "year": 2021}, "assessed", "false")
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2021}, "year_label", "2021")
+    text = "\n".join(check_results(ds, results))
+    assert "summary.json: weighted_shortfall" in text
+    assert "summary.json: key 'solver' is missing" in text
+    assert "workforce.csv (Q, A, 2022): stock_wte = 1" in text
+    assert "assessed = 'false'" in text
+    assert "year_label '2021' should be '2021/22'" in text
+
+
+def test_checker_flags_missing_rows_and_status(solved):
+    ds, results = solved
+    rows = (results / "workforce.csv").read_text().splitlines()
+    (results / "workforce.csv").write_text("\n".join(rows[:-1]) + "\n")
+    summary = json.loads((results / "summary.json").read_text())
+    summary["status"] = "infeasible"
+    (results / "summary.json").write_text(json.dumps(summary))
+    text = "\n".join(check_results(ds, results))
+    assert "workforce.csv: no row for" in text
+    assert "status is 'infeasible'" in text
+
+
+def test_checker_compares_with_reference_optimum(solved):
+    """A feasible but worse plan (x = intake_min) passes the constraints but not the optimum check."""
+    ds, results = solved
+    ref = solve(ds)
+    data = load_dataset(ds)
+    zero = {**ref, "intake": {k: data.intake_min.get(k, 0.0) for k in ref["intake"]}}
+    # derived figures of that plan from the checker's own simulation (y of the optimum still fits)
+    sim = simulate(data, zero["intake"])
+    keys = list(ref["intake"])
+    zero.update(in_training={k: sim.N[k] for k in keys}, in_training_end={k: sim.M[k] for k in keys},
+                completions={k: sim.C[k] for k in keys}, cost={k: sim.cost[k] for k in keys},
+                stock={k: sim.S[k] for k in keys}, supply={k: sim.supply[k] for k in keys},
+                shortfall={k: sim.shortfall[k] for k in keys},
+                weighted_shortfall=weighted_shortfall(data, sim), total_shortfall_wte=total_shortfall(data, sim),
+                total_cost_gbp=sum(sim.cost.values()),
+                supervision={("P", "Q", r, t): 2 * sim.N["P", r, t] for r in ("A", "B") for t in (2021, 2022)})
+    shutil.rmtree(results)
+    write_results(ds, zero, results)
+    assert check_results(ds, results) == []
+    text = "\n".join(check_results(ds, results, compare_reference=True))
+    assert "vs reference optimum: weighted_shortfall" in text
+
+
+# ---------------------------------------------------------------------------- generator
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_generated_reference_passes_checker(tmp_path, seed):
+    ds = generate_dataset(tmp_path / "ds", seed, integer=seed % 4 == 3)
+    result = solve(ds)
+    write_results(ds, result, tmp_path / "results")
+    assert check_results(ds, tmp_path / "results") == []
+
+
+def test_generator_is_deterministic(tmp_path):
+    a = generate_dataset(tmp_path / "a", 11)
+    b = generate_dataset(tmp_path / "b", 11)
+    files = sorted(p.name for p in a.iterdir())
+    assert files == sorted(p.name for p in b.iterdir())
+    for name in files:
+        assert (a / name).read_text() == (b / name).read_text(), name
+
+
+def test_generator_sizes_and_infeasible(tmp_path):
+    ds = generate_dataset(tmp_path / "ds", 5, n_professions=3, n_regions=2, horizon=2)
+    data = load_dataset(ds)
+    assert len(data.professions) == 3 and len(data.regions) == 2 and len(data.decision_years) == 2
+    bad = generate_dataset(tmp_path / "bad", 5, feasible=False)
+    assert solve_reference(bad)["status"] == "infeasible"
+
+
+def test_generator_cli(tmp_path):
+    out = tmp_path / "cli"
+    subprocess.run([sys.executable, "-m", "tests.reference.generate", str(out), "--seed", "3"],
+                   cwd=ROOT, check=True, capture_output=True)
+    assert (out / "settings.yaml").exists() and (out / "professions.csv").exists()
+
+
+def test_workbook_form_reads_like_the_folder(tmp_path):
+    """The same tables as sheets of one .xlsx (settings as key/value rows) give the same dataset."""
+    openpyxl = pytest.importorskip("openpyxl")
+    folder = make(tmp_path, profs=[prof(a=0.5)], demand=[["P", "R", "2021/22", 10], ["P", "R", 2022, 10]],
+                  budget=[[2021, 5000], [2022, 5000]], capacity=[["P", "R", 2022, "", "", 4]],
+                  settings={"target_year": 2022, "assessed_years": [2021, 2022], "year_weights": {2022: 2}})
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for path in sorted(folder.glob("*.csv")):
+        sheet = book.create_sheet(path.stem)
+        for row in csv.reader(path.open()):
+            sheet.append([float(c) if c.replace(".", "", 1).isdigit() else (c or None) for c in row])
+    sheet = book.create_sheet("settings")
+    sheet.append(["key", "value"])
+    for key, value in yaml.safe_load((folder / "settings.yaml").read_text()).items():
+        sheet.append([key, value if isinstance(value, (int, float, str, bool)) else yaml.safe_dump(value).strip()])
+    book.save(tmp_path / "ds.xlsx")
+    assert load_dataset(tmp_path / "ds.xlsx") == load_dataset(folder)
+    assert solve(tmp_path / "ds.xlsx")["weighted_shortfall"] == approx(solve(folder)["weighted_shortfall"])
