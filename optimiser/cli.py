@@ -153,17 +153,23 @@ def solve(model_dir, out_dir, solver, time_limit, debug):
 
 @main.command()
 @click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--xlsx", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the Excel workbook (summary, plan, workforce, shortfall, limits, settings) here.")
+@click.option("--html", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the self-contained HTML report (with charts) here.")
+@click.option("--why", is_flag=True, help="Split the target-year shortfall into training time and each family "
+              "of limits (re-solves the dataset; saved as why.json in the folder).")
+@click.option("--dataset", type=click.Path(path_type=Path), default=None,
+              help="The dataset for --why (default: the one summary.json names).")
+@click.option("--all", "all_outputs", is_flag=True,
+              help="Write report.xlsx and report.html into the folder, with the split when it can be computed.")
 @debug_option
 @guarded
-def report(results_dir, debug):
-    """Print the summary of a results folder."""
-    from optimiser.errors import Problem
-    from optimiser.report import render_folder
+def report(results_dir, xlsx, html, why, dataset, all_outputs, debug):
+    """Print the summary of a results (or batch) folder; write the workbook and HTML report when asked."""
+    from optimiser.reports.commands import report_command
 
-    if not (Path(results_dir) / "summary.json").exists():
-        raise InputError([Problem(str(results_dir), None, None, None,
-                                  "is not a results folder (no summary.json); run 'optimiser run' first")])
-    click.echo(render_folder(results_dir))
+    report_command(results_dir, xlsx=xlsx, html=html, why=why, dataset=dataset, all_outputs=all_outputs)
 
 
 @main.command()
@@ -198,7 +204,7 @@ def workbook(dataset, out_file, debug):
 
 #: Modules that add commands: each has ``register(main)``; keep their imports lazy
 #: (inside the commands) so ``optimiser run`` starts fast.
-EXTENSIONS: tuple[str, ...] = ("optimiser.batch", "optimiser.frontier")
+EXTENSIONS: tuple[str, ...] = ("optimiser.batch", "optimiser.frontier", "optimiser.reports.commands")
 
 
 def _register_extensions() -> None:

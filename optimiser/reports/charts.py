@@ -63,7 +63,7 @@ def png_file_uri(path) -> str:
 def _wrap(text: str, width: int = 28) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    return "\n".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)
 
 
 def _thousands(ax, axis: str = "x") -> None:
@@ -82,20 +82,20 @@ def shortfall_bars(target: pd.DataFrame, key: str, names, title: str) -> str | N
         return None
     by = target.groupby(key)[["demand_wte", "shortfall_wte"]].sum()
     by = by.sort_values("shortfall_wte", ascending=True)
-    if by["shortfall_wte"].max() <= 0.05:
-        by = by.tail(12)
+    if by["shortfall_wte"].max() > 0.05:
+        by = by[by["shortfall_wte"] > 0.05]  # the tables list the rest
     with _style() as plt:
-        fig, ax = plt.subplots(figsize=(7.2, 0.34 * len(by) + 1.0))
-        labels = [_wrap(names(k), 34) for k in by.index]
+        fig, ax = plt.subplots(figsize=(5.6, 0.3 * len(by) + 1.0))
+        labels = [_wrap(names(k), 26) for k in by.index]
         bars = ax.barh(labels, by["shortfall_wte"], color=RED, height=0.62)
         top = max(float(by["shortfall_wte"].max()), 1.0)
         for bar, (_, row) in zip(bars, by.iterrows()):
             share = row.shortfall_wte / row.demand_wte if row.demand_wte else 0.0
-            text = f"{row.shortfall_wte:,.1f}" + (f"  ({share:.1%} of demand)" if row.shortfall_wte > 0.05 else "")
+            text = f"{row.shortfall_wte:,.1f}" + (f" ({share:.0%})" if row.shortfall_wte > 0.05 else "")
             ax.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2, text,
                     va="center", fontsize=8.5, color="#212B32")
-        ax.set_xlim(0, top * 1.35)
-        ax.set_xlabel("WTE short of demand")
+        ax.set_xlim(0, top * 1.3)
+        ax.set_xlabel("WTE short of demand (share of demand unmet)")
         ax.grid(axis="y", visible=False)
         _thousands(ax)
         ax.set_title(title)

@@ -51,16 +51,34 @@ class Labels:
                    {p.profession: p.weight for p in dataset.professions})
 
 
-def try_load_dataset(path: str | Path | None):
-    """The dataset at ``path``, or ``None`` when it is absent or does not load."""
+def find_dataset(path: str | Path | None, results: str | Path | None = None) -> Path | None:
+    """Where the dataset ``path`` (as ``summary.json`` names it) is from here.
+
+    ``summary.json`` keeps the path as it was given to ``optimiser run``, so a
+    relative path is tried from the current folder, then from the results
+    folder and each folder above it (the usual case: run from the project root).
+    """
     if not path:
+        return None
+    candidate = Path(path)
+    if candidate.exists() or candidate.is_absolute():
+        return candidate if candidate.exists() else None
+    if results is not None:
+        for parent in list(Path(results).resolve().parents)[:6]:
+            if (parent / candidate).exists():
+                return parent / candidate
+    return None
+
+
+def try_load_dataset(path: str | Path | None, results: str | Path | None = None):
+    """The dataset at ``path`` (see ``find_dataset``), or ``None`` when it is absent or does not load."""
+    found = find_dataset(path, results)
+    if found is None:
         return None
     try:
         from optimiser.loader import load_dataset
 
-        if not Path(path).exists():
-            return None
-        return load_dataset(path)
+        return load_dataset(found)
     except Exception:  # noqa: BLE001 - names are a nicety; the report works on keys alone
         return None
 
@@ -133,30 +151,30 @@ class BatchFolder:
     frontier: pd.DataFrame | None = None
     frontier_png: Path | None = None
     labels: Labels = field(default_factory=Labels)
+    missing: dict[str, dict] = field(default_factory=dict)  # comparison rows without a results folder
 
     @property
     def name(self) -> str:
         return self.path.name
 
     def ranking(self) -> pd.DataFrame:
-        """One row per scenario: status, shortfall, cost, and the ranks by shortfall and by cost."""
+        """One row per scenario: status, shortfall, cost, and the ranks by shortfall and by cost.
+
+        Figures come from each scenario's ``summary.json``; a scenario listed in
+        ``comparison.csv`` without a results folder (failed, not run yet) keeps the
+        comparison's status and has no rank.
+        """
         rows = []
         for name, result in self.scenarios.items():
             s = result.summary
             rows.append({"scenario": name, "status": s.status, "total_shortfall_wte": s.total_shortfall_wte,
                          "weighted_shortfall": s.weighted_shortfall, "total_cost_gbp": s.total_cost_gbp,
                          "target_year": s.target_year, "overrides": len(s.overrides)})
-        # Scenarios named in comparison.csv whose folder is missing still appear, from the comparison.
-        if "scenario" in self.comparison:
-            known = set(self.scenarios)
-            for record in self.comparison.to_dict(orient="records"):
-                name = record.get("scenario")
-                if name is not None and not pd.isna(name) and str(name) not in known:
-                    rows.append({"scenario": str(name), "status": record.get("status"),
-                                 "total_shortfall_wte": record.get("total_shortfall_wte"),
-                                 "weighted_shortfall": record.get("weighted_shortfall"),
-                                 "total_cost_gbp": record.get("total_cost_gbp"),
-                                 "target_year": None, "overrides": None})
+        for name, record in self.missing.items():
+            rows.append({"scenario": name, "status": record.get("status"),
+                         "total_shortfall_wte": record.get("total_shortfall_wte"),
+                         "weighted_shortfall": record.get("weighted_shortfall"),
+                         "total_cost_gbp": record.get("total_cost_gbp"), "target_year": None, "overrides": None})
         columns = ["scenario", "status", "total_shortfall_wte", "weighted_shortfall", "total_cost_gbp",
                    "target_year", "overrides"]
         table = pd.DataFrame(rows, columns=columns)
@@ -215,29 +233,48 @@ def load_result(path: str | Path, *, dataset=None, labels: Labels | None = None)
         tables[name] = read_table(table_path) if table_path.exists() else None
     if labels is None:
         ds = dataset if dataset is not None and not isinstance(dataset, (str, Path)) else \
-            try_load_dataset(dataset or summary.dataset)
+            try_load_dataset(dataset or summary.dataset, path)
         labels = Labels.from_dataset(ds) if ds is not None else Labels()
     return ResultFolder(path, summary, tables, labels, load_split(path))
 
 
 def load_batch(path: str | Path, *, dataset=None) -> BatchFolder:
+    """Read a batch folder: the scenarios in ``comparison.csv`` order (its ``results`` column names
+    each one's folder; else ``scenarios/<scenario>``), then any other folder under ``scenarios/``."""
     path = Path(path)
     comparison = read_table(path / COMPARISON)
     scenarios: dict[str, ResultFolder] = {}
+    missing: dict[str, dict] = {}
     labels = None
-    root = path / SCENARIOS
-    folders = sorted(p for p in root.iterdir() if (p / "summary.json").exists()) if root.is_dir() else []
-    order = []
-    if "scenario" in comparison:
-        order = [str(s) for s in comparison["scenario"].dropna()]
-    folders.sort(key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
-    for folder in folders:
+    seen: set[Path] = set()
+
+    def add(name: str, folder: Path) -> None:
+        nonlocal labels
         result = load_result(folder, dataset=dataset, labels=labels)
-        labels = result.labels if result.labels.profession else labels
-        scenarios[folder.name] = result
+        if result.labels.profession:
+            labels = result.labels
+        scenarios[name] = result
+        seen.add(folder.resolve())
+
+    for record in comparison.to_dict(orient="records"):
+        name = record.get("scenario")
+        if name is None or (isinstance(name, float) and pd.isna(name)):
+            continue
+        name = str(name)
+        where = record.get("results")
+        folder = path / str(where) if isinstance(where, str) and where else path / SCENARIOS / name
+        if (folder / "summary.json").exists():
+            add(name, folder)
+        else:
+            missing[name] = record
+    root = path / SCENARIOS
+    if root.is_dir():
+        for folder in sorted(root.iterdir()):
+            if (folder / "summary.json").exists() and folder.resolve() not in seen and folder.name not in scenarios:
+                add(folder.name, folder)
     frontier = read_table(path / FRONTIER_CSV) if (path / FRONTIER_CSV).exists() else None
     png = path / FRONTIER_PNG if (path / FRONTIER_PNG).exists() else None
-    return BatchFolder(path, comparison, scenarios, frontier, png, labels or Labels())
+    return BatchFolder(path, comparison, scenarios, frontier, png, labels or Labels(), missing)
 
 
 def load(path: str | Path, *, dataset=None) -> ResultFolder | BatchFolder:

@@ -25,6 +25,9 @@ NO_PLAN_SECTION_IDS = ("headline", "conflicts", "settings")
 #: ... on a batch folder.
 BATCH_SECTION_IDS = ("overview", "scenarios", "ranking", "frontier", "comparison")
 
+#: Binding limits listed on the page (the workbook's Limits sheet has every limit).
+LIMITS_SHOWN = 15
+
 SECTION_TITLES = {
     "headline": "Headline", "plan": "What to buy", "shortfall": "What stays open", "supply-demand":
     "Supply against demand", "budget": "Budget use", "supervision": "Supervision use", "limits":
@@ -72,13 +75,32 @@ def f_year(value) -> str:
     return "–" if _missing(value) else format_year(int(value))
 
 
+def f_cell(value, column: str = "") -> str:
+    """A cell of a table whose columns are not known in advance (comparison.csv, frontier.csv)."""
+    if _missing(value):
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        text_value = str(value)
+        return text_value if len(text_value) <= 140 else text_value[:137] + "..."
+    name = str(column).lower()
+    if "per_" in name or "price" in name or "scale" in name:
+        return f"{value:,.4g}"
+    if "gbp" in name or "cost" in name or "budget" in name:
+        return f_gbp(value)
+    if "wte" in name or "shortfall" in name:
+        return f_wte(value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.1f}"
+
+
 def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(Path(__file__).with_name("templates"))),
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(wte=f_wte, gbp=f_gbp, pct=f_pct, num=f_num, price=f_price, year=f_year)
+    env.filters.update(wte=f_wte, gbp=f_gbp, pct=f_pct, num=f_num, price=f_price, year=f_year, cell=f_cell)
     return env
 
 
@@ -107,13 +129,7 @@ def _settings_rows(summary) -> list[tuple[str, str]]:
 
 
 def _override_rows(summary) -> list[dict]:
-    rows = []
-    for item in summary.overrides:
-        if isinstance(item, dict):
-            rows.append({k: ("" if v is None else v) for k, v in item.items()})
-        else:
-            rows.append({"override": str(item)})
-    return rows
+    return [{k: ("" if v is None else v) for k, v in row.items()} for row in text.override_rows(summary)]
 
 
 def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
@@ -127,7 +143,9 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
         "warnings": list(s.warnings), "has_plan": s.has_plan, "cards": [], "images": {},
         "sections": SECTION_IDS if s.has_plan else NO_PLAN_SECTION_IDS, "titles": SECTION_TITLES,
     }
-    ctx["override_columns"] = list(dict.fromkeys(k for row in ctx["overrides"] for k in row))
+    present = list(dict.fromkeys(k for row in ctx["overrides"] for k in row))
+    ctx["override_columns"] = [c for c in text.OVERRIDE_COLUMNS if c in present] + \
+        [c for c in present if c not in text.OVERRIDE_COLUMNS and c != "scenario"]
     if not s.has_plan:
         conflicts = result.conflicts
         records = _records(conflicts)
@@ -135,6 +153,7 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
             row["profession"] = labels.p(row["profession"]) if row.get("profession") else ""
             row["region"] = labels.r(row["region"]) if row.get("region") else ""
             row["family_name"] = text.FAMILY_NAMES.get(row["family"], row["family"])
+            row["amount_text"] = text.amount(row.get("amount"), row.get("unit"))
         ctx.update(conflicts=records, conflict_sentences=text.conflict_sentences(result))
         ctx["cards"] = [("Status", s.status.replace("_", " ").upper(), "no plan"),
                         ("Limits to relax", f"{len(records)}", "smallest relaxations that make a plan possible")]
@@ -196,11 +215,12 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
     ctx["units"] = units
     ctx["limit_count"] = len(binding)
     limit_rows = []
-    for row in _records(binding.head(25)):
+    for row in _records(binding.head(LIMITS_SHOWN)):
         limit_rows.append({"limit": text.limit_description(row, labels), "slack": row["slack"],
                            "price": row["shadow_price"], "unit": str(row["shadow_unit"]).split(" per ", 1)[-1],
                            "sentence": text.marginal_sentence(row, labels, s.target_year, units) or ""})
     ctx["limit_rows"] = limit_rows
+    ctx["limit_families"] = text.binding_by_family(binding)
     ctx["marginal"] = text.marginal_sentences(cons, labels, s.target_year, units, limit=8)
 
     # Why.
@@ -215,10 +235,10 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
         ctx["why"] = {
             "sentences": text.why_sentences(split, labels),
             "components": [COMPONENT_LABELS[c] for c in COMPONENTS],
-            "rows": [{"name": labels.p(r["profession"]), "values": [r[c] for c in COMPONENTS],
+            "rows": [{"name": labels.p(r["profession"]), "parts": [r[c] for c in COMPONENTS],
                       "total": r["total_wte"]} for r in by_p.to_dict(orient="records") if abs(r["total_wte"]) > 1e-9
                      or any(abs(r[c]) >= 0.05 for c in COMPONENTS)],
-            "region_rows": [{"name": labels.r(r["region"]), "values": [r[c] for c in COMPONENTS],
+            "region_rows": [{"name": labels.r(r["region"]), "parts": [r[c] for c in COMPONENTS],
                              "total": r["total_wte"]} for r in split.by("region").to_dict(orient="records")],
             "totals": [totals[c] for c in COMPONENTS], "total": split.total_wte,
             "alone": [{"name": COMPONENT_LABELS[f], "closes": alone[f], "share": totals[f]} for f in FAMILY_ORDER],
@@ -258,7 +278,7 @@ def batch_context(batch: BatchFolder, *, charts_on: bool = True) -> dict:
         scenarios.append({
             "name": name, "status": s.status.replace("_", " "), "has_plan": s.has_plan,
             "shortfall": s.total_shortfall_wte, "cost": s.total_cost_gbp,
-            "overrides": [_override_text(o) for o in s.overrides],
+            "overrides": [text.override_text(o) for o in s.overrides],
             "gaps": [(batch.labels.p(p), v) for p, v in gaps.head(3).items() if v > 0.05],
             "conflicts": text.conflict_sentences(result)[:3],
         })
@@ -287,12 +307,6 @@ def batch_context(batch: BatchFolder, *, charts_on: bool = True) -> dict:
             frontier = charts.frontier_chart(batch.frontier)
         ctx["images"] = {"scenarios": charts.scenario_chart(ranking), "frontier": frontier}
     return ctx
-
-
-def _override_text(item) -> str:
-    if isinstance(item, dict):
-        return ", ".join(f"{k}={v}" for k, v in item.items() if v not in (None, ""))
-    return str(item)
 
 
 # ------------------------------------------------------------------ render

@@ -19,7 +19,7 @@ from optimiser.years import format_year
 
 FAMILY_NAMES = {
     "budget": "National budget", "regional_budget": "Regional budget",
-    "supervision_capacity": "Supervision capacity", "supervision_need": "Supervision (no permitted supervisor)",
+    "supervision_capacity": "Supervision capacity", "supervision_need": "Supervision need",
     "placements": "Placements", "intake_min": "Minimum intake", "intake_max": "Maximum intake",
     "growth": "Growth limit", "stock_floor": "Staff drawn into training",
 }
@@ -51,8 +51,16 @@ def _present(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value)) and value != ""
 
 
-def marginal_sentence(row: dict, labels, target_year: int, units: str = "WTE") -> str | None:
-    """One sentence for a binding limit's shadow price, or ``None`` when it has none worth saying."""
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def marginal_sentence(row: dict, labels, target_year: int, units: str = "WTE",
+                      regions: list[str] | None = None) -> str | None:
+    """One sentence for a binding limit's shadow price, or ``None`` when it has none worth saying.
+
+    ``regions`` (keys) names several regions whose limits have the same price, for one sentence on all.
+    """
     price = row.get("shadow_price")
     if not _present(price) or abs(float(price)) < PRICE_FLOOR:
         return None
@@ -60,26 +68,31 @@ def marginal_sentence(row: dict, labels, target_year: int, units: str = "WTE") -
     family = row["family"]
     year = format_year(int(row["year"]))
     p = labels.p(row["profession"]) if _present(row.get("profession")) else None
-    r = labels.r(row["region"]) if _present(row.get("region")) else None
-    where = f" in {r}" if r else ""
-    closes = f"{_price(price)} {units} of the {format_year(target_year)} shortfall"
+    tail = ""
+    if regions and len(regions) > 1:
+        r, where = None, ""
+        tail = f", in each of {_join([labels.r(x) for x in regions])}"
+    else:
+        r = labels.r(row["region"]) if _present(row.get("region")) else None
+        where = f" in {r}" if r else ""
+    closes = f"{_price(price)} {units} of the {format_year(target_year)} shortfall{tail}"
     if family == "budget":
         return f"GBP 1m more national budget in {year} closes {closes}."
     if family == "regional_budget":
-        return f"GBP 1m more for {r} in {year} closes {closes}."
+        return f"GBP 1m more for {r or 'each region'} in {year} closes {closes}."
     if family == "supervision_capacity":
         return f"One more supervision hour a week from {p}{where} in {year} is worth {closes}."
     if family == "supervision_need":
         return (f"Each supervision hour a week that {p} trainees{where} in {year} could do without "
                 f"is worth {closes}.")
     if family == "placements":
-        return f"One more {p} placement{where} in {year} is worth {closes}."
+        return f"One more placement for {p}{where} in {year} is worth {closes}."
     if family == "intake_min":
-        return f"Lowering the {p} minimum intake{where} in {year} by one place is worth {closes}."
+        return f"Lowering the minimum intake of {p}{where} in {year} by one place is worth {closes}."
     if family == "intake_max":
-        return f"Raising the {p} maximum intake{where} in {year} by one place is worth {closes}."
+        return f"Raising the maximum intake of {p}{where} in {year} by one place is worth {closes}."
     if family == "growth":
-        return f"Letting {p} national intake in {year} grow by one more trainee is worth {closes}."
+        return f"Letting the national intake of {p} in {year} grow by one more trainee is worth {closes}."
     if family == "stock_floor":
         return None
     return f"Relaxing {FAMILY_NAMES.get(family, family)}{where} in {year} by one unit is worth {closes}."
@@ -94,18 +107,45 @@ def _price(value: float) -> str:
 
 
 def marginal_sentences(constraints: pd.DataFrame | None, labels, target_year: int, units: str = "WTE",
-                       limit: int = 10) -> list[str]:
-    """Sentences for the binding limits with the largest shadow prices (one per distinct statement)."""
-    if constraints is None or constraints.empty:
-        return []
+                       limit: int = 10, per_family: int = 2) -> list[str]:
+    """Sentences for the binding limits worth most, largest first.
+
+    Limits of one family, profession and year with the same price (to 3
+    significant figures) in several regions make one sentence. Each family with
+    a priced binding limit gets its best sentence before any family gets a
+    second, so a report names budget, supervision, placements... not ten
+    variations of one limit.
+    """
     rows = binding_limits(constraints)
-    out: list[str] = []
+    if rows.empty:
+        return []
+    # A trainee group's need has the price of its supervisors' capacity: say it once, as capacity.
+    rows = rows[(rows["shadow_price"].abs() >= PRICE_FLOOR) & (rows["family"] != "supervision_need")]
+    groups: dict[tuple, dict] = {}
     for row in rows.to_dict(orient="records"):
-        sentence = marginal_sentence(row, labels, target_year, units)
+        price = float(row["shadow_price"])
+        key = (row["family"], row.get("profession") if _present(row.get("profession")) else None,
+               int(row["year"]), float(f"{price:.3g}"))
+        group = groups.setdefault(key, {"row": row, "regions": []})
+        if _present(row.get("region")):
+            group["regions"].append(row["region"])
+    ranked = sorted(groups.values(), key=lambda g: -abs(float(g["row"]["shadow_price"])))
+    chosen: list[dict] = []
+    for round_ in range(per_family):
+        seen: dict[str, int] = {}
+        for group in ranked:
+            family = group["row"]["family"]
+            taken = sum(1 for g in chosen if g["row"]["family"] == family)
+            if group in chosen or taken > round_ or seen.get(family):
+                continue
+            chosen.append(group)
+            seen[family] = 1
+    chosen = sorted(chosen[:limit], key=lambda g: -abs(float(g["row"]["shadow_price"])))
+    out: list[str] = []
+    for group in chosen:
+        sentence = marginal_sentence(group["row"], labels, target_year, units, group["regions"])
         if sentence and sentence not in out:
             out.append(sentence)
-        if len(out) >= limit:
-            break
     return out
 
 
@@ -119,6 +159,29 @@ def binding_limits(constraints: pd.DataFrame | None) -> pd.DataFrame:
     order = rows["shadow_price"].abs().fillna(0)
     return rows.assign(_o=order).sort_values(["_o", "year"], ascending=[False, True], kind="stable").drop(
         columns="_o").reset_index(drop=True)
+
+
+def amount(value, unit: str | None) -> str:
+    """A conflict's amount in its unit: ``GBP 2.10m``, ``30.0 hours a week``."""
+    if not _present(value):
+        return "n/a"
+    if unit == "GBP":
+        return money(float(value))
+    return f"{float(value):,.1f} {unit or ''}".strip()
+
+
+def binding_by_family(binding: pd.DataFrame) -> list[dict]:
+    """Per limit family: how many limits bind and the largest shadow price, largest first."""
+    if binding is None or binding.empty:
+        return []
+    out = []
+    for family, rows in binding.groupby("family", sort=False):
+        prices = rows["shadow_price"].abs().fillna(0)
+        top = rows.loc[prices.idxmax()]
+        out.append({"family": family, "name": FAMILY_NAMES.get(family, family), "count": len(rows),
+                    "priced": int((prices >= PRICE_FLOOR).sum()), "max_price": float(prices.max()),
+                    "unit": str(top["shadow_unit"]).split(" per ", 1)[-1]})
+    return sorted(out, key=lambda r: -r["max_price"])
 
 
 def limit_description(row: dict, labels) -> str:
@@ -139,7 +202,8 @@ def headline(result) -> list[str]:
     if not s.has_plan:
         lines = [f"There is no plan: the solve ended {s.status.replace('_', ' ')}."]
         if s.conflicts:
-            lines.append(f"{len(s.conflicts)} limit(s) must be relaxed for any plan to be possible; "
+            n = len(s.conflicts)
+            lines.append(f"{n} limit{'s' if n != 1 else ''} must be relaxed for any plan to be possible; "
                          "the smallest relaxations are listed below.")
         else:
             lines.append(s.message)
@@ -184,12 +248,13 @@ def why_sentences(split, labels, top: int = 5) -> list[str]:
                      "any commissioning: training takes too long.")
     parts = sorted(((totals[f], f) for f in FAMILY_ORDER if abs(totals[f]) >= 0.05), reverse=True)
     if parts:
-        lines.append("The limits account for the rest: " + "; ".join(
+        lead_in = "The limits account for all of it: " if abs(lead) < 0.05 else "The limits account for the rest: "
+        lines.append(lead_in + "; ".join(
             f"{COMPONENT_LABELS[f].lower()} {wte(v)} WTE" for v, f in parts) + ".")
     alone = split.alone_totals()
     best = max(FAMILY_ORDER, key=lambda f: alone[f])
     if alone[best] >= 0.05:
-        lines.append(f"Lifting one family alone closes most if it is {COMPONENT_LABELS[best].lower()}: "
+        lines.append(f"Of the families of limits lifted alone, {COMPONENT_LABELS[best].lower()} would close the most: "
                      f"{wte(alone[best])} WTE.")
     by = split.by("profession")
     for row in by.head(top).to_dict(orient="records"):
@@ -209,3 +274,45 @@ def conflict_sentences(result, labels=None) -> list[str]:
         text = c.get("description") or f"{c['family']} {c.get('profession') or ''} {c.get('region') or ''}"
         out.append(text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
     return out
+
+
+OVERRIDE_COLUMNS = ("override", "source", "target", "op", "value", "values_changed", "changes")
+
+
+def _change_text(change) -> str:
+    if isinstance(change, dict):
+        where = change.get("key") or change.get("row")
+        return f"{where}: {change.get('from')} -> {change.get('to')}"
+    return str(change)
+
+
+def override_rows(summary, shown_changes: int = 5) -> list[dict]:
+    """The overrides of ``summary.json`` as flat rows (scalar values; the changes as one text)."""
+    rows = []
+    for item in summary.overrides:
+        if not isinstance(item, dict):
+            rows.append({"override": str(item)})
+            continue
+        row = {}
+        for key, value in item.items():
+            if key == "changes" and isinstance(value, list):
+                text = "; ".join(_change_text(c) for c in value[:shown_changes])
+                if len(value) > shown_changes:
+                    text += f"; and {len(value) - shown_changes} more"
+                row[key] = text
+            elif isinstance(value, (dict, list)):
+                row[key] = ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) \
+                    else ", ".join(map(str, value))
+            else:
+                row[key] = value
+        rows.append(row)
+    return rows
+
+
+def override_text(item) -> str:
+    """One override in a few words: its own text when it has one."""
+    if isinstance(item, dict):
+        if item.get("override"):
+            return str(item["override"])
+        return ", ".join(f"{k}={v}" for k, v in item.items() if v not in (None, "") and not isinstance(v, (list, dict)))
+    return str(item)

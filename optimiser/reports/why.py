@@ -197,8 +197,10 @@ def _target_cells(model, solution, target_year: int) -> dict[tuple[str, str], fl
 
 
 def _solve(dataset: Dataset, lift: frozenset[str], *, solver, time_limit_seconds, integer, tmp_root,
-           no_new_places: bool = False):
+           patch=None, no_new_places: bool = False):
     model = build_model(dataset, lift=lift, integer=False if no_new_places else integer)
+    if patch is not None:
+        patch(model)
     if no_new_places:
         for var in model.x.values():
             var.lowBound, var.upBound = 0, 0
@@ -213,12 +215,14 @@ def shapley_weight(size: int, n: int) -> float:
 
 def compute_split(dataset: Dataset, *, solver: str | None = None, time_limit_seconds: float | None = None,
                   integer: bool | None = None, tmp_root: str | Path | None = None,
-                  progress=None) -> ShortfallSplit:
+                  patch=None, progress=None) -> ShortfallSplit:
     """Solve the dataset with every subset of limit families in force and split the shortfall.
 
     ``solver`` should be the one that produced the results being explained
     (``summary.json`` ``solver``), so the plan with every family in force is
-    the same plan. ``progress(done, total)`` is called after each solve.
+    the same plan. ``patch(model)``, when given, changes each built model
+    before it is solved (a scenario's model-level overrides), and must leave
+    lifted families lifted. ``progress(done, total)`` is called after each solve.
     """
     started = time.perf_counter()
     st = dataset.settings
@@ -235,7 +239,7 @@ def compute_split(dataset: Dataset, *, solver: str | None = None, time_limit_sec
     for done, in_force in enumerate(subsets, start=1):
         lift = frozenset(FAMILY_ORDER) - in_force
         model, solution = _solve(dataset, lift, solver=solver, time_limit_seconds=time_limit_seconds,
-                                 integer=integer, tmp_root=tmp_root)
+                                 integer=integer, tmp_root=tmp_root, patch=patch)
         label = ", ".join(COMPONENT_LABELS[f] for f in FAMILY_ORDER if f in in_force) or "none"
         if not solution.has_plan:
             if len(in_force) == n:
@@ -276,7 +280,7 @@ def compute_split(dataset: Dataset, *, solver: str | None = None, time_limit_sec
     _check_adds_up(table)
 
     model, solution = _solve(dataset, frozenset(FAMILY_ORDER), solver=solver, time_limit_seconds=time_limit_seconds,
-                             integer=integer, tmp_root=tmp_root, no_new_places=True)
+                             integer=integer, tmp_root=tmp_root, patch=patch, no_new_places=True)
     if progress:
         progress(total_solves, total_solves)
     if not solution.has_plan:

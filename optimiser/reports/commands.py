@@ -1,0 +1,211 @@
+"""Command-line side of the reports: ``optimiser report`` options and the ``optimiser explain`` command.
+
+``optimiser.cli`` keeps the ``report`` command and calls ``report_command``;
+``explain`` is registered through ``optimiser.cli.EXTENSIONS``. Imports stay
+inside functions so ``optimiser run`` does not load pandas' friends for nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+REPORT_XLSX, REPORT_HTML = "report.xlsx", "report.html"
+
+
+def _problem(path, message: str):
+    from optimiser.errors import InputError, Problem
+
+    return InputError([Problem(str(path), None, None, None, message)])
+
+
+def terminal_text(folder, top: int = 5) -> str:
+    """The terminal summary: the core summary, then what more is worth and why the gap stays open."""
+    from optimiser.reports import text
+    from optimiser.reports.folder import BatchFolder
+    from optimiser.years import format_year
+
+    if isinstance(folder, BatchFolder):
+        return batch_text(folder)
+    from optimiser.report import render
+
+    lines = [render(folder.summary, folder.workforce, folder.plan, top=top)]
+    s = folder.summary
+    if s.has_plan:
+        sentences = text.marginal_sentences(folder.constraints, folder.labels, s.target_year,
+                                            folder.shortfall_units(), limit=top)
+        if sentences:
+            lines.append("What more is worth (marginal, for small changes):")
+            lines += [f"  - {line}" for line in sentences]
+    if folder.why is not None:
+        lines.append(f"Why the {format_year(folder.why.target_year)} gap stays open:")
+        lines += [f"  - {line}" for line in text.why_sentences(folder.why, folder.labels, top=top)]
+        lines += [f"  Warning: {w}" for w in folder.why.warnings]
+    return "\n".join(lines)
+
+
+def batch_text(batch) -> str:
+    from optimiser.reports import text
+
+    ranking = batch.ranking()
+    planned = ranking.dropna(subset=["total_shortfall_wte"])
+    lines = [f"Batch {batch.path}: {len(ranking)} scenario(s), {len(planned)} with a plan"]
+    if not planned.empty:
+        width = max(len(str(s)) for s in ranking["scenario"])
+        lines.append("Ranked by shortfall (target year, WTE):")
+        for row in planned.sort_values(["rank_by_shortfall", "scenario"]).to_dict(orient="records"):
+            lines.append(f"  {int(row['rank_by_shortfall']):>3}. {str(row['scenario']):<{width}}  "
+                         f"{text.wte(row['total_shortfall_wte']):>10} WTE  {text.gbp(row['total_cost_gbp'])}")
+        lines.append("Ranked by cost:")
+        for row in planned.sort_values(["rank_by_cost", "scenario"]).to_dict(orient="records"):
+            lines.append(f"  {int(row['rank_by_cost']):>3}. {str(row['scenario']):<{width}}  "
+                         f"{text.gbp(row['total_cost_gbp']):>14}  {text.wte(row['total_shortfall_wte'])} WTE")
+    for row in ranking[ranking["total_shortfall_wte"].isna()].to_dict(orient="records"):
+        lines.append(f"  no plan: {row['scenario']} ({str(row['status']).replace('_', ' ')})")
+    if batch.frontier is not None or batch.frontier_png is not None:
+        lines.append("Frontier: " + ", ".join(p.name for p in (batch.path / "frontier.csv", batch.path / "frontier.png")
+                                            if p.exists()))
+    return "\n".join(lines)
+
+
+def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: bool = True) -> str | None:
+    """Compute the shortfall split of ``folder`` and save it there; return a note when it cannot be done.
+
+    With ``required`` a reason it cannot be done is an error; otherwise it is returned as a note.
+    """
+    from optimiser.output import OutputError
+    from optimiser.reports.folder import Labels, try_load_dataset
+    from optimiser.reports.why import WhyError, compute_for_results
+
+    s = folder.summary
+
+    def fail(message: str) -> str:
+        if required:
+            raise _problem(folder.path, message)
+        return message
+
+    if not s.has_plan:
+        return fail(f"no shortfall split: the result is {s.status.replace('_', ' ')} (the report lists the "
+                    "limits to relax instead)")
+    if s.overrides:
+        return fail("no shortfall split: this result comes from a scenario with overrides; "
+                    "split the scenario's own dataset with 'optimiser explain'")
+    source = dataset or s.dataset
+    ds = try_load_dataset(source, folder.path)
+    if ds is None:
+        return fail(f"no shortfall split: the dataset '{source}' cannot be read from here; "
+                    "give it with --dataset")
+    options = {"solver": solver, "time_limit_seconds": time_limit}
+    try:
+        split = compute_for_results(ds, s, folder.workforce, **{k: v for k, v in options.items() if v is not None})
+    except WhyError as exc:
+        return fail(f"no shortfall split: {exc}")
+    folder.why = split
+    if not folder.labels.profession:
+        folder.labels = Labels.from_dataset(ds)
+    try:
+        split.save(folder.path)
+    except OutputError as exc:
+        click.echo(f"warning: the split was not saved in the results folder: {exc}", err=True)
+    return None
+
+
+def write_outputs(folder, xlsx: Path | None, html: Path | None) -> list[str]:
+    lines = []
+    if xlsx is not None:
+        from optimiser.reports.workbook import write_workbook
+
+        lines.append(f"Workbook written to {write_workbook(folder, xlsx)}")
+    if html is not None:
+        from optimiser.reports.html import write_html
+
+        lines.append(f"HTML report written to {write_html(folder, html)}")
+    return lines
+
+
+def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | None = None, why: bool = False,
+                   dataset: Path | None = None, all_outputs: bool = False) -> None:
+    """``optimiser report``: print the summary; write the workbook and HTML page when asked."""
+    from optimiser.reports.folder import BatchFolder, load
+
+    results_dir = Path(results_dir)
+    if not (results_dir / "summary.json").exists() and not (results_dir / "comparison.csv").exists():
+        raise _problem(results_dir, "is not a results folder (no summary.json) nor a batch folder "
+                                    "(no comparison.csv); run 'optimiser run' first")
+    folder = load(results_dir, dataset=dataset)
+    if all_outputs:
+        xlsx = xlsx or results_dir / REPORT_XLSX
+        html = html or results_dir / REPORT_HTML
+    note = None
+    if isinstance(folder, BatchFolder):
+        if why:
+            raise _problem(results_dir, "--why splits one result's shortfall: give a scenario's folder "
+                                        "(scenarios/<name>) or use 'optimiser explain'")
+    elif why or (all_outputs and folder.why is None and folder.summary.has_plan):
+        note = add_why(folder, dataset, required=why)
+    click.echo(terminal_text(folder))
+    if note:
+        click.echo(f"Note: {note}")
+    for line in write_outputs(folder, xlsx, html):
+        click.echo(line)
+
+
+# ------------------------------------------------------------------ explain
+
+
+def register(main: click.Group) -> None:
+    from optimiser.cli import (debug_option, guarded, integer_option, solver_option, time_option,
+                               _status_exit)
+
+    @main.command()
+    @click.argument("dataset", type=click.Path(path_type=Path))
+    @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
+                  help="Results folder (written whole), plus why.json and why.csv.")
+    @solver_option
+    @time_option
+    @integer_option
+    @click.option("--xlsx", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                  help="Also write the Excel workbook here.")
+    @click.option("--html", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                  help="Also write the HTML report here.")
+    @click.option("--all", "all_outputs", is_flag=True,
+                  help=f"Write {REPORT_XLSX} and {REPORT_HTML} into the results folder.")
+    @debug_option
+    @guarded
+    def explain(dataset, out_dir, solver, time_limit, integer, xlsx, html, all_outputs, debug):
+        """Solve DATASET, then split its target-year shortfall into training time and each family of limits.
+
+        Each family's share is its Shapley value over the 2^5 combinations of
+        limit families in force (see docs/reports.md); the parts add up to the
+        shortfall exactly.
+        """
+        from optimiser import pipeline
+        from optimiser.loader import load_dataset
+        from optimiser.reports.folder import Labels, load_result
+        from optimiser.reports.why import WhyError, compute_for_results
+
+        ds = load_dataset(dataset)
+        outcome = pipeline.run(ds, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
+        folder = load_result(outcome.out_dir, labels=Labels.from_dataset(ds))
+        note = None
+        if outcome.summary.has_plan:
+            try:
+                split = compute_for_results(ds, outcome.summary, folder.workforce,
+                                            solver=outcome.summary.solver, time_limit_seconds=time_limit,
+                                            integer=integer if integer is not None else outcome.summary.integer_places)
+                split.save(outcome.out_dir)
+                folder.why = split
+            except WhyError as exc:
+                note = f"no shortfall split: {exc}"
+        if all_outputs:
+            xlsx = xlsx or outcome.out_dir / REPORT_XLSX
+            html = html or outcome.out_dir / REPORT_HTML
+        click.echo(terminal_text(folder))
+        if note:
+            click.echo(f"Note: {note}")
+        click.echo(f"Results written to {outcome.out_dir}")
+        for line in write_outputs(folder, xlsx, html):
+            click.echo(line)
+        sys.exit(_status_exit(outcome.summary.status))

@@ -1,0 +1,176 @@
+"""The reports of the default England dataset: the HTML page as Chromium renders it, the workbook
+as openpyxl reads it, and the shortfall split adding up to the shortfall."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from optimiser import pipeline
+from optimiser.loader import load_dataset
+from optimiser.reports.folder import load_result
+from optimiser.reports.html import SECTION_IDS, write_html
+from optimiser.reports.why import COMPONENTS, compute_for_results
+from optimiser.reports.workbook import GBP, WTE, write_workbook
+from tests import browser
+
+ENGLAND = Path(__file__).resolve().parents[1] / "inputs" / "england"
+#: Every chart of a report with a plan and a split, by its figure's data-chart name.
+CHARTS = {"intake", "shortfall_profession", "shortfall_region", "supply_demand", "budget", "supervision", "why",
+          "why_region"}
+
+
+@pytest.fixture(scope="module")
+def england(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("england")
+    out = tmp / "out"
+    dataset = load_dataset(ENGLAND)
+    outcome = pipeline.run(dataset, out)
+    assert outcome.summary.has_plan, outcome.summary.message
+    split = compute_for_results(dataset, outcome.summary, outcome.results.workforce)
+    split.save(out)
+    result = load_result(out, dataset=dataset)
+    html = write_html(result, tmp / "report.html")
+    xlsx = write_workbook(result, tmp / "report.xlsx")
+    return SimpleNamespace(tmp=tmp, out=out, dataset=dataset, outcome=outcome, split=split, result=result,
+                           html=html, xlsx=xlsx)
+
+
+# ------------------------------------------------------------------- the split
+
+
+def test_split_adds_up_to_the_total_shortfall(england):
+    split, summary = england.split, england.outcome.summary
+    totals = split.totals()
+    assert sum(totals.values()) == pytest.approx(summary.total_shortfall_wte, abs=1e-6)
+    assert split.total_wte == pytest.approx(summary.total_shortfall_wte, abs=1e-6)
+    # Per profession: the parts add up to workforce.csv's target-year shortfall of that profession.
+    workforce = pd.read_csv(england.out / "workforce.csv")
+    target = workforce[workforce["year"] == summary.target_year].groupby("profession")["shortfall_wte"].sum()
+    by = split.by("profession").set_index("profession")
+    assert set(by.index) == set(target.index)
+    for profession, row in by.iterrows():
+        assert sum(row[c] for c in COMPONENTS) == pytest.approx(row["total_wte"], abs=1e-6)
+        assert row["total_wte"] == pytest.approx(target[profession], abs=1e-6)
+    saved = json.loads((england.out / "why.json").read_text())
+    assert sum(saved["totals"].values()) == pytest.approx(summary.total_shortfall_wte, abs=1e-6)
+
+
+# -------------------------------------------------------------------- the page
+
+
+def test_html_is_self_contained(england):
+    html = england.html.read_text(encoding="utf-8")
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert html.count('src="data:image/png;base64,') == len(CHARTS)
+    for section in SECTION_IDS:
+        assert f'id="{section}"' in html
+
+
+def test_html_in_headless_chromium_shows_every_section_and_chart(england):
+    png = browser.screenshot(england.html, england.tmp / "report.png", england.tmp)
+    from PIL import Image
+
+    with Image.open(png) as shot:
+        assert shot.size == (1280, 4000)
+        rgb = shot.convert("RGB")
+        assert rgb.getpixel((640, 10)) == (0, 94, 184)  # the masthead, NHS blue
+        colours = rgb.resize((128, 400)).getcolors(maxcolors=1_000_000)
+        assert len(colours) > 200  # charts and text, not a blank page
+
+    page = browser.Page(browser.rendered_dom(england.html, england.tmp))
+    assert list(page.sections) == list(SECTION_IDS)
+    for section, seen in page.sections.items():
+        assert seen["title"], f"section {section} has no heading"
+        assert seen["height"] > 80, f"section {section} is not rendered"
+    assert set(page.charts) == CHARTS
+    assert len(page.images) == len(CHARTS)
+    for image in page.images:
+        assert image["src"].startswith("data:image/png;base64,")
+        assert int(image["data-natural-width"]) > 300, image["alt"]  # decoded by the browser
+        assert int(image["data-rendered-width"]) > 200, image["alt"]
+    expected = {"plan": 1, "shortfall": 2, "supply-demand": 1, "budget": 1, "supervision": 1, "why": 2}
+    for section, count in expected.items():
+        assert page.sections[section]["images"] == count, section
+    assert page.links == []  # nothing to fetch: readable offline
+
+
+def test_html_says_what_to_buy_what_stays_open_and_why(england):
+    html = england.html.read_text(encoding="utf-8")
+    target = "2023/24"
+    assert f"WTE stays open in {target}" in html
+    assert "GBP 1m more national budget in" in html and f"of the {target} shortfall" in html
+    assert "One more supervision hour a week from" in html
+    assert "Shapley value" in html
+    assert "Clinical psychologists" in html  # names from the dataset, not keys
+
+
+# ---------------------------------------------------------------- the workbook
+
+
+def test_workbook_sheets_formats_and_typed_cells(england):
+    from openpyxl import load_workbook
+
+    book = load_workbook(england.xlsx)
+    expected = ["Summary", "Plan", "Workforce", "Shortfall", "Why", "Why by profession", "Why by cell", "Limits",
+                "Budget", "Supervision use", "Supervision", "Settings", "Overrides"]
+    assert book.sheetnames == expected
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert len(sheet.tables) == 1, sheet.title
+        (table,) = sheet.tables.values()
+        assert table.ref == f"A1:{sheet.cell(row=1, column=sheet.max_column).column_letter}{sheet.max_row}"
+        for cell in sheet[1]:
+            assert cell.font.b and isinstance(cell.value, str)
+        widths = [sheet.column_dimensions[c.column_letter].width for c in sheet[1]]
+        assert all(8 <= w <= 90 for w in widths), sheet.title
+
+    plan = book["Plan"]
+    header = [c.value for c in plan[1]]
+    row = {h: c for h, c in zip(header, plan[2])}
+    assert row["Intake (places)"].data_type == "n" and row["Intake (places)"].number_format == WTE
+    assert row["Cost (GBP)"].data_type == "n" and row["Cost (GBP)"].number_format == GBP
+    assert isinstance(row["Year"].value, int) and row["Profession"].data_type == "s"
+    assert plan.max_row - 1 == len(pd.read_csv(england.out / "plan.csv"))
+
+    workforce = book["Workforce"]
+    header = [c.value for c in workforce[1]]
+    col = header.index("Shortfall (WTE)") + 1
+    values = [workforce.cell(row=r, column=col).value for r in range(2, workforce.max_row + 1)]
+    assert all(isinstance(v, (int, float)) for v in values)
+
+    summary = {r[0].value: r[1] for r in book["Summary"].iter_rows(min_row=2)}
+    shortfall = summary["Shortfall in 2023/24 (WTE)"]
+    assert shortfall.value == pytest.approx(england.outcome.summary.total_shortfall_wte)
+    assert shortfall.number_format == WTE
+    assert summary["Cost of trainees (GBP)"].number_format == GBP
+
+    limits = book["Limits"]
+    header = [c.value for c in limits[1]]
+    price = limits.cell(row=2, column=header.index("Shadow price") + 1)
+    assert price.data_type == "n" and price.value > 0
+    sentence = limits.cell(row=2, column=header.index("What one more unit is worth") + 1).value
+    assert "GBP 1m more" in sentence
+
+    why = {r[0].value: r[1].value for r in book["Why"].iter_rows(min_row=2)}
+    assert why["Total"] == pytest.approx(england.outcome.summary.total_shortfall_wte, abs=1e-6)
+    assert sum(v for k, v in why.items() if k != "Total") == pytest.approx(why["Total"], abs=1e-6)
+
+    settings = {r[0].value: r[1].value for r in book["Settings"].iter_rows(min_row=2)}
+    assert settings["target_year"] == 2023 and settings["solver"] == "cbc"
+
+
+def test_charts_are_real_pictures(england):
+    from PIL import Image
+
+    html = england.html.read_text(encoding="utf-8")
+    for chunk in html.split('src="data:image/png;base64,')[1:]:
+        data = base64.b64decode(chunk.split('"', 1)[0])
+        with Image.open(io.BytesIO(data)) as picture:
+            assert picture.format == "PNG" and picture.width > 500 and picture.height > 200
