@@ -47,7 +47,7 @@ LOG_FILE = "batch_log.jsonl"
 SCENARIO_FILE = "scenario.json"
 SCENARIOS_DIR = "scenarios"
 COMPARISON = "comparison"
-#: How many times a case is started before a dying worker is blamed on it.
+#: How many times a case may kill its worker, running on its own, before it is failed.
 MAX_ATTEMPTS = 2
 FAILED, PENDING = "failed", "pending"
 
@@ -148,18 +148,27 @@ def _resolve_model_level(model, solution, adjust, options: SolveOptions, tmp_roo
 # ================================================================== workers
 
 _BASE = None
+_TMP_PARENT: str | None = None  # the batch's temporary folder, when the driver made one
 _LOCAL = threading.local()
 _TMP_ROOTS: list[str] = []
 
 
 def _tmp_root() -> str:
-    """This worker's own temporary folder (one per process and thread), removed at exit."""
+    """This worker's own temporary folder (one per process and thread), for the solver's files.
+
+    Inside the batch's temporary folder (removed by the driver at the end, even
+    after a killed worker) when there is one; else in the system's, removed at exit.
+    """
     root = getattr(_LOCAL, "tmp_root", None)
     if root is None or not os.path.isdir(root):
-        root = tempfile.mkdtemp(prefix=f"optimiser-worker-{os.getpid()}-")
+        parent = _TMP_PARENT if _TMP_PARENT and os.path.isdir(_TMP_PARENT) else None
+        root = tempfile.mkdtemp(prefix=f"optimiser-worker-{os.getpid()}-", dir=parent)
         _LOCAL.tmp_root = root
         if not _TMP_ROOTS:
             atexit.register(_remove_tmp_roots)
+            from multiprocessing import util
+
+            util.Finalize(None, _remove_tmp_roots, exitpriority=0)  # pool workers skip atexit
         _TMP_ROOTS.append(root)
     return root
 
@@ -169,12 +178,12 @@ def _remove_tmp_roots() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _init_worker(base) -> None:
+def _init_worker(base, tmp_parent: str | None = None) -> None:
     """Process-pool initialiser: keep the base, ignore Ctrl-C (the driver handles it), warm imports."""
     import signal
 
-    global _BASE
-    _BASE = base
+    global _BASE, _TMP_PARENT
+    _BASE, _TMP_PARENT = base, tmp_parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import optimiser.pipeline  # noqa: F401  (import once per worker, not per case)
     import optimiser.results  # noqa: F401
@@ -227,41 +236,61 @@ def _in_process(todo, fps, options, base, task) -> Iterator[tuple[Any, dict]]:
         yield case, task(case, fps[case.name], options, base)
 
 
-def _process_pool(todo, fps, options, base, task, workers: int) -> Iterator[tuple[Any, dict]]:
-    """One single-threaded solve per process; a pool broken by a dying worker is replaced and the
-    cases that were running are retried (a case that dies ``MAX_ATTEMPTS`` times is failed)."""
+def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str) -> Iterator[tuple[Any, dict]]:
+    """One single-threaded solve per process, a few cases in flight per worker.
+
+    A worker that dies (killed, out of memory) breaks the whole pool: a new pool
+    is started and the cases that were in flight become *suspects*, retried one
+    at a time, alone, so the innocent ones complete; a case that kills its worker
+    ``MAX_ATTEMPTS`` times while running alone is failed with that reason.
+    """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     pending = deque(todo)
-    attempts: Counter[str] = Counter()
-    while pending:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(base,))
-        inflight: dict[Any, Any] = {}
-        broken = False
-        finished = False
+    suspects: deque = deque()
+    solo_deaths: Counter[str] = Counter()
+    while pending or suspects:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(base, tmp_parent))
+        inflight: dict[Any, tuple[Any, bool]] = {}
+        broken = finished = False
         try:
-            while (pending and not broken) or inflight:
-                while pending and not broken and len(inflight) < 2 * workers:
-                    case = pending.popleft()
-                    attempts[case.name] += 1
-                    inflight[pool.submit(task, case, fps[case.name], options)] = case
+            while True:
+                while not broken:  # fill: suspects run alone, others a few per worker
+                    if suspects:
+                        if inflight:
+                            break
+                        case, solo = suspects.popleft(), True
+                    elif pending and len(inflight) < 2 * workers:
+                        case, solo = pending.popleft(), False
+                    else:
+                        break
+                    inflight[pool.submit(task, case, fps[case.name], options)] = (case, solo)
+                    if solo:
+                        break
+                if not inflight:
+                    break
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for future in done:
-                    case = inflight.pop(future)
+                    case, solo = inflight.pop(future)
                     try:
                         result = future.result()
                     except BrokenProcessPool:
                         broken = True
-                        if attempts[case.name] >= MAX_ATTEMPTS:
-                            yield case, _failed(case, "the worker process solving it died (killed or out of "
-                                                      f"memory) on {attempts[case.name]} attempts")
-                        else:
-                            pending.appendleft(case)
-                        continue
+                        if not solo:
+                            suspects.append(case)
+                            continue
+                        solo_deaths[case.name] += 1
+                        if solo_deaths[case.name] < MAX_ATTEMPTS:
+                            suspects.appendleft(case)
+                            continue
+                        result = _failed(case, "the worker process solving it died (killed, or out of memory) "
+                                               f"on {solo_deaths[case.name]} attempts on its own")
                     except Exception as exc:  # noqa: BLE001
                         result = _failed(case, f"internal error: {type(exc).__name__}: {exc}")
                     yield case, result
+                if broken and not inflight:
+                    break
             finished = True
         finally:
             if finished:
@@ -278,8 +307,17 @@ def _dask(todo, fps, options, base, task, address: str) -> Iterator[tuple[Any, d
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - the batch extra is installed with tests
-        raise click.UsageError("--scheduler needs Dask distributed: pip install 'psych-commission-optimiser[batch]'")
-    client = Client(address, timeout="20s")
+        from optimiser.errors import InputError, Problem
+
+        raise InputError([Problem("command line", None, "--scheduler", address, "needs Dask distributed: "
+                                  "pip install 'psych-commission-optimiser[batch]'")])
+    try:
+        client = Client(address, timeout="20s")
+    except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, ValueError for a bad address
+        from optimiser.errors import InputError, Problem
+
+        raise InputError([Problem("command line", None, "--scheduler", address,
+                                  f"cannot reach the Dask scheduler: {type(exc).__name__}: {exc}")]) from None
     futures = []
     try:
         shared = client.scatter(base, broadcast=True)
@@ -383,7 +421,7 @@ def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"could not write {out}: {exc.strerror or exc}") from exc
-    _remove_leftovers(folder)
+    _remove_leftovers(folder, out)
     fps = {case.name: fingerprint(case, base, options.as_dict()) for case in cases}
     _write_file(out / BATCH_FILE, json.dumps({
         "scenario_file": scenario_file, "base": base.source, "base_fingerprint": base.fingerprint,
@@ -400,12 +438,15 @@ def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions
     if workers is None:
         workers = max(1, min(len(todo), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                              else (os.cpu_count() or 1)))
+    global _TMP_PARENT
+    tmp_parent = tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=out)
     if scheduler:
         results = _dask(todo, fps, options, base, task, scheduler)
     elif workers <= 1 or len(todo) <= 1:
+        _TMP_PARENT = tmp_parent
         results = _in_process(todo, fps, options, base, task)
     else:
-        results = _process_pool(todo, fps, options, base, task, workers)
+        results = _process_pool(todo, fps, options, base, task, workers, tmp_parent)
 
     from tqdm import tqdm
 
@@ -441,6 +482,8 @@ def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions
             close()
         bar.close()
         log.close()
+        _TMP_PARENT = None
+        shutil.rmtree(tmp_parent, ignore_errors=True)
     for case in cases:  # cases complete from earlier runs, for the report
         if case.name not in report.statuses:
             summary = _summary_of(folder / case.name)
@@ -451,11 +494,29 @@ def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions
     return report
 
 
-def _remove_leftovers(folder: Path) -> None:
-    """Staging folders of an interrupted write (a killed process cannot clean up after itself)."""
+def _remove_leftovers(folder: Path, out: Path) -> None:
+    """What a killed batch could not clean up: staging folders of an interrupted write, and the
+    temporary folder (``OUT/.tmp-PID-...``) of a batch whose process is gone."""
     for entry in folder.iterdir():
         if entry.name.startswith(".") and (".partial-" in entry.name or ".old-" in entry.name):
             shutil.rmtree(entry, ignore_errors=True)
+    for entry in out.glob(".tmp-*"):
+        try:
+            pid = int(entry.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _log(handle, record: dict) -> None:

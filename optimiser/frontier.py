@@ -25,7 +25,8 @@ region's supervision capacity in the first decision year (hours a week:
 hours per WTE x base-year stock); ``marginal_value_per_hour`` is the
 capacity-weighted mean shadow price of the region's supervision capacity
 limits (weighted shortfall removed per extra supervision hour a week, spread
-as the sweep spreads it), ``max_shadow_price`` the largest of them.
+as the sweep spreads it; the plain mean where the capacity is zero),
+``max_shadow_price`` the largest of them.
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ FRONTIER_PNG = "frontier.png"
 
 def frontier_cases(base, kind: str, scales: list[float], *, year=None, region=None, profession=None, cli=()):
     """One case per scale factor: the command line's --set first, then the scaling (its own layer)."""
+    from optimiser.errors import InputError, Problem
     from optimiser.scenarios import Case, OverrideSpec, resolve
+
+    def usage(option: str, message: str) -> InputError:
+        return InputError([Problem("command line", None, option, None, message)])
 
     where: dict[str, Any] = {}
     if year is not None:
@@ -55,10 +60,10 @@ def frontier_cases(base, kind: str, scales: list[float], *, year=None, region=No
     if kind == "budget":
         target = "budget.budget_gbp"
         if profession is not None:
-            raise click.UsageError("--profession applies to --kind supervision only")
+            raise usage("--profession", "applies to --kind supervision only")
     else:
         if region is None:
-            raise click.UsageError("--kind supervision needs --region REGION")
+            raise usage("--region", "--kind supervision needs --region REGION")
         target = "professions.supervisor_hours_per_wte"
         if profession is not None:
             where["profession"] = profession
@@ -168,7 +173,9 @@ def _supervision_point(base, case, constraints, supervision, *, region, professi
         cap = float(c.slack) + used.get((c.profession, int(c.year)), 0.0)
         weighted += float(c.shadow_price or 0.0) * cap
         capacity += cap
-    out["marginal_value_per_hour"] = weighted / capacity if capacity > 0 else None
+    prices = [float(v or 0.0) for v in rows.shadow_price]
+    out["marginal_value_per_hour"] = (weighted / capacity if capacity > 0
+                                      else sum(prices) / len(prices) if prices else None)
     out["max_shadow_price"] = float(rows.shadow_price.max()) if len(rows) else None
     return out
 
@@ -189,13 +196,15 @@ def write_chart(table, path: Path, kind: str, title: str) -> None:
     top.plot(ok[x_column] / scale, ok.weighted_shortfall, "o-", label="weighted shortfall")
     top.plot(ok[x_column] / scale, ok.total_shortfall_wte, "s--", alpha=0.7, label="target-year shortfall (WTE)")
     bad = table[table.weighted_shortfall.isna()]
-    for _, row in bad.iterrows():
-        top.axvline(row[x_column] / scale, color="red", alpha=0.3)
+    for i, (_, row) in enumerate(bad.iterrows()):
+        top.axvline(row[x_column] / scale, color="red", alpha=0.3, label="no plan (infeasible)" if i == 0 else None)
     top.set_ylabel("Shortfall (WTE)")
-    top.set_title(title + (f"  ({len(bad)} point(s) without a plan, red)" if len(bad) else ""))
+    top.set_title(title)
     top.legend()
     top.grid(alpha=0.3)
-    bottom.plot(ok[x_column] / scale, ok[marginal], "o-", color="tab:green")
+    bottom.plot(ok[x_column] / scale, ok[marginal], "o", color="tab:green", label="at each point (shadow price)")
+    bottom.plot(ok[x_column] / scale, ok[marginal], drawstyle="steps-mid", color="tab:green", alpha=0.4)
+    bottom.legend()
     bottom.set_ylabel("WTE removed per GBP 1m" if kind == "budget" else "WTE removed per hour a week")
     bottom.set_xlabel(xlabel)
     bottom.grid(alpha=0.3)

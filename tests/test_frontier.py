@@ -1,0 +1,128 @@
+"""optimiser frontier: shortfall against budget (and a region's supervision) over a range, with the
+marginal value at each point; more budget or supervision never gives a larger shortfall."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from optimiser.cli import main
+from tests.helpers import profession, write_dataset
+
+ENGLAND = Path(__file__).resolve().parents[1] / "inputs" / "england"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def tolerance(value: float) -> float:
+    """The cost stage may leave the shortfall this far above its optimum (MODEL.md)."""
+    return 2e-6 * abs(value) + 2e-6
+
+
+def assert_monotone(table: pd.DataFrame, x: str) -> None:
+    solved = table[table.weighted_shortfall.notna()].sort_values(x)
+    shortfall = list(solved.weighted_shortfall)
+    for before, after in zip(shortfall, shortfall[1:]):
+        assert after <= before + tolerance(before), f"more {x} gave a larger shortfall: {shortfall}"
+
+
+def test_england_budget_frontier(tmp_path):
+    out = tmp_path / "frontier"
+    result = invoke("frontier", ENGLAND, "-o", out, "--from", "0.5", "--to", "1.5", "--steps", "11", "--quiet")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "frontier.csv")
+    assert list(table.scale) == pytest.approx([0.5 + 0.1 * i for i in range(11)])
+    assert (out / "frontier.png").read_bytes()[:8] == PNG
+    assert len(pd.read_csv(out / "comparison.csv")) == 11
+    # the x-axis is the national budget over the years, scaled
+    assert table.budget_gbp.iloc[5] == pytest.approx(300e6 + 320e6 + 350e6)
+    assert list(table.budget_gbp) == pytest.approx([s * 970e6 for s in table.scale])
+    assert_monotone(table, "budget_gbp")
+    # too little money to pay for the trainees already in training: infeasible, with the reason
+    low = table[table.status == "infeasible"]
+    assert len(low) >= 1 and low.scale.max() < 1
+    assert low.reason.str.contains("national budget is GBP").all()
+    solved = table[table.status == "optimal"].sort_values("budget_gbp").reset_index(drop=True)
+    assert solved.scale.min() <= 0.9 and len(solved) >= 7
+    # the unscaled point is the plain run of the dataset
+    plain = tmp_path / "plain"
+    assert invoke("run", ENGLAND, "-o", plain, "--quiet").exit_code == 0
+    baseline = json.loads((plain / "summary.json").read_text())["weighted_shortfall"]
+    assert table.set_index("scale").loc[1.0, "weighted_shortfall"] == pytest.approx(baseline, rel=1e-9)
+    # marginal value = budget-weighted shadow prices of the years; it brackets the slope between points
+    years = [c for c in table.columns if c.startswith("shadow_price_")]
+    assert years == ["shadow_price_2021/22", "shadow_price_2022/23", "shadow_price_2023/24"]
+    for _, row in solved.iterrows():
+        budgets = [300e6 * row.scale, 320e6 * row.scale, 350e6 * row.scale]
+        expected = sum(row[y] * b for y, b in zip(years, budgets)) / sum(budgets)
+        assert row.marginal_value_per_gbp_1m == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    for (_, a), (_, b) in zip(solved.iterrows(), solved.iloc[1:].iterrows()):
+        slope = (a.weighted_shortfall - b.weighted_shortfall) / ((b.budget_gbp - a.budget_gbp) / 1e6)
+        assert b.marginal_value_per_gbp_1m - 1e-6 <= slope + 1e-3
+        assert slope <= a.marginal_value_per_gbp_1m + 1e-3
+
+
+def test_one_year_budget_frontier_by_hand(tmp_path):
+    """GBP 1,000 a trainee, one-year course, 100 WTE wanted: shortfall = 100 - budget / 1,000
+    until it reaches 0; each GBP 1m removes 1,000 WTE while the budget binds."""
+    ds = write_dataset(
+        tmp_path / "ds", professions=[profession("p")],
+        workforce=[{"profession": "p", "region": "r1", "stock_wte": 0}],
+        demand=[{"profession": "p", "region": "r1", "year": 2021, "demand_wte": 100}],
+        budget=[{"year": 2021, "budget_gbp": 50_000}])
+    out = tmp_path / "out"
+    result = invoke("frontier", ds, "-o", out, "--year", "2021/22", "--from", "0.3", "--to", "2.8", "--steps", "6",
+                    "--workers", "1", "--quiet")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "frontier.csv")
+    assert list(table.budget_gbp) == pytest.approx([15_000, 40_000, 65_000, 90_000, 115_000, 140_000])
+    assert list(table.weighted_shortfall) == pytest.approx([85, 60, 35, 10, 0, 0], abs=1e-4)
+    assert list(table.marginal_value_per_gbp_1m) == pytest.approx([1000, 1000, 1000, 1000, 0, 0])
+    assert list(table["shadow_price_2021/22"]) == pytest.approx(list(table.marginal_value_per_gbp_1m))
+    assert_monotone(table, "budget_gbp")
+    summary = json.loads((out / "scenarios" / "budget-x1.8" / "summary.json").read_text())
+    assert [o["override"] for o in summary["overrides"]] == ["budget.budget_gbp[year=2021]=*1.8"]
+
+
+def test_regional_supervision_frontier(tmp_path):
+    """r1 trains 5 x scale a year (10 WTE x 1 h x scale / 2 h per trainee); r2 stays at 5."""
+    ds = write_dataset(
+        tmp_path / "ds",
+        regions=[{"region": "r1", "name": "R1", "cost_multiplier": 1}, {"region": "r2", "name": "R2", "cost_multiplier": 1}],
+        professions=[profession("p", supervision_hours_per_trainee=2, supervisor_hours_per_wte=1)],
+        supervision=[{"trainee_profession": "p", "supervisor_profession": "p"}],
+        workforce=[{"profession": "p", "region": r, "stock_wte": 10} for r in ("r1", "r2")],
+        demand=[{"profession": "p", "region": r, "year": 2021, "demand_wte": 100} for r in ("r1", "r2")])
+    out = tmp_path / "out"
+    result = invoke("frontier", ds, "-o", out, "--kind", "supervision", "--region", "r1",
+                    "--from", "0", "--to", "2", "--steps", "5", "--quiet")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "frontier.csv")
+    assert list(table.supervision_hours_per_week) == pytest.approx([0, 5, 10, 15, 20])
+    assert list(table.weighted_shortfall) == pytest.approx([90 + 85 - 5 * k for k in (0, 0.5, 1, 1.5, 2)], abs=1e-3)
+    assert list(table.marginal_value_per_hour) == pytest.approx([0.5] * 5)
+    assert_monotone(table, "supervision_hours_per_week")
+    plan = pd.read_csv(out / "scenarios" / "supervision-x2" / "plan.csv").set_index("region")
+    assert plan.loc["r1", "intake"] == pytest.approx(10, abs=1e-3) and plan.loc["r2", "intake"] == pytest.approx(5, abs=1e-3)
+    assert invoke("frontier", ds, "-o", tmp_path / "o2", "--kind", "supervision").exit_code == 2
+
+
+def test_england_supervision_frontier_is_monotone(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("frontier", ENGLAND, "-o", out, "--kind", "supervision", "--region", "london",
+                    "--from", "1", "--to", "1.5", "--steps", "3", "--quiet")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "frontier.csv")
+    assert (table.status == "optimal").all()
+    assert list(table.supervision_hours_per_week) == pytest.approx([table.supervision_hours_per_week[0] * s
+                                                                    for s in (1, 1.25, 1.5)])
+    assert_monotone(table, "supervision_hours_per_week")
+    assert table.weighted_shortfall.iloc[-1] < table.weighted_shortfall.iloc[0]
+    assert (out / "frontier.png").read_bytes()[:8] == PNG
