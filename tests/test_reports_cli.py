@@ -146,3 +146,14 @@ def test_workbook_name_must_end_in_xlsx(dataset, tmp_path):
     invoke("run", dataset, "-o", out)
     result = invoke("report", out, "--xlsx", tmp_path / "r.csv")
     assert result.exit_code == 2 and "must end in .xlsx" in result.output
+
+
+def test_the_cli_does_not_load_the_report_libraries():
+    """``optimiser run`` stays fast: matplotlib, Jinja2 and openpyxl load only when a report is written."""
+    import subprocess
+    import sys
+
+    code = ("import sys, optimiser.cli; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'jinja2', 'openpyxl'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -29,7 +29,8 @@ def small(tmp_path, name="ds", budget=30_000, professions=None, regions=None, **
         demand=[{"profession": p, "region": r["region"], "year": 2022, "demand_wte": 40} for p in keys
                 for r in regions],
         supervision=[{"trainee_profession": p, "supervisor_profession": p} for p in keys],
-        budget=[{"year": 2021, "budget_gbp": budget}, {"year": 2022, "budget_gbp": budget}],
+        budget=budget if isinstance(budget, list) else [{"year": 2021, "budget_gbp": budget},
+                                                         {"year": 2022, "budget_gbp": budget}],
     )
     tables.update(extra)
     tables = {k: v for k, v in tables.items() if v is not None}
@@ -178,3 +179,41 @@ def test_batch_without_frontier_or_folders(tmp_path):
     html = write_html(folder, tmp_path / "b.html").read_text(encoding="utf-8")
     assert "No frontier in this folder" in html
     write_workbook(folder, tmp_path / "b.xlsx")
+
+
+def test_weighted_shortfall_and_regional_budgets_are_said_as_such(tmp_path):
+    """Weight 2: shadow prices are weighted WTE, and the page and workbook say so; a regional cap
+    gets its own table, sheet and sentence."""
+    ds = small(tmp_path, professions=[profession("p", weight=2)], supervision=None,
+               budget=[{"year": 2021, "region": "", "budget_gbp": 30_000}, {"year": 2022, "region": "", "budget_gbp": 30_000},
+                       {"year": 2021, "region": "r1", "budget_gbp": 5_000},
+                       {"year": 2022, "region": "r1", "budget_gbp": 6_000}])
+    out = tmp_path / "out"
+    assert pipeline.run(ds, out).summary.has_plan
+    folder = load(out)
+    assert folder.shortfall_units() == "weighted WTE"
+    html = write_html(folder, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "GBP 1m more for Region 1 in 2022/23 closes" in html
+    assert "weighted WTE of the 2022/23 shortfall" in html
+    assert "Regional budgets" in html
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(write_workbook(folder, tmp_path / "r.xlsx"))
+    sheet = book["Regional budget"]
+    header = [c.value for c in sheet[1]]
+    rows = [{h: c.value for h, c in zip(header, r)} for r in sheet.iter_rows(min_row=2)]
+    assert [r["Budget (GBP)"] for r in rows] == pytest.approx([5000, 6000])
+    assert all(r["Used"] == pytest.approx(1, abs=1e-4) for r in rows)
+
+
+def test_why_of_an_integer_dataset(tmp_path):
+    from optimiser.loader import load_dataset
+    from optimiser.reports.why import compute_for_results
+
+    ds = small(tmp_path, professions=[profession("p", cost_per_trainee_year_gbp=1500)], supervision=None)
+    (ds / "settings.yaml").write_text("base_year: 2020\ntarget_year: 2022\ninteger_places: true\n")
+    outcome = pipeline.run(ds, tmp_path / "out")
+    assert outcome.summary.integer_places and outcome.summary.has_plan
+    split = compute_for_results(load_dataset(ds), outcome.summary, outcome.results.workforce)
+    assert sum(split.totals().values()) == pytest.approx(outcome.summary.total_shortfall_wte, abs=1e-6)

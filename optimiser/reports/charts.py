@@ -215,6 +215,23 @@ def budget_table(plan: pd.DataFrame, constraints: pd.DataFrame | None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def regional_budget_table(plan: pd.DataFrame, constraints: pd.DataFrame | None) -> pd.DataFrame:
+    """Per region and year with a regional cap: spend, the cap and its use (as ``budget_table``)."""
+    columns = ["region", "year", "year_label", "spend_gbp", "budget_gbp", "used", "shadow_price"]
+    if constraints is None or constraints.empty or plan is None or plan.empty:
+        return pd.DataFrame(columns=columns)
+    caps = constraints[constraints["family"] == "regional_budget"]
+    spend = plan.groupby(["region", "year"])["cost_gbp"].sum()
+    rows = []
+    for row in caps.to_dict(orient="records"):
+        total = float(spend.get((row["region"], row["year"]), 0.0))
+        budget = total + float(row["slack"])
+        rows.append({"region": row["region"], "year": int(row["year"]), "year_label": format_year(int(row["year"])),
+                     "spend_gbp": total, "budget_gbp": budget, "used": total / budget if budget else None,
+                     "shadow_price": None if pd.isna(row["shadow_price"]) else float(row["shadow_price"])})
+    return pd.DataFrame(rows, columns=columns)
+
+
 def budget_chart(table: pd.DataFrame) -> str | None:
     if table is None or table.empty:
         return None
@@ -232,7 +249,7 @@ def budget_chart(table: pd.DataFrame) -> str | None:
                           label="Budget" if i == 0 else None)
                 ax.text(i, b * 1.02, f"{row['used']:.0%} used", ha="center", va="bottom", fontsize=8.5)
             else:
-                ax.text(i, row["spend_gbp"] / 1e6 * 1.02, "no budget limit", ha="center", va="bottom", fontsize=8)
+                ax.text(i, row["spend_gbp"] / 1e6 * 1.02, "no national budget", ha="center", va="bottom", fontsize=8)
         ax.set_ylabel("GBP million")
         top = max(float((table["budget_gbp"].fillna(0) / 1e6).max()), float((table["spend_gbp"] / 1e6).max()))
         ax.set_ylim(0, top * 1.18 + 1e-9)
@@ -329,7 +346,7 @@ def intake_chart(plan: pd.DataFrame | None, names) -> str | None:
         height = 0.8 / max(len(years), 1)
         y = np.arange(len(by))
         for k, year in enumerate(years):
-            ax.barh(y + (k - (len(years) - 1) / 2) * height, by[year], height=height * 0.95,
+            ax.barh(y - (k - (len(years) - 1) / 2) * height, by[year], height=height * 0.95,
                     color=YEAR_COLOURS[k % len(YEAR_COLOURS)] if len(years) <= 4 else None,
                     label=format_year(int(year)))
         ax.set_yticks(y)

@@ -98,6 +98,7 @@ def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: boo
         return fail(f"no shortfall split: the dataset '{source}' cannot be read from here; "
                     "give it with --dataset")
     options = {"solver": solver, "time_limit_seconds": time_limit}
+    click.echo("Splitting the shortfall: one solve per combination of limit families in force...", err=True)
     try:
         split = compute_for_results(ds, s, folder.workforce, **{k: v for k, v in options.items() if v is not None})
     except WhyError as exc:
@@ -191,6 +192,7 @@ def register(main: click.Group) -> None:
         folder = load_result(outcome.out_dir, labels=Labels.from_dataset(ds))
         note = None
         if outcome.summary.has_plan:
+            click.echo("Splitting the shortfall: one solve per combination of limit families in force...", err=True)
             try:
                 split = compute_for_results(ds, outcome.summary, folder.workforce,
                                             solver=outcome.summary.solver, time_limit_seconds=time_limit,

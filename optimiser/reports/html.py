@@ -202,6 +202,8 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
 
     # Budget and supervision.
     ctx["budget_rows"] = _records(budget)
+    regional = charts.regional_budget_table(plan, cons)
+    ctx["regional_budget_rows"] = [{**row, "name": labels.r(row["region"])} for row in _records(regional)]
     sup = charts.supervision_table(result.supervision, cons)
     sup_rows = _records(sup)
     for row in sup_rows:

@@ -304,6 +304,10 @@ def write_result_book(book, result: ResultFolder) -> None:
         write_sheet(book, "Limits", _limits_frame(result), widths={"sentence": 90, "shadow_unit": 50})
         budget = charts.budget_table(result.plan, result.constraints)
         write_sheet(book, "Budget", budget, headers={"shadow_price": "WTE per GBP 1m more"})
+        regional = charts.regional_budget_table(result.plan, result.constraints)
+        if not regional.empty:
+            write_sheet(book, "Regional budget", _with_names(regional, labels),
+                        headers={"shadow_price": "WTE per GBP 1m more"})
         sup = charts.supervision_table(result.supervision, result.constraints)
         write_sheet(book, "Supervision use", _with_names(sup, labels))
         if result.supervision is not None:
