@@ -102,7 +102,7 @@ def _row_dict(columns: list[str], cells: list[Any]) -> dict[str, Any]:
 
 def read_raw(path: str | Path) -> RawDataset:
     """Read a dataset's text without validating values; raises ``InputError``."""
-    path = Path(path)
+    path = Path(path).absolute()  # recorded in results, so reports can find it from anywhere
     if path.is_dir():
         return _read_folder(path)
     if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():

@@ -58,6 +58,19 @@ def write_folder(out_dir: str | Path, writers: dict[str, Callable[[Path], None]]
     return out_dir
 
 
+def atomic_write(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file beside it: the file is whole or unchanged."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"could not write {path}: {exc.strerror or exc}") from exc
+    return path
+
+
 def json_writer(data) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         path.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n", encoding="utf-8")

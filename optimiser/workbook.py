@@ -7,14 +7,14 @@ as a formula, even when it begins with ``=``, ``+``, ``-`` or ``@``).
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import yaml
 
 from optimiser.errors import InputError, Problem
 from optimiser.loader import SETTINGS_SHEET, load_dataset, read_raw
-from optimiser.output import OutputError
+from optimiser.output import atomic_write
 
 HEADER_WIDTH_PADDING = 2
 
@@ -69,11 +69,6 @@ def dataset_to_workbook(dataset: str | Path, out_file: str | Path) -> Path:
             value = yaml.safe_dump(value, default_flow_style=True).strip()
         sheet.append([key, None])
         _set_text_safe(sheet.cell(row=sheet.max_row, column=2), value)
-    staging = out_file.with_name(f".{out_file.name}.partial")
-    try:
-        book.save(staging)
-        os.replace(staging, out_file)
-    except OSError as exc:
-        staging.unlink(missing_ok=True)
-        raise OutputError(f"could not write {out_file}: {exc.strerror or exc}") from exc
-    return out_file
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return atomic_write(out_file, buffer.getvalue())

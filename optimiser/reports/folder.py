@@ -186,24 +186,6 @@ class BatchFolder:
                                  kind="stable").reset_index(drop=True)
 
 
-def atomic_write(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file beside it: the file is whole or unchanged."""
-    import os
-    import uuid
-
-    from optimiser.output import OutputError
-
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"could not write {path}: {exc.strerror or exc}") from exc
-    return path
-
-
 def _not_a_result(path: Path) -> InputError:
     return InputError([Problem(str(path), None, None, None,
                                "is not a results folder (no summary.json) nor a batch folder (no comparison.csv); "

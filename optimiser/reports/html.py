@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from optimiser.reports import charts, text
-from optimiser.reports.folder import BatchFolder, ResultFolder, atomic_write, load
+from optimiser.output import atomic_write
+from optimiser.reports.folder import BatchFolder, ResultFolder, load
 from optimiser.years import format_year
 
 #: Section ids of a report on a results folder with a plan, in page order.

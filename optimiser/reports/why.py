@@ -48,7 +48,7 @@ import pandas as pd
 
 from models.inputs import Dataset
 from optimiser.build import LIMIT_FAMILIES, build_model
-from optimiser.reports.folder import atomic_write
+from optimiser.output import atomic_write
 from optimiser.solve import solve_model
 from optimiser.years import format_year
 

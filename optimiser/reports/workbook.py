@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from optimiser.reports import charts, text
-from optimiser.reports.folder import BatchFolder, ResultFolder, atomic_write, load
+from optimiser.output import atomic_write
+from optimiser.reports.folder import BatchFolder, ResultFolder, load
 from optimiser.years import format_year
 
 WTE = "#,##0.0"
