@@ -243,6 +243,12 @@ class OverrideSpec(_Frozen):
     def _compact(cls, data: Any) -> Any:
         if isinstance(data, str):
             return parse_compact(data)
+        value = data.get("set") if isinstance(data, dict) else None
+        if isinstance(value, dict) and set(value) == {"start", "stop", "step"}:  # a range of set values
+            try:
+                return {**data, "set": RangeSpec.model_validate(value)}
+            except ValidationError as exc:
+                raise ValueError("set: " + "; ".join(_pydantic_message(e) for e in exc.errors())) from None
         return data
 
     @model_validator(mode="after")

@@ -268,11 +268,15 @@ scenarios:
   labelled:
     - {target: workforce.stock_wte, where: {region: r1}, add: [1, -1], label: r1}
     - {target: workforce.stock_wte, where: {region: r2}, add: [2]}
+  set_range:
+    - target: professions.attrition_rate
+      set: {start: 0.1, stop: 0.3, step: 0.1}
 """)
     cases = expand(load_scenario_file(path), prepare_base(two_regions))
     names = [c.name for c in cases]
     assert names[:6] == [f"sweep--budget_gbp=x{s}--attrition_rate={a}" for s in (0.5, 0.6, 0.7) for a in (0.1, 0.2)]
-    assert names[6:] == ["labelled--r1=+1--stock_wte=+2", "labelled--r1=-1--stock_wte=+2"]
+    assert names[6:8] == ["labelled--r1=+1--stock_wte=+2", "labelled--r1=-1--stock_wte=+2"]
+    assert names[8:] == ["set_range--attrition_rate=0.1", "set_range--attrition_rate=0.2", "set_range--attrition_rate=0.3"]
     assert [o.text for o in cases[5].overrides] == ["budget.budget_gbp=*0.7",
                                                     "professions.attrition_rate[profession=q]=0.2",
                                                     "workforce.stock_wte[region=r1]=+1"]
