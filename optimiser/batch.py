@@ -179,16 +179,27 @@ def _remove_tmp_roots() -> None:
 
 
 def _init_worker(base, tmp_parent: str | None = None) -> None:
-    """Process-pool initialiser: keep the base, ignore Ctrl-C (the driver handles it), warm imports."""
+    """Process-pool initialiser: keep the base, leave Ctrl-C to the driver, warm imports.
+
+    SIGINT gets a handler that does nothing rather than SIG_IGN: an ignored signal
+    stays ignored in the solver processes a worker starts, a handler does not, so
+    Ctrl-C still stops a running CBC while the driver stops the workers.
+    """
     import signal
 
     global _BASE, _TMP_PARENT
     _BASE, _TMP_PARENT = base, tmp_parent
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _LOCAL.tmp_root = None  # state copied from the parent by fork is not this worker's
+    _TMP_ROOTS.clear()
+    signal.signal(signal.SIGINT, _ignore_signal)
     import optimiser.pipeline  # noqa: F401  (import once per worker, not per case)
     import optimiser.results  # noqa: F401
 
     _tmp_root()
+
+
+def _ignore_signal(signum, frame) -> None:
+    return None
 
 
 def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> dict[str, Any]:
@@ -411,7 +422,7 @@ def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions
               workers: int | None = None, scheduler: str | None = None, rerun: bool = False,
               quiet: bool = False, task: Callable = run_case, scenario_file: str | None = None) -> BatchReport:
     """Solve every case not already complete in ``out``; write results, log and comparison."""
-    from optimiser.output import OutputError, json_writer, write_folder
+    from optimiser.output import OutputError, atomic_write, write_folder
     from optimiser.scenarios import fingerprint
 
     out = Path(out).resolve()
@@ -423,10 +434,10 @@ def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions
         raise OutputError(f"could not write {out}: {exc.strerror or exc}") from exc
     _remove_leftovers(folder, out)
     fps = {case.name: fingerprint(case, base, options.as_dict()) for case in cases}
-    _write_file(out / BATCH_FILE, json.dumps({
+    atomic_write(out / BATCH_FILE, (json.dumps({
         "scenario_file": scenario_file, "base": base.source, "base_fingerprint": base.fingerprint,
         "options": options.as_dict(), "cases": [{"name": c.name, "fingerprint": fps[c.name]} for c in cases],
-    }, indent=2) + "\n")
+    }, indent=2) + "\n").encode())
     report = BatchReport(total=len(cases), skipped=0, out=out)
     todo = []
     for case in cases:
@@ -524,15 +535,6 @@ def _log(handle, record: dict) -> None:
     handle.flush()
 
 
-def _write_file(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _summary_of(folder: Path) -> dict:
     try:
         return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
@@ -586,29 +588,28 @@ def _limit_text(limit: dict) -> str:
 
 def write_comparison(out: Path, cases, fps: dict[str, str], report: BatchReport | None = None):
     """``comparison.csv`` and ``comparison.xlsx``, each replaced in one rename."""
+    from optimiser.output import atomic_write
+
     table = comparison_table(out, cases, fps, report)
-    for suffix, write in ((".csv", lambda p: table.to_csv(p, index=False, float_format="%.10g")),
-                          (".xlsx", lambda p: _write_xlsx(table, p))):
-        path = out / (COMPARISON + suffix)
-        tmp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}{suffix}")
-        try:
-            write(tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+    atomic_write(out / (COMPARISON + ".csv"), table.to_csv(index=False, float_format="%.10g").encode("utf-8"))
+    atomic_write(out / (COMPARISON + ".xlsx"), _xlsx_bytes(table))
     return table
 
 
-def _write_xlsx(table, path: Path) -> None:
+def _xlsx_bytes(table) -> bytes:
+    import io
+
     import pandas as pd
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="comparison", index=False)
         sheet = writer.sheets["comparison"]
         sheet.freeze_panes = "B2"
         for column in sheet.columns:
             width = max(len(str(c.value)) if c.value is not None else 0 for c in column[:50])
             sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
+    return buffer.getvalue()
 
 
 # ================================================================= commands

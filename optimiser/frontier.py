@@ -31,10 +31,9 @@ as the sweep spreads it; the plain mean where the capacity is zero),
 
 from __future__ import annotations
 
+import io
 import math
-import os
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +183,8 @@ def write_chart(table, path: Path, kind: str, title: str) -> None:
     """Shortfall and marginal value against the swept quantity, as a PNG (Agg backend)."""
     import matplotlib
 
+    from optimiser.output import atomic_write
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -209,19 +210,19 @@ def write_chart(table, path: Path, kind: str, title: str) -> None:
     bottom.set_xlabel(xlabel)
     bottom.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.png")
+    buffer = io.BytesIO()
     try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
+        fig.savefig(buffer, format="png", dpi=110)
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, buffer.getvalue())
 
 
 def run_frontier(dataset, out, *, kind="budget", start=0.5, stop=1.5, steps=11, year=None, region=None,
                  profession=None, sets=(), options=None, workers=None, scheduler=None, rerun=False, quiet=False):
     """Solve every point (as a batch) and write ``frontier.csv`` and ``frontier.png``."""
     from optimiser.batch import SolveOptions, run_batch
+    from optimiser.output import atomic_write
     from optimiser.scenarios import cli_overrides, prepare_base
     from optimiser.years import parse_year
 
@@ -234,12 +235,7 @@ def run_frontier(dataset, out, *, kind="budget", start=0.5, stop=1.5, steps=11, 
                        rerun=rerun, quiet=quiet)
     out = Path(out).resolve()
     table = frontier_table(out, cases, base, kind, year=year, region=region, profession=profession)
-    tmp = out / f".{FRONTIER_CSV}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        table.to_csv(tmp, index=False, float_format="%.10g")
-        os.replace(tmp, out / FRONTIER_CSV)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(out / FRONTIER_CSV, table.to_csv(index=False, float_format="%.10g").encode("utf-8"))
     what = "budget" if kind == "budget" else f"supervision in {region}" + (f" ({profession})" if profession else "")
     write_chart(table, out / FRONTIER_PNG, kind, f"Shortfall against {what}"
                 + (f", {year}" if year is not None else ""))

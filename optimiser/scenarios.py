@@ -516,7 +516,7 @@ def prepare_base(source: str | Path, raw: RawDataset | None = None) -> Base:
         keys = TABLES[name].key
         index[name] = [(i, {k: _norm_key(k, cells.get(k)) for k in keys}) for i, (_, cells) in enumerate(table.rows)]
     return Base(
-        source=str(source), raw=raw,
+        source=raw.source, raw=raw,
         professions=frozenset(dataset.profession), regions=frozenset(dataset.region),
         base_year=st.base_year, decision_years=tuple(st.decision_years),
         national={p.profession: p.supervisor_hours_per_wte for p in dataset.professions},
