@@ -11,7 +11,8 @@ from models.results import Summary
 from optimiser.diagnose import money
 from optimiser.years import format_year
 
-
+#: Gaps below this are rounding, not gaps worth a line.
+SHOWN_GAP_WTE = 0.05
 
 
 def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.DataFrame | None = None,
@@ -36,11 +37,11 @@ def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.Dat
         lines.append("Places to commission: " + ", ".join(f"{format_year(y)} {v:,.1f}" for y, v in intake.items()))
     if workforce is not None and not workforce.empty:
         tgt = workforce[workforce["year"] == summary.target_year]
-        by = tgt.groupby("profession")[["demand_wte", "supply_wte", "shortfall_wte"]].sum()
-        by = by[by["shortfall_wte"] > 0.05].sort_values("shortfall_wte", ascending=False)
-        if not by.empty:
+        gaps = tgt.groupby("profession")["shortfall_wte"].sum().sort_values(ascending=False)
+        gaps = gaps[gaps > SHOWN_GAP_WTE]
+        if not gaps.empty:
             lines.append(f"Largest {target} gaps (WTE): " + ", ".join(
-                f"{p} {row.shortfall_wte:,.1f}" for p, row in by.head(top).iterrows()))
+                f"{p} {value:,.1f}" for p, value in gaps.head(top).items()))
     if summary.binding_limits:
         lines.append("Binding limits (weighted shortfall removed per unit):")
         for limit in summary.binding_limits[:top]:
