@@ -17,9 +17,14 @@ Resuming: a case is *complete* when ``OUT/scenarios/<name>/scenario.json``
 fingerprint: a hash of the base dataset's content, the case's resolved
 overrides and the solve options. Running the same command again solves only
 the cases that are not complete; a changed scenario (or base, or option) gets
-a new fingerprint and is solved again. Failed cases write no folder, so they
-are retried. The fingerprint does not cover the optimiser's own code: after
-an upgrade, use ``--rerun`` or a new OUT.
+a new fingerprint and is solved again (its out-of-date folder is removed
+first). Failed cases write no folder and lose any earlier one, so no stale
+figures remain, and they are retried. ``current_cases(OUT)`` lists the
+complete, current results for code that reads a batch folder. The
+fingerprint does not cover the optimiser's own code: after an upgrade, use
+``--rerun`` or a new OUT.
+
+One batch at a time writes into an OUT: ``batch_lock`` holds ``OUT/.lock``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +52,7 @@ BATCH_FILE = "batch.json"
 LOG_FILE = "batch_log.jsonl"
 SCENARIO_FILE = "scenario.json"
 SCENARIOS_DIR = "scenarios"
+LOCK_FILE = ".lock"
 COMPARISON = "comparison"
 #: How many times a case may kill its worker, running on its own, before it is failed.
 MAX_ATTEMPTS = 2
@@ -69,9 +76,10 @@ class SolveOptions:
 
 def solve_overrides(base, overrides, *, name: str | None, options: SolveOptions,
                     tmp_root: str | Path | None = None):
-    """Apply ``overrides`` to ``base``, validate, build, solve: ``(summary, results, writers)``.
+    """Apply ``overrides`` to ``base``, validate, build, solve: ``(summary, results, writers, figures)``.
 
-    ``writers`` are the files of the results folder (``pipeline.result_writers``).
+    ``writers`` are the files of the results folder (``pipeline.result_writers``);
+    ``figures`` are the case's budgets and supervision capacities (``case_figures``).
     Raises ``InputError`` (naming the scenario and line) or ``SolverError``.
     """
     from optimiser import pipeline
@@ -103,7 +111,39 @@ def solve_overrides(base, overrides, *, name: str | None, options: SolveOptions,
         _resolve_model_level(model, solution, adjust, options, tmp_root)
     results = build_results(model, solution) if solution.has_plan else None
     summary = pipeline.make_summary(model, solution, results, scenario=name, overrides=applied.records)
-    return summary, results, pipeline.result_writers(summary, results, solution, mps)
+    figures = case_figures(dataset, applied.supervisor_hours, results)
+    return summary, results, pipeline.result_writers(summary, results, solution, mps), figures
+
+
+def case_figures(dataset, hours: dict[tuple[str, str, int], float], results) -> dict[str, list]:
+    """The figures a frontier is drawn against, recorded in each case's ``scenario.json``.
+
+    ``budget``: ``[year, region or None, budget_gbp]`` per budget row (after the overrides).
+    ``supervision_capacity``: ``[profession, region, year, hours_per_wte, capacity]`` for each
+    supervising profession (of trainees that need supervision), region and decision year:
+    the hours a week a qualified WTE gives there (with regional overrides) and the
+    capacity, hours per WTE x the stock at the start of the year: the base-year stock
+    in the first decision year, later the plan's (``None`` without a plan).
+    """
+    st = dataset.settings
+    needed = {p.profession for p in dataset.professions if p.supervision_hours_per_trainee > 0}
+    supervisors = sorted({row.supervisor_profession for row in dataset.supervision
+                          if row.trainee_profession in needed})
+    planned: dict[tuple[str, str, int], float] = {}
+    if results is not None and supervisors:
+        w = results.workforce
+        planned = {(p, r, int(y)): float(s) for p, r, y, s in zip(w.profession, w.region, w.year, w.stock_wte)}
+    capacity = []
+    professions, regions, stocks = dataset.profession, sorted(dataset.region), dataset.stock_wte
+    for q in supervisors:
+        national = professions[q].supervisor_hours_per_wte
+        for r in regions:
+            for t in st.decision_years:
+                h = hours.get((q, r, t), national)
+                stock = stocks.get((q, r), 0.0) if t - 1 == st.base_year else planned.get((q, r, t - 1))
+                capacity.append([q, r, t, h, None if stock is None else h * stock])
+    return {"budget": [[b.year, b.region, b.budget_gbp] for b in dataset.budget],
+            "supervision_capacity": capacity}
 
 
 def _resolve_model_level(model, solution, adjust, options: SolveOptions, tmp_root) -> None:
@@ -210,8 +250,8 @@ def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> d
     started = time.perf_counter()
     out: dict[str, Any] = {"name": case.name, "worker": f"{os.getpid()}/{threading.get_ident() % 10_000}"}
     try:
-        summary, _, writers = solve_overrides(base, case.overrides, name=case.name, options=options,
-                                              tmp_root=_tmp_root())
+        summary, _, writers, figures = solve_overrides(base, case.overrides, name=case.name, options=options,
+                                                       tmp_root=_tmp_root())
         files: dict[str, bytes] = {}
         with tempfile.TemporaryDirectory(dir=_tmp_root()) as tmp:
             for filename, writer in writers.items():
@@ -222,7 +262,7 @@ def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> d
             "name": case.name, "scenario": case.scenario, "description": case.description,
             "fingerprint": case_fingerprint, "base": base.source, "base_fingerprint": base.fingerprint,
             "options": options.as_dict(), "overrides": [o.text for o in case.overrides],
-            "sources": [o.source for o in case.overrides],
+            "sources": [o.source for o in case.overrides], "figures": figures,
         }, indent=2).encode() + b"\n"
         out.update(status=summary.status, message=summary.message, files=files)
     except InputError as exc:
@@ -408,48 +448,183 @@ def check_out(out: Path) -> None:
                               "choose a new folder so nothing of yours is overwritten")
 
 
-def is_complete(folder: Path, case_fingerprint: str) -> bool:
-    """A complete result: summary.json and scenario.json (one atomic swap) with this fingerprint."""
+def prepare_out(out: str | Path) -> Path:
+    """``OUT`` resolved, checked (a batch folder, or new or empty) and with ``OUT/scenarios/`` made."""
+    from optimiser.output import OutputError
+
+    out = Path(out).resolve()
+    check_out(out)
     try:
-        if not (folder / "summary.json").is_file():
-            return False
-        return json.loads((folder / SCENARIO_FILE).read_text(encoding="utf-8")).get("fingerprint") == case_fingerprint
+        (out / SCENARIOS_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"could not write {out}: {exc.strerror or exc}") from exc
+    return out
+
+
+_HELD_LOCKS: dict[str, list[int]] = {}  # lock file -> [descriptor, depth], held by this process
+
+
+@contextmanager
+def batch_lock(out: Path) -> Iterator[None]:
+    """Hold ``OUT/.lock`` (an exclusive ``flock``) while a batch writes into ``OUT``.
+
+    A second batch (or frontier) on the same ``OUT`` in another process is refused
+    with ``OutputError`` naming the process that holds it; nested use in one process
+    is allowed. The lock goes with the process: a killed batch leaves nothing held.
+    """
+    import fcntl
+
+    from optimiser.output import OutputError
+
+    key = str(Path(out) / LOCK_FILE)
+    held = _HELD_LOCKS.get(key)
+    if held is not None:
+        held[1] += 1
+        try:
+            yield
+        finally:
+            held[1] -= 1
+        return
+    try:
+        fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputError(f"could not write {key}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise OutputError(f"another batch is writing into {out}" + (f" (process {holder})" if holder else "")
+                          + "; wait for it to finish, or choose another -o folder") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _HELD_LOCKS[key] = [fd, 1]
+    try:
+        yield
+    finally:
+        del _HELD_LOCKS[key]
+        os.close(fd)
+
+
+def read_summary(folder: Path) -> dict | None:
+    """A results folder's ``summary.json`` as a dict with a ``status``; ``None`` if missing or unreadable."""
+    try:
+        summary = json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and isinstance(summary.get("status"), str) else None
+
+
+def is_complete(folder: Path, case_fingerprint: str) -> bool:
+    """A complete, current result: a readable summary.json and a scenario.json (written in the
+    same atomic swap) whose fingerprint is ``case_fingerprint``."""
+    try:
+        recorded = json.loads((Path(folder) / SCENARIO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    return (isinstance(recorded, dict) and recorded.get("fingerprint") == case_fingerprint
+            and read_summary(folder) is not None)
+
+
+def current_cases(out: str | Path) -> dict[str, Path]:
+    """The complete, current results of a batch folder: ``{case name: results folder}``.
+
+    The cases are those ``OUT/batch.json`` lists (the last run's, in file order),
+    each counted only when ``is_complete`` holds for its folder with the
+    fingerprint listed there. Left out: cases that failed or are not solved yet
+    (changed since, or interrupted), and folders of cases the last run did not
+    ask for. ``{}`` when ``OUT`` is not a batch folder.
+    """
+    out = Path(out)
+    try:
+        cases = json.loads((out / BATCH_FILE).read_text(encoding="utf-8"))["cases"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    current: dict[str, Path] = {}
+    for entry in cases if isinstance(cases, list) else []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        fp = entry.get("fingerprint") if isinstance(entry, dict) else None
+        if not (isinstance(name, str) and isinstance(fp, str)) or Path(name).name != name or name.startswith("."):
+            continue
+        folder = out / SCENARIOS_DIR / name
+        if is_complete(folder, fp):
+            current[name] = folder
+    return current
+
+
+def retire(folder: Path) -> None:
+    """Remove a results folder that is no longer current: renamed aside in one step (so it
+    vanishes whole), then deleted. A leftover ``.NAME.old-*`` is removed by the next batch."""
+    if not folder.exists():
+        return
+    aside = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+    try:
+        os.replace(folder, aside)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions(), *,
               workers: int | None = None, scheduler: str | None = None, rerun: bool = False,
               quiet: bool = False, task: Callable = run_case, scenario_file: str | None = None) -> BatchReport:
-    """Solve every case not already complete in ``out``; write results, log and comparison."""
-    from optimiser.output import OutputError, atomic_write, write_folder
+    """Solve every case not already complete in ``out``; write results, log and comparison.
+
+    A case whose folder holds a result that is not current (the case changed)
+    has it removed before solving; a case that fails has its old folder removed,
+    so no out-of-date figures remain beside the comparison.
+    """
+    out = prepare_out(out)
+    with batch_lock(out):
+        folder = out / SCENARIOS_DIR
+        _remove_leftovers(folder, out)
+        fps = _write_batch_file(out, cases, base, options, scenario_file)
+        report = BatchReport(total=len(cases), skipped=0, out=out)
+        todo = []
+        for case in cases:
+            complete = is_complete(folder / case.name, fps[case.name])
+            if complete and not rerun:
+                report.skipped += 1
+                continue
+            if not complete:
+                retire(folder / case.name)  # out of date (or unreadable): never shown as current
+            todo.append(case)
+            report.statuses[case.name] = PENDING
+        _solve_all(todo, fps, options, base, task, out, report, workers=workers, scheduler=scheduler, quiet=quiet)
+        for case in cases:  # cases complete from earlier runs, for the report
+            if case.name not in report.statuses:
+                summary = read_summary(folder / case.name) or {}
+                report.statuses[case.name] = summary.get("status", FAILED)
+                report.messages[case.name] = summary.get("message") or (
+                    "" if summary else "its summary.json cannot be read; run again with --rerun")
+        report.statuses = {case.name: report.statuses[case.name] for case in cases}
+        write_comparison(out, cases, fps, report)
+    return report
+
+
+def _write_batch_file(out: Path, cases, base, options: SolveOptions, scenario_file: str | None) -> dict[str, str]:
+    """``batch.json``: what was asked, with each case's fingerprint (returned by name)."""
+    from optimiser.output import atomic_write
     from optimiser.scenarios import fingerprint
 
-    out = Path(out).resolve()
-    check_out(out)
-    folder = out / SCENARIOS_DIR
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"could not write {out}: {exc.strerror or exc}") from exc
-    _remove_leftovers(folder, out)
     fps = {case.name: fingerprint(case, base, options.as_dict()) for case in cases}
     atomic_write(out / BATCH_FILE, (json.dumps({
         "scenario_file": scenario_file, "base": base.source, "base_fingerprint": base.fingerprint,
         "options": options.as_dict(), "cases": [{"name": c.name, "fingerprint": fps[c.name]} for c in cases],
     }, indent=2) + "\n").encode())
-    report = BatchReport(total=len(cases), skipped=0, out=out)
-    todo = []
-    for case in cases:
-        if not rerun and is_complete(folder / case.name, fps[case.name]):
-            report.skipped += 1
-        else:
-            todo.append(case)
-            report.statuses[case.name] = PENDING
+    return fps
+
+
+def _solve_all(todo, fps, options, base, task, out: Path, report: BatchReport, *, workers: int | None,
+               scheduler: str | None, quiet: bool) -> None:
+    """Solve ``todo`` on the chosen engine, writing each result as it comes; Ctrl-C stops cleanly."""
+    from tqdm import tqdm
+
+    global _TMP_PARENT
     if workers is None:
         workers = max(1, min(len(todo), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                              else (os.cpu_count() or 1)))
-    global _TMP_PARENT
     tmp_parent = tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=out)
     if scheduler:
         results = _dask(todo, fps, options, base, task, scheduler)
@@ -458,24 +633,14 @@ def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions
         results = _in_process(todo, fps, options, base, task)
     else:
         results = _process_pool(todo, fps, options, base, task, workers, tmp_parent)
-
-    from tqdm import tqdm
-
     bar = tqdm(total=len(todo), file=sys.stderr, unit="scenario", disable=quiet or not todo,
                desc="Scenarios", dynamic_ncols=True)
     log = (out / LOG_FILE).open("a", encoding="utf-8")
     try:
-        _log(log, {"event": "start", "cases": len(cases), "to_run": len(todo),
+        _log(log, {"event": "start", "cases": report.total, "to_run": len(todo),
                    "engine": "dask " + scheduler if scheduler else f"{workers} process(es)"})
         for case, result in results:
-            status, message = result["status"], result.get("message", "")
-            if status != FAILED:
-                files = result["files"]
-                try:
-                    write_folder(folder / case.name,
-                                 {name: (lambda path, data=data: path.write_bytes(data)) for name, data in files.items()})
-                except OutputError as exc:
-                    status, message = FAILED, str(exc)
+            status, message = _keep_result(out / SCENARIOS_DIR / case.name, result)
             report.statuses[case.name] = status
             report.messages[case.name] = message
             _log(log, {"event": "result", "name": case.name, "status": status, "fingerprint": fps[case.name],
@@ -495,14 +660,23 @@ def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions
         log.close()
         _TMP_PARENT = None
         shutil.rmtree(tmp_parent, ignore_errors=True)
-    for case in cases:  # cases complete from earlier runs, for the report
-        if case.name not in report.statuses:
-            summary = _summary_of(folder / case.name)
-            report.statuses[case.name] = summary.get("status", "optimal")
-            report.messages[case.name] = summary.get("message", "")
-    report.statuses = {case.name: report.statuses[case.name] for case in cases}
-    write_comparison(out, cases, fps, report)
-    return report
+
+
+def _keep_result(target: Path, result: dict) -> tuple[str, str]:
+    """Write one case's results folder whole; a failed case (or one that cannot be written)
+    has its old folder removed. Returns the status and message."""
+    from optimiser.output import OutputError, write_folder
+
+    status, message = result["status"], result.get("message", "")
+    if status != FAILED:
+        try:
+            write_folder(target, {name: (lambda path, data=data: path.write_bytes(data))
+                                  for name, data in result["files"].items()})
+        except OutputError as exc:
+            status, message = FAILED, str(exc)
+    if status == FAILED:
+        retire(target)
+    return status, message
 
 
 def _remove_leftovers(folder: Path, out: Path) -> None:
@@ -535,13 +709,6 @@ def _log(handle, record: dict) -> None:
     handle.flush()
 
 
-def _summary_of(folder: Path) -> dict:
-    try:
-        return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
 # =============================================================== comparison
 
 BINDING_SHOWN = 3
@@ -555,8 +722,9 @@ def comparison_table(out: Path, cases, fps: dict[str, str], report: BatchReport 
     for case in cases:
         folder = out / SCENARIOS_DIR / case.name
         row: dict[str, Any] = {"scenario": case.name, "scenario_group": case.scenario}
-        if is_complete(folder, fps[case.name]):
-            summary = _summary_of(folder)
+        failed_now = report is not None and report.statuses.get(case.name) == FAILED
+        summary = read_summary(folder) if not failed_now and is_complete(folder, fps[case.name]) else None
+        if summary is not None:
             status = summary.get("status")
             row.update(status=status, reason=None if status == "optimal" else summary.get("message"),
                        weighted_shortfall=summary.get("weighted_shortfall"),
@@ -576,7 +744,7 @@ def comparison_table(out: Path, cases, fps: dict[str, str], report: BatchReport 
             row[f"binding_{i + 1}"] = _limit_text(limit) if limit else None
             row[f"binding_{i + 1}_shadow_price"] = limit.get("shadow_price") if limit else None
         row["overrides"] = "; ".join(o.text for o in case.overrides)
-        row["results"] = f"{SCENARIOS_DIR}/{case.name}"
+        row["results"] = f"{SCENARIOS_DIR}/{case.name}" if summary is not None else None
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -606,6 +774,10 @@ def _xlsx_bytes(table) -> bytes:
         table.to_excel(writer, sheet_name="comparison", index=False)
         sheet = writer.sheets["comparison"]
         sheet.freeze_panes = "B2"
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text stays text: '=...', '+...', '-...', '@...' never become formulas
         for column in sheet.columns:
             width = max(len(str(c.value)) if c.value is not None else 0 for c in column[:50])
             sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
@@ -643,7 +815,12 @@ def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | Non
             raise InputError([Problem(loaded.label, None, None, name,
                                       "no such scenario; the file has: " + ", ".join(scenarios))])
         cases = expand(loaded, base, cli, only=group)
-        chosen = [c for c in cases if name in (None, c.name)] if len(cases) > 1 else cases
+        # the case named exactly; a scenario's own name also picks its one case (a one-value sweep)
+        chosen = [c for c in cases if c.name == name] or (cases if name in (None, group) and len(cases) == 1 else [])
+        if name is not None and name != group and not chosen:
+            raise InputError([Problem(loaded.label, loaded.line("scenarios", group), None, name,
+                                      f"no such case; scenario '{group}' has: "
+                                      + ", ".join(c.name for c in cases[:5]) + (" ..." if len(cases) > 5 else ""))])
         if len(chosen) != 1:
             raise InputError([Problem(loaded.label, loaded.line("scenarios", cases[0].scenario), None, name,
                                       f"scenario '{cases[0].scenario}' is a sweep of {len(cases)} cases; name one "
@@ -651,7 +828,7 @@ def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | Non
                                       + ") or run them all with 'optimiser batch'")])
         case_name, overrides = chosen[0].name, chosen[0].overrides
     options = SolveOptions(solver, time_limit_seconds, integer)
-    summary, results, writers = solve_overrides(base, overrides, name=case_name, options=options)
+    summary, results, writers, _ = solve_overrides(base, overrides, name=case_name, options=options)
     written = write_folder(out_dir, writers)
     return RunOutcome(summary, results, None, written)
 
@@ -667,9 +844,26 @@ def load_cases(scenario_file: Path, *, base: Path | None, data_roots=(), sets=()
     return loaded, prepared, expand(loaded, prepared, cli)
 
 
-def register(main) -> None:
+def run_options(command: Callable) -> Callable:
+    """The options ``optimiser batch`` and ``optimiser frontier`` share (how and where cases are solved),
+    then ``--debug`` and the CLI's error handling (``cli.guarded``)."""
     from optimiser.cli import debug_option, guarded, integer_option, solver_option, time_option
 
+    for decorator in reversed((
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Local worker processes (default: all cores)."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786."),
+        click.option("--rerun", is_flag=True, help="Solve every case again, even those with complete results."),
+        solver_option, time_option, integer_option,
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+        debug_option, guarded,
+    )):
+        command = decorator(command)
+    return command
+
+
+def register(main) -> None:
     @main.command()
     @click.argument("scenarios", type=click.Path(path_type=Path))
     @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
@@ -680,17 +874,7 @@ def register(main) -> None:
                   help="Another folder the file's 'base:' may point into (default: only the file's folder).")
     @click.option("--set", "sets", multiple=True, metavar="OVERRIDE",
                   help="Override applied to every scenario, after its own (e.g. 'budget.budget_gbp=*0.9').")
-    @click.option("--workers", type=click.IntRange(min=1), default=None,
-                  help="Local worker processes (default: all cores).")
-    @click.option("--scheduler", default=None, metavar="ADDRESS",
-                  help="Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786.")
-    @click.option("--rerun", is_flag=True, help="Solve every scenario again, even those with complete results.")
-    @solver_option
-    @time_option
-    @integer_option
-    @click.option("--quiet", is_flag=True, help="No progress bar.")
-    @debug_option
-    @guarded
+    @run_options
     def batch(scenarios, out_dir, base, data_roots, sets, workers, scheduler, rerun, solver, time_limit,
               integer, quiet, debug):
         """Solve every scenario of the SCENARIOS file (sweeps expanded); resumable.

@@ -228,6 +228,13 @@ def _round(x: float) -> float:
     return float(f"{x:.12g}")
 
 
+def evenly_spaced(start: float, stop: float, count: int) -> list[float]:
+    """``count`` values from ``start`` to ``stop`` (both included), tidied as a range's values are."""
+    if count <= 1:
+        return [_round(start)]
+    return [_round(start + (stop - start) * i / (count - 1)) for i in range(count)]
+
+
 class OverrideSpec(_Frozen):
     """One override as written in a scenario file (structured, or the compact string)."""
 
@@ -427,7 +434,8 @@ _PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float"
 def _compose(text: str, label: str) -> tuple[Any, dict[tuple, int]]:
     """Parse YAML with the safe loader into plain data, remembering each key's line.
 
-    Duplicate keys (which ``yaml.safe_load`` silently keeps the last of) are errors.
+    Duplicate keys (which ``yaml.safe_load`` silently keeps the last of) and aliases
+    (``*name``, which could expand a few lines into billions of values) are errors.
     """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -436,6 +444,12 @@ def _compose(text: str, label: str) -> tuple[Any, dict[tuple, int]]:
         reason = getattr(exc, "problem", None) or str(exc)
         raise InputError([FileProblem(label, mark.line + 1 if mark else None, None, None,
                                   f"is not valid YAML: {reason}")])
+    aliases = [event.start_mark.line + 1 for event in yaml.parse(text, Loader=yaml.SafeLoader)
+               if isinstance(event, yaml.AliasEvent)]
+    if aliases:  # an alias repeats a whole subtree: a few lines can expand to billions of values
+        raise InputError([FileProblem(label, line, None, None, "uses a YAML alias (*name); aliases are not "
+                                      "allowed in scenario files: write the values out")
+                          for line in aliases[:10]])
     constructor = yaml.constructor.SafeConstructor()
     lines: dict[tuple, int] = {}
     problems: list[Problem] = []
@@ -559,9 +573,13 @@ def resolve(spec: OverrideSpec, base: Base, *, layer: str, file: str | None = No
     source = f"{file}, line {line}" if file and line else (file or "command line")
     table, column = spec.target.split(".", 1)
     op = spec.op
-    values = _sweep_values(spec.raw_value, table, column, op)
-    probe = Override(table=table, column=column, op=op, value=values[0], layer=layer, source=source,
+    probe = Override(table=table, column=column, op=op, value=None, layer=layer, source=source,
                      file=file, line=line)
+    try:
+        values = _sweep_values(spec.raw_value, table, column, op)
+    except ValueError as exc:
+        raise InputError([probe.problem(str(exc), value=_spec_text(spec))]) from None
+    probe = probe.model_copy(update={"value": values[0]})
     where = _check_target(probe, spec.where, base, _spec_text(spec))
     return [probe.model_copy(update={"where": where, "value": v}) for v in values]
 
@@ -706,102 +724,145 @@ class Applied:
     settings: dict[str, Override]
 
 
+@dataclass
+class _Edit:
+    """The working state of one ``apply_overrides`` call (the base itself is never changed)."""
+
+    base: Base
+    tables: dict[str, RawTable]
+    settings: dict[str, Any]
+    #: the decision years after the settings overrides (what a model-level change without a year covers)
+    years: tuple[int, ...] = ()
+    copied: set[str] = field(default_factory=set)
+    records: dict[int, dict[str, Any]] = field(default_factory=dict)  # by the override's position
+    derived: list[dict[str, Any]] = field(default_factory=list)  # settings that follow target_year
+    cells: dict[tuple[str, int, str], Override] = field(default_factory=dict)
+    settings_by: dict[str, Override] = field(default_factory=dict)
+    touched: dict[tuple, Override] = field(default_factory=dict)
+    hours: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def claim(self, ov: Override, key: tuple) -> bool:
+        """Mark ``key`` (one value) changed by ``ov``; a second change in one layer is a clash."""
+        earlier = self.touched.get((ov.layer,) + key)
+        if earlier is None and key[0] in ("hours", "professions"):
+            earlier = _hours_clash(self.touched, ov, key)
+        if earlier is not None and earlier is not ov:
+            where = f"line {earlier.line}" if earlier.line else earlier.text
+            self.problems.append(ov.problem(f"clashes with the override on {where} ({earlier.text}): both change "
+                                            f"{_cell_text(key)}; give one override per value"))
+            return False
+        self.touched[(ov.layer,) + key] = ov
+        return True
+
+    def table(self, name: str) -> RawTable:
+        """The edited copy of a table (copied on first change)."""
+        table = self.tables[name]
+        if name not in self.copied:
+            table = RawTable(table.name, table.label, list(table.columns), table.header_row,
+                             [(n, dict(c)) for n, c in table.rows])
+            self.tables[name] = table
+            self.copied.add(name)
+        return table
+
+
 def apply_overrides(base: Base, overrides: list[Override] | tuple[Override, ...]) -> Applied:
     """Apply ``overrides`` in order to a copy of the base dataset (the base is never changed).
 
-    Raises ``InputError`` for an override that matches no row or clashes with an
-    earlier override of the same layer, or a model-level value that is negative.
+    Settings are applied first (they change no table), so a model-level change
+    without a year filter covers the decision years *after* the settings
+    (``settings.target_year=2024`` adds 2024). Raises ``InputError`` for an
+    override that matches no row or clashes with an earlier override of the
+    same layer, or a model-level value that is negative.
     """
     raw = base.raw
-    tables = dict(raw.tables)
-    copied: set[str] = set()
-    settings = dict(raw.settings)
-    records: list[dict[str, Any]] = []
-    cells: dict[tuple[str, int, str], Override] = {}
-    settings_by: dict[str, Override] = {}
-    touched: dict[tuple, Override] = {}
-    hours: dict[tuple[str, str, int], float] = {}
-    problems: list[Problem] = []
-
-    def claim(ov: Override, key: tuple) -> bool:
-        earlier = touched.get((ov.layer,) + key)
-        if earlier is None and key[0] in ("hours", "professions"):
-            earlier = _hours_clash(touched, ov, key)
-        if earlier is not None and earlier is not ov:
-            where = f"line {earlier.line}" if earlier.line else earlier.text
-            problems.append(ov.problem(f"clashes with the override on {where} ({earlier.text}): both change "
-                                       f"{_cell_text(key)}; give one override per value"))
-            return False
-        touched[(ov.layer,) + key] = ov
-        return True
-
-    for ov in overrides:
+    edit = _Edit(base, dict(raw.tables), dict(raw.settings))
+    for i, ov in enumerate(overrides):
         if ov.table == SETTINGS:
-            if not claim(ov, (SETTINGS, ov.column)):
-                continue
-            old = settings.get(ov.column)
-            new = ov.value
-            if ov.op != "set":
-                base_value = float(old) if old is not None else Settings.model_fields[ov.column].default
-                new = _compute(ov, base_value)
-            settings[ov.column] = new
-            settings_by[ov.column] = ov
-            records.append(_record(ov, [{"from": old, "to": new}]))
+            _apply_setting(edit, i, ov)
+    _follow_target_year(raw.settings, edit.settings, edit.settings_by, edit.derived)
+    edit.years = _decision_years(edit.settings, base)
+    for i, ov in enumerate(overrides):
+        if ov.table == SETTINGS:
             continue
         if ov.model_level:
-            changes = _apply_hours(ov, base, tables, hours, claim, problems)
+            changes = _apply_hours(ov, edit)
             if changes is not None:
-                records.append(_record(ov, changes))
+                edit.records[i] = _record(ov, changes)
+        else:
+            _apply_table(edit, i, ov)
+    if edit.problems:
+        raise InputError(_unique(edit.problems))
+    records = [edit.records[i] for i in sorted(edit.records)] + edit.derived
+    edited = RawDataset(raw.source, edit.tables, edit.settings, raw.settings_label, dict(raw.settings_rows))
+    return Applied(edited, edit.hours, records, edit.cells, edit.settings_by)
+
+
+def _apply_setting(edit: _Edit, index: int, ov: Override) -> None:
+    if not edit.claim(ov, (SETTINGS, ov.column)):
+        return
+    old = edit.settings.get(ov.column)
+    new = ov.value
+    if ov.op != "set":
+        base_value = float(old) if old is not None else Settings.model_fields[ov.column].default
+        new = _compute(ov, base_value)
+    edit.settings[ov.column] = new
+    edit.settings_by[ov.column] = ov
+    edit.records[index] = _record(ov, [{"from": old, "to": new}])
+
+
+def _decision_years(settings: dict[str, Any], base: Base) -> tuple[int, ...]:
+    """The decision years the (edited) settings give; the base's when they cannot be read
+    (validation then reports the setting)."""
+    try:
+        base_year = parse_year(settings.get("base_year"))
+        horizon = settings.get("horizon_end")
+        last = parse_year(horizon if horizon is not None else settings.get("target_year"))
+    except (ValueError, TypeError):
+        return base.decision_years
+    return tuple(range(base_year + 1, last + 1)) or base.decision_years
+
+
+def _apply_table(edit: _Edit, index: int, ov: Override) -> None:
+    """A change of the raw table's cells in the rows the filters select."""
+    if ov.table not in edit.tables:
+        edit.problems.append(ov.problem(f"the base dataset has no {ov.table} table, so there is nothing to change"))
+        return
+    table = edit.table(ov.table)
+    if ov.column not in table.columns:
+        table.columns.append(ov.column)  # an optional column the file leaves out
+    filters = ov.filters
+    matched, changes = 0, []
+    for i, keys in edit.base.index.get(ov.table, ()):
+        if not all(keys.get(col) in allowed for col, allowed in filters.items()):
             continue
-        table = tables.get(ov.table)
-        if table is None:
-            problems.append(ov.problem(f"the base dataset has no {ov.table} table, so there is nothing to change"))
-            continue
-        if ov.table not in copied:
-            table = RawTable(table.name, table.label, list(table.columns), table.header_row,
-                             [(n, dict(c)) for n, c in table.rows])
-            tables[ov.table] = table
-            copied.add(ov.table)
-        if ov.column not in table.columns:
-            table.columns.append(ov.column)  # an optional column the file leaves out
-        filters = ov.filters
-        matched, changes = 0, []
-        for i, keys in base.index.get(ov.table, ()):
-            if not all(keys.get(col) in allowed for col, allowed in filters.items()):
-                continue
-            matched += 1
-            number, row = table.rows[i]
-            key = (ov.table, _row_key(ov.table, keys), ov.column)
-            if not claim(ov, key):
+        matched += 1
+        number, row = table.rows[i]
+        if not edit.claim(ov, (ov.table, _row_key(ov.table, keys), ov.column)):
+            break
+        old = row.get(ov.column)
+        if ov.op == "set":
+            new = _text(ov.value)
+        elif old is None:
+            continue  # blank = no limit; scaling or adding leaves it blank
+        else:
+            try:
+                new = _text(_round(_compute(ov, float(old))))
+            except ValueError:
+                edit.problems.append(ov.problem(f"{table.label} row {number} has {old!r} in {ov.column}, "
+                                                "which is not a number"))
                 break
-            old = row.get(ov.column)
-            if ov.op == "set":
-                new = _text(ov.value)
-            elif old is None:
-                continue  # blank = no limit; scaling or adding leaves it blank
-            else:
-                try:
-                    new = _text(_round(_compute(ov, float(old))))
-                except ValueError:
-                    problems.append(ov.problem(f"{table.label} row {number} has {old!r} in {ov.column}, "
-                                               "which is not a number"))
-                    break
-            row[ov.column] = new
-            cells[(table.label, number, ov.column)] = ov
-            changes.append({"row": number, "key": _row_key(ov.table, keys), "from": old, "to": new})
-            if ov.table == "professions" and ov.column == REGIONAL_SUPERVISOR_HOURS[1]:
-                _national_hours_change(ov, keys["profession"], hours)
-        if not matched:
-            problems.append(ov.problem(f"matches no row of {table.label}" + (
-                " (filters: " + ", ".join(f"{k}={'|'.join(_show(v) for v in vals)}" for k, vals in ov.where) + ")"
-                if ov.where else "")))
-            continue
-        records.append(_record(ov, changes))
-    _follow_target_year(raw.settings, settings, settings_by, records)
-    if problems:
-        raise InputError(_unique(problems))
-    edited = RawDataset(raw.source, tables, settings, raw.settings_label, dict(raw.settings_rows))
-    return Applied(edited, hours, records, cells, settings_by)
+        row[ov.column] = new
+        edit.cells[(table.label, number, ov.column)] = ov
+        changes.append({"row": number, "key": _row_key(ov.table, keys), "from": old, "to": new})
+        if ov.table == "professions" and ov.column == REGIONAL_SUPERVISOR_HOURS[1]:
+            _national_hours_change(ov, keys["profession"], edit.hours)
+    if not matched:
+        edit.problems.append(ov.problem(f"matches no row of {table.label}" + (
+            " (filters: " + ", ".join(f"{k}={'|'.join(_show(v) for v in vals)}" for k, vals in ov.where) + ")"
+            if ov.where else "")))
+        return
+    edit.records[index] = _record(ov, changes)
 
 
 def _row_key(table: str, keys: dict[str, Any]) -> str:
@@ -849,26 +910,30 @@ def _record(ov: Override, changes: list[dict]) -> dict[str, Any]:
     return record
 
 
-def _apply_hours(ov: Override, base: Base, tables: dict[str, RawTable], hours: dict, claim, problems) -> list | None:
-    """A region/year-filtered supervisor_hours_per_wte: effective hours per (profession, region, year)."""
+def _apply_hours(ov: Override, edit: _Edit) -> list | None:
+    """A region/year-filtered supervisor_hours_per_wte: effective hours per (profession, region, year).
+
+    Without a year filter it covers every decision year of the edited settings (``edit.years``).
+    """
+    base = edit.base
     filters = ov.filters
     professions = filters.get("profession") or tuple(sorted(base.professions))
     regions = filters.get("region") or tuple(sorted(base.regions))
-    years = filters.get("year") or base.decision_years
-    current = _current_national(tables, base)
+    years = filters.get("year") or edit.years
+    current = _current_national(edit.tables, base)
     changes = []
     for q in professions:
         for r in regions:
             for t in years:
-                if not claim(ov, ("hours", q, r, t)):
+                if not edit.claim(ov, ("hours", q, r, t)):
                     return None
-                old = hours.get((q, r, t), current[q])
+                old = edit.hours.get((q, r, t), current[q])
                 new = _compute(ov, old)
                 if not math.isfinite(new) or new < 0:
-                    problems.append(ov.problem(f"gives {q} supervisor hours per WTE of {new:g} in {r} "
-                                               f"{format_year(t)}; it must be a number >= 0"))
+                    edit.problems.append(ov.problem(f"gives {q} supervisor hours per WTE of {new:g} in {r} "
+                                                    f"{format_year(t)}; it must be a number >= 0"))
                     return None
-                hours[(q, r, t)] = new
+                edit.hours[(q, r, t)] = new
                 changes.append({"key": f"{q}/{r}/{t}", "from": old, "to": new})
     return changes
 
@@ -897,15 +962,23 @@ def _current_national(tables: dict[str, RawTable], base: Base) -> dict[str, floa
 
 def _national_hours_change(ov: Override, q: str, hours: dict) -> None:
     """A later national change of q's hours applies to its regional values too (precedence)."""
+    if ov.op == "set":
+        try:
+            value = float(ov.value)
+        except (TypeError, ValueError):
+            return  # not a number: validation names the cell and the override
     for key in [k for k in hours if k[0] == q]:
-        hours[key] = _compute(ov, hours[key]) if ov.op != "set" else float(ov.value)
+        hours[key] = _compute(ov, hours[key]) if ov.op != "set" else value
 
 
 def _follow_target_year(base_settings: dict, settings: dict, by: dict[str, Override], records: list) -> None:
     """A new target_year brings assessed_years and horizon_end along when the base ties them to it.
 
-    Only when the scenario leaves them alone and the base has ``assessed_years: [target_year]``
-    (it follows), and the new target lies beyond ``horizon_end`` (which then moves up to it).
+    Only when the scenario leaves them alone: where the base has ``assessed_years:
+    [target_year]`` it follows; where the new target lies beyond the base's horizon
+    (``horizon_end``, default ``target_year``), ``horizon_end`` moves up to it; and
+    where a lower target would shorten a horizon the base leaves to default,
+    ``horizon_end`` keeps the base's horizon (so the base's rows stay valid).
     """
     if "target_year" not in by:
         return
@@ -925,15 +998,17 @@ def _follow_target_year(base_settings: dict, settings: dict, by: dict[str, Overr
             settings["assessed_years"] = [new_target]
             records.append({**_record(ov, [{"from": assessed, "to": [new_target]}]),
                             "target": "settings.assessed_years", "derived": "follows target_year"})
-    if "horizon_end" not in by and base_settings.get("horizon_end") is not None:
+    if "horizon_end" not in by:
+        given = base_settings.get("horizon_end")
         try:
-            horizon = parse_year(base_settings["horizon_end"])
+            horizon = parse_year(given if given is not None else old_target)
         except (ValueError, TypeError):
             return
-        if new_target > horizon:
-            settings["horizon_end"] = new_target
-            records.append({**_record(ov, [{"from": base_settings["horizon_end"], "to": new_target}]),
-                            "target": "settings.horizon_end", "derived": "follows target_year"})
+        if (given is not None and new_target > horizon) or (given is None and new_target < horizon):
+            settings["horizon_end"] = max(new_target, horizon)
+            records.append({**_record(ov, [{"from": given, "to": settings["horizon_end"]}]),
+                            "target": "settings.horizon_end", "derived": "follows target_year"
+                            if new_target > horizon else "keeps the base's horizon"})
 
 
 def explain_input_error(exc: InputError, applied: Applied, case_name: str | None) -> InputError:
@@ -1036,8 +1111,10 @@ def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpe
     sweeps: list[bool] = []
     problems: list[Problem] = []
     for key, value in scenario.settings.items():
-        spec = OverrideSpec.model_validate({"target": f"settings.{key}", "set": value})
         line = loaded.line("scenarios", name, "settings", key)
+        spec = _setting_spec(key, value, file, line, name, problems)
+        if spec is None:
+            continue
         try:
             groups.append(resolve(spec, base, layer=name, file=file, line=line))
             labels.append(key)
@@ -1065,6 +1142,22 @@ def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpe
         case = "--".join([name] + parts) if parts else name
         cases.append(Case(_folder_safe(case), name, scenario.description, tuple(combo) + cli))
     return cases
+
+
+def _setting_spec(key: Any, value: Any, file: str, line: int | None, scenario: str,
+                  problems: list[Problem]) -> OverrideSpec | None:
+    """One entry of a scenario's ``settings:`` as an override (a located problem if it cannot be)."""
+    def problem(message: str) -> None:
+        problems.append(FileProblem(file, line, None, str(key), f"scenario '{scenario}': {message}"))
+
+    if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_]\w*", key):
+        problem(f"unknown setting '{key}'; expected one of {', '.join(Settings.model_fields)}")
+        return None
+    try:
+        return OverrideSpec.model_validate({"target": f"{SETTINGS}.{key}", "set": value})
+    except ValidationError as exc:
+        problem(f"settings.{key}: " + "; ".join(dict.fromkeys(_pydantic_message(e) for e in exc.errors())))
+        return None
 
 
 def _sweep_labels(first: list[Override], given: list[str | None], scenario: str, loaded: LoadedFile) -> list[str]:

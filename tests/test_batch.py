@@ -193,7 +193,7 @@ def test_dask_cluster_gives_the_same_table_as_local_processes(small, tmp_path):
     path = scenario_file(tmp_path)
     local, remote = tmp_path / "local", tmp_path / "dask"
     assert invoke("batch", path, "-o", local, "--workers", "2", "--quiet").exit_code == 3
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp://", host="127.0.0.1",
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, protocol="tcp://", host="127.0.0.1",
                       dashboard_address=None) as cluster:
         result = invoke("batch", path, "-o", remote, "--scheduler", cluster.scheduler_address, "--quiet")
     assert result.exit_code == 3, result.output
@@ -282,3 +282,88 @@ def test_killed_batch_leaves_no_half_result_and_resumes(small, tmp_path):
     assert {k: v for k, v in mtimes(out).items() if k in done_before} == done_before
     assert max(results_log(out).values()) == 1
     assert not list((out / "scenarios").glob(".*")) and not list(out.glob(".tmp-*"))
+
+
+# ------------------------------------------------------------- review fixes
+
+
+def test_a_case_that_fails_leaves_no_out_of_date_result(small, tmp_path):
+    """'cut' solved, then changed to an invalid value: its old folder goes, the comparison says failed."""
+    from optimiser.batch import current_cases
+
+    text = "base: ds\nscenarios:\n  baseline: {}\n  cut:\n    - budget.budget_gbp[year=2021]=*0.9\n"
+    path = scenario_file(tmp_path, text)
+    out = tmp_path / "out"
+    assert invoke("batch", path, "-o", out, "--quiet").exit_code == 0
+    assert set(current_cases(out)) == {"baseline", "cut"}
+    path.write_text(text.replace("budget.budget_gbp[year=2021]=*0.9", "professions.attrition_rate[profession=q]=1.5"))
+    result = invoke("batch", path, "-o", out, "--quiet")
+    assert result.exit_code == 1, result.output
+    row = pd.read_csv(out / "comparison.csv").set_index("scenario").loc["cut"]
+    assert row.status == "failed" and pd.isna(row.weighted_shortfall) and pd.isna(row.results)
+    assert not (out / "scenarios" / "cut").exists()
+    assert current_cases(out) == {"baseline": out.resolve() / "scenarios" / "baseline"}
+    assert not [p for p in (out / "scenarios").iterdir() if p.name.startswith(".")]
+
+
+def test_rerun_of_a_failing_case_drops_its_old_row(small, tmp_path):
+    _, base, cases = load_cases(scenario_file(tmp_path, "base: ds\nscenarios:\n  a: {}\n  b: {}\n"), base=None)
+    out = tmp_path / "out"
+    run_batch(cases, base, out, workers=1, quiet=True)
+    assert (out / "scenarios" / "b" / "summary.json").exists()
+
+    def fails_b(case, case_fingerprint, options, base=None):
+        if case.name == "b":
+            return {"name": "b", "status": "failed", "message": "solver error: boom", "seconds": 0}
+        return run_case(case, case_fingerprint, options, base)
+
+    report = run_batch(cases, base, out, workers=1, quiet=True, rerun=True, task=fails_b)
+    assert report.statuses == {"a": "optimal", "b": "failed"}
+    table = pd.read_csv(out / "comparison.csv").set_index("scenario")
+    assert table.loc["b", "status"] == "failed" and table.loc["b", "reason"] == "solver error: boom"
+    assert pd.isna(table.loc["b", "weighted_shortfall"]) and not (out / "scenarios" / "b").exists()
+
+
+def test_an_unreadable_summary_is_not_a_complete_result(small, tmp_path):
+    from optimiser.batch import current_cases, read_summary
+
+    path = scenario_file(tmp_path, "base: ds\nscenarios:\n  a: {}\n  b: {}\n")
+    out = tmp_path / "out"
+    assert invoke("batch", path, "-o", out, "--quiet").exit_code == 0
+    (out / "scenarios" / "b" / "summary.json").write_text("{ not json")
+    assert read_summary(out / "scenarios" / "b") is None and set(current_cases(out)) == {"a"}
+    result = invoke("batch", path, "-o", out, "--quiet")
+    assert result.exit_code == 0 and "1 already complete, 1 run this time" in result.output
+    assert read_summary(out / "scenarios" / "b")["status"] == "optimal"
+
+
+def test_a_second_batch_on_the_same_folder_is_refused(small, tmp_path):
+    import fcntl
+
+    path = scenario_file(tmp_path, "base: ds\nscenarios:\n  a: {}\n")
+    out = tmp_path / "out"
+    assert invoke("batch", path, "-o", out, "--quiet").exit_code == 0
+    with open(out / ".lock", "r+") as other:  # another batch holds the lock
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = invoke("batch", path, "-o", out, "--quiet", "--rerun")
+        frontier = invoke("frontier", tmp_path / "ds", "-o", out, "--quiet", "--steps", "2")
+    assert result.exit_code == 1 and f"another batch is writing into {out.resolve()}" in result.output
+    assert frontier.exit_code == 1 and "another batch is writing into" in frontier.output
+    assert invoke("batch", path, "-o", out, "--quiet", "--rerun").exit_code == 0  # released
+
+
+def test_comparison_workbook_keeps_text_as_text(tmp_path):
+    import io
+
+    import openpyxl
+
+    from optimiser.batch import _xlsx_bytes
+
+    table = pd.DataFrame({"scenario": ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "plain"],
+                          "overrides": ["professions.name[profession=p]==HYPERLINK(\"x\")"] * 5,
+                          "weighted_shortfall": [1.5, 2.0, None, 3.0, 4.0]})
+    sheet = openpyxl.load_workbook(io.BytesIO(_xlsx_bytes(table)))["comparison"]
+    cells = [row for row in sheet.iter_rows(min_row=2)]
+    assert [c[0].value for c in cells] == list(table.scenario)
+    assert all(c[0].data_type == "s" and c[1].data_type == "s" for c in cells)
+    assert cells[0][2].value == 1.5 and cells[0][2].data_type == "n"

@@ -126,3 +126,87 @@ def test_england_supervision_frontier_is_monotone(tmp_path):
     assert_monotone(table, "supervision_hours_per_week")
     assert table.weighted_shortfall.iloc[-1] < table.weighted_shortfall.iloc[0]
     assert (out / "frontier.png").read_bytes()[:8] == PNG
+
+
+# ------------------------------------------------------------- review fixes
+
+
+def _two_year_supervision(tmp_path: Path) -> Path:
+    """One-year course, 2 h of supervision a trainee, 1 h per qualified WTE, 10 WTE per region, no budget.
+    2021: 5 trainees in each region (10 h); they qualify, so 2022 has 15 WTE to supervise with."""
+    return write_dataset(
+        tmp_path / "ds", settings={"target_year": 2022},
+        regions=[{"region": "r1", "name": "R1", "cost_multiplier": 1}, {"region": "r2", "name": "R2", "cost_multiplier": 1}],
+        professions=[profession("p", supervision_hours_per_trainee=2, supervisor_hours_per_wte=1)],
+        supervision=[{"trainee_profession": "p", "supervisor_profession": "p"}],
+        workforce=[{"profession": "p", "region": r, "stock_wte": 10} for r in ("r1", "r2")],
+        demand=[{"profession": "p", "region": r, "year": 2022, "demand_wte": 100} for r in ("r1", "r2")])
+
+
+def test_supervision_frontier_of_one_year(tmp_path):
+    """--year 2022 scales r1's 2022 hours by s: capacity 15 s hours (15 WTE at the start of 2022), 7.5 s
+    trainees; shortfall 162.5 - 7.5 s; each 2022 hour trains half a trainee (0.5 WTE). An hour of 2021
+    is worth more (its trainees supervise in 2022): it must not enter the marginal value."""
+    ds = _two_year_supervision(tmp_path)
+    out = tmp_path / "out"
+    result = invoke("frontier", ds, "-o", out, "--kind", "supervision", "--region", "r1", "--year", "2022",
+                    "--from", "0.5", "--to", "2", "--steps", "3", "--quiet")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "frontier.csv")
+    assert list(table.supervision_hours_per_week) == pytest.approx([7.5, 18.75, 30], abs=1e-4)
+    assert list(table.weighted_shortfall) == pytest.approx([162.5 - 7.5 * s for s in (0.5, 1.25, 2)], abs=1e-3)
+    assert list(table.marginal_value_per_hour) == pytest.approx([0.5] * 3, abs=1e-6)
+    assert_monotone(table, "supervision_hours_per_week")
+    # without --year the axis is the first decision year's capacity (10 WTE x 1 h x s)
+    whole = invoke("frontier", ds, "-o", tmp_path / "all", "--kind", "supervision", "--region", "r1",
+                   "--from", "0.5", "--to", "2", "--steps", "3", "--quiet")
+    assert whole.exit_code == 0, whole.output
+    assert list(pd.read_csv(tmp_path / "all" / "frontier.csv").supervision_hours_per_week) == pytest.approx([5, 12.5, 20])
+    figures = json.loads((out / "scenarios" / "supervision-x2" / "scenario.json").read_text())["figures"]
+    assert ["p", "r1", 2022, 2.0, pytest.approx(30, abs=1e-4)] in figures["supervision_capacity"]
+
+
+def test_options_that_select_nothing_are_refused_before_solving(tmp_path):
+    ds = _two_year_supervision(tmp_path)
+    out = tmp_path / "out"
+    result = invoke("frontier", ds, "-o", out, "--region", "r1", "--quiet")
+    assert result.exit_code == 2, result.output
+    assert ("command line (frontier --kind budget --region r1): matches no row of budget.csv (filters: region=r1)"
+            in result.output)
+    assert not out.exists()
+
+
+def test_point_names_stay_distinct(tmp_path):
+    ds = write_dataset(
+        tmp_path / "ds", professions=[profession("p")],
+        workforce=[{"profession": "p", "region": "r1", "stock_wte": 0}],
+        demand=[{"profession": "p", "region": "r1", "year": 2021, "demand_wte": 100}],
+        budget=[{"year": 2021, "budget_gbp": 50_000}])
+    result = invoke("frontier", ds, "-o", tmp_path / "close", "--from", "1", "--to", "1.000001", "--steps", "3",
+                    "--workers", "1", "--quiet")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "close" / "frontier.csv")
+    assert list(table.point) == ["budget-x1", "budget-x1.0000005", "budget-x1.000001"]
+    assert list(table.budget_gbp) == pytest.approx([50_000, 50_000.025, 50_000.05])
+    same = invoke("frontier", ds, "-o", tmp_path / "same", "--from", "1", "--to", "1", "--steps", "3", "--quiet")
+    assert same.exit_code == 0 and list(pd.read_csv(tmp_path / "same" / "frontier.csv").point) == ["budget-x1"]
+
+
+def test_frontier_reads_only_current_results(tmp_path):
+    from optimiser.frontier import frontier_cases, frontier_table
+    from optimiser.scenarios import prepare_base
+
+    ds = write_dataset(
+        tmp_path / "ds", professions=[profession("p")],
+        workforce=[{"profession": "p", "region": "r1", "stock_wte": 0}],
+        demand=[{"profession": "p", "region": "r1", "year": 2021, "demand_wte": 100}],
+        budget=[{"year": 2021, "budget_gbp": 50_000}])
+    out = tmp_path / "out"
+    assert invoke("frontier", ds, "-o", out, "--from", "1", "--to", "3", "--steps", "3", "--quiet").exit_code == 0
+    (out / "scenarios" / "budget-x2" / "summary.json").write_text("{ corrupt")
+    record = json.loads((out / "scenarios" / "budget-x3" / "scenario.json").read_text())
+    (out / "scenarios" / "budget-x3" / "scenario.json").write_text(json.dumps({**record, "fingerprint": "old"}))
+    cases = frontier_cases(prepare_base(ds), "budget", [1, 2, 3])
+    table = frontier_table(out, cases, "budget")
+    assert list(table.status) == ["optimal", "failed", "failed"]
+    assert table.weighted_shortfall.iloc[0] == pytest.approx(50, abs=1e-4) and table.weighted_shortfall.iloc[1:].isna().all()

@@ -420,3 +420,106 @@ def test_england_what_if_on_the_command_line(tmp_path):
     plan = pd.read_csv(cut / "plan.csv")
     assert plan[plan.year == 2022].cost_gbp.sum() <= 0.9 * 320_000_000 * (1 + 1e-9)
     assert b["weighted_shortfall"] != pytest.approx(a["weighted_shortfall"])
+
+
+# ------------------------------------------------------- review fixes: years, errors, aliases
+
+
+def _two_years(tmp_path: Path) -> Path:
+    """target_year 2022 and no horizon_end: decision years 2021 and 2022, demand in both."""
+    return write_dataset(
+        tmp_path / "ds2y", settings={"target_year": 2022},
+        regions=[{"region": "r1", "name": "R1", "cost_multiplier": 1}, {"region": "r2", "name": "R2", "cost_multiplier": 1}],
+        professions=[profession("p", supervision_hours_per_trainee=2, supervisor_hours_per_wte=1)],
+        supervision=[{"trainee_profession": "p", "supervisor_profession": "p"}],
+        workforce=[{"profession": "p", "region": r, "stock_wte": 10} for r in ("r1", "r2")],
+        demand=[{"profession": "p", "region": r, "year": y, "demand_wte": 100} for r in ("r1", "r2") for y in (2021, 2022)],
+        budget=[{"year": 2021, "budget_gbp": 1_000_000}, {"year": 2022, "budget_gbp": 1_000_000}])
+
+
+def test_a_lower_target_year_keeps_a_default_horizon(tmp_path):
+    ds = _two_years(tmp_path)
+    base = prepare_base(ds)
+    applied = apply_overrides(base, cli_overrides(["settings.target_year=2021"], base))
+    assert (applied.raw.settings["target_year"], applied.raw.settings["horizon_end"]) == (2021, 2022)
+    (derived,) = [r for r in applied.records if r["target"] == "settings.horizon_end"]
+    assert derived["derived"] == "keeps the base's horizon" and derived["changes"] == [{"from": None, "to": 2022}]
+    out = tmp_path / "out"
+    result = invoke("run", ds, "-o", out, "--set", "settings.target_year=2021", "--quiet")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["decision_years"] == [2021, 2022] and summary["assessed_years"] == [2021]
+    # a higher target of such a dataset needs nothing: the default horizon follows it
+    up = apply_overrides(base, cli_overrides(["settings.target_year=2023"], base)).raw.settings
+    assert "horizon_end" not in up
+
+
+def test_regional_supervisor_hours_cover_the_years_a_scenario_adds(tmp_path, two_regions):
+    base = prepare_base(two_regions)  # decision years 2021 only
+    applied = apply_overrides(base, cli_overrides(["settings.target_year=2023",
+                                                   "professions.supervisor_hours_per_wte[region=r1]=2"], base))
+    assert sorted(t for (q, r, t) in applied.supervisor_hours if (q, r) == ("p", "r1")) == [2021, 2022, 2023]
+    england = prepare_base(ENGLAND)  # 2021..2023; the scenario moves the target (and horizon) to 2024
+    path = write_yaml(tmp_path / "s.yaml", "scenarios:\n  later:\n    settings: {target_year: 2024}\n    overrides:\n"
+                                           "      - professions.supervisor_hours_per_wte[region=london]=*2\n")
+    (case,) = expand(load_scenario_file(path), england)
+    hours = apply_overrides(england, case.overrides).supervisor_hours
+    assert {t for (_, r, t) in hours} == {2021, 2022, 2023, 2024}
+
+
+def test_malformed_settings_and_empty_sweeps_are_located_errors(tmp_path, two_regions):
+    path = write_yaml(tmp_path / "s.yaml", """\
+scenarios:
+  spaced:
+    settings: {"target year": 2022}
+  bad_range:
+    settings:
+      target_year: {start: 1, stop: 0, step: 1}
+  empty:
+    - {target: budget.budget_gbp, scale: []}
+""")
+    with pytest.raises(InputError) as excinfo:
+        expand(load_scenario_file(path), prepare_base(two_regions))
+    messages = problems_of(excinfo)
+    assert messages[0].startswith(f"{path}, line 3: scenario 'spaced': unknown setting 'target year'")
+    assert messages[1].startswith(f"{path}, line 6: scenario 'bad_range': settings.target_year: set: step must")
+    assert messages[2].startswith(f"{path}, line 8: scenario 'empty': a sweep needs at least one value")
+    result = invoke("batch", path, "--base", two_regions, "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "internal error" not in result.output
+    for option in ("budget.budget_gbp=[]", "x.y=[]"):
+        result = invoke("run", two_regions, "-o", tmp_path / "o", "--set", option)
+        assert result.exit_code == 2 and "command line (--set)" in result.output, result.output
+    regional = write_yaml(tmp_path / "r.yaml", "scenarios:\n  r1:\n    - professions.supervisor_hours_per_wte[region=r1]=2\n")
+    result = invoke("run", two_regions, "-o", tmp_path / "o", "--scenario", regional,
+                    "--set", "professions.supervisor_hours_per_wte=abc")
+    assert result.exit_code == 2, result.output
+    assert "command line (--set): makes professions.csv row 2 invalid" in result.output
+    result = invoke("frontier", two_regions, "-o", tmp_path / "f", "--year", "abc")
+    assert result.exit_code == 2 and "command line, column '--year'" in result.output, result.output
+    assert not (tmp_path / "o").exists() and not (tmp_path / "f").exists()
+
+
+def test_yaml_aliases_are_refused(tmp_path):
+    laughs = write_yaml(tmp_path / "lol.yaml", """\
+a: &a [x, x, x, x, x, x, x, x, x]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+scenarios:
+  s: *c
+""")
+    with pytest.raises(InputError) as excinfo:
+        load_scenario_file(laughs)
+    messages = problems_of(excinfo)
+    assert messages[0] == f"{laughs}, line 2: uses a YAML alias (*name); aliases are not allowed in scenario files: write the values out"
+    assert len(messages) == 10
+
+
+def test_run_name_must_match_a_case_exactly(tmp_path, two_regions):
+    path = write_yaml(tmp_path / "s.yaml", "scenarios:\n  one:\n    - {target: budget.budget_gbp, scale: [0.5]}\n")
+    result = invoke("run", two_regions, "-o", tmp_path / "typo", "--scenario", path, "--name", "one--budget_gbp=x0.6")
+    assert result.exit_code == 2 and "no such case; scenario 'one' has: one--budget_gbp=x0.5" in result.output
+    assert not (tmp_path / "typo").exists()
+    for name in ("one--budget_gbp=x0.5", "one"):  # the case's name, or its scenario's when it has one case
+        result = invoke("run", two_regions, "-o", tmp_path / name, "--scenario", path, "--name", name, "--quiet")
+        assert result.exit_code == 0, result.output
+        assert json.loads((tmp_path / name / "summary.json").read_text())["scenario"] == "one--budget_gbp=x0.5"
