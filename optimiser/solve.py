@@ -36,6 +36,11 @@ class Solution:
     shadow_prices_from: str | None = None
     solve_seconds: float = 0.0
     solver_reported_seconds: float = 0.0
+    #: Of ``solve_seconds``: writing MPS files for CBC and reading its solutions back.
+    mps_write_seconds: float = 0.0
+    solution_read_seconds: float = 0.0
+    #: With ``solve_model(keep_mps=True)``: the shortfall-stage problem, as MPS text.
+    shortfall_mps: str | None = None
     stages: list[dict] = field(default_factory=list)
     conflicts: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -52,6 +57,8 @@ def value_of(lin: Lin, values: dict[pulp.LpVariable, float]) -> float:
 def _record(solution: Solution, stage: str, run: slv.SolverRun) -> None:
     solution.solve_seconds += run.wall_seconds
     solution.solver_reported_seconds += run.solver_seconds or 0.0
+    solution.mps_write_seconds += run.write_seconds
+    solution.solution_read_seconds += run.read_seconds
     solution.stages.append({"stage": stage, "status": run.status, "objective": run.objective,
                             "wall_seconds": round(run.wall_seconds, 4),
                             "solver_seconds": run.solver_seconds})
@@ -62,8 +69,13 @@ def _duals(registry: Registry) -> dict[ConstraintKey, float]:
 
 
 def solve_model(model: CommissionModel, *, solver: str | None = None,
-                time_limit_seconds: float | None = None, tmp_root: str | Path | None = None) -> Solution:
-    """Run both stages on ``model`` (which is changed: stage 2 adds a row) and read the results."""
+                time_limit_seconds: float | None = None, tmp_root: str | Path | None = None,
+                keep_mps: bool = False) -> Solution:
+    """Run both stages on ``model`` (which is changed: stage 2 adds a row) and read the results.
+
+    ``keep_mps`` keeps the shortfall stage as MPS text (``Solution.shortfall_mps``; with CBC,
+    the very file it solved, so a results folder needs no second copy written).
+    """
     settings = model.settings
     solver = solver or settings.solver
     limit = time_limit_seconds or settings.time_limit_seconds
@@ -74,7 +86,8 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         return _diagnose(model, solution, solver, limit, tmp_root)
 
     gap = settings.mip_gap if model.integer else None
-    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap)
+    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, keep_mps=keep_mps)
+    solution.shortfall_mps = stage1.mps
     _record(solution, "shortfall", stage1)
     if not stage1.has_values:
         solution.status, solution.message = stage1.status, stage1.message

@@ -124,14 +124,18 @@ def test_explain_of_an_infeasible_dataset_exits_3_with_the_conflict(dataset, tmp
 
 
 def test_report_of_a_batch_folder(dataset, tmp_path):
+    """A comparison put together by hand (no batch.json): a folder counts when its summary.json
+    agrees with the row; 'c' names a's folder with another shortfall, so it is not ranked."""
     root = tmp_path / "batch"
     for name in ("a", "b"):
         assert invoke("run", dataset, "-o", root / "scenarios" / name).exit_code == 0
-    pd.DataFrame([{"scenario": "a", "results": "scenarios/a"}, {"scenario": "b", "results": "scenarios/b"}]) \
+    pd.DataFrame([{"scenario": "a", "results": "scenarios/a"}, {"scenario": "b", "results": "scenarios/b"},
+                  {"scenario": "c", "results": "scenarios/a", "status": "optimal", "total_shortfall_wte": 1.0}]) \
         .to_csv(root / "comparison.csv", index=False)
     result = invoke("report", root, "--all")
     assert result.exit_code == 0, result.output
-    assert "2 scenario(s), 2 with a plan" in result.output and "Ranked by cost:" in result.output
+    assert "3 scenario(s), 2 optimal (ranked)" in result.output and "Ranked by cost:" in result.output
+    assert "  c: out of date (no current result" in result.output
     assert (root / "report.xlsx").exists() and (root / "report.html").exists()
     assert invoke("report", root, "--why").exit_code == 2
 

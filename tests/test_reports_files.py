@@ -163,11 +163,20 @@ def test_batch_report_ranks_scenarios_and_shows_the_frontier(batch, tmp_path):
     from optimiser.reports.charts import png_file_uri
 
     assert png_file_uri(batch / "frontier.png") in html  # the frontier command's own picture
+    assert "The smallest shortfall each level of budget can buy" in html
     page = browser.Page(browser.rendered_dom(html_path, tmp_path))
     assert list(page.sections) == list(BATCH_SECTION_IDS)
     assert set(page.charts) == {"scenarios", "frontier"}
     assert all(int(i["data-natural-width"]) > 100 for i in page.images)
     assert page.links == []
+
+
+def test_a_supervision_frontier_is_captioned_as_such(batch, tmp_path):
+    frontier = pd.read_csv(batch / "frontier.csv").rename(columns={"budget_gbp": "supervision_hours_per_week"})
+    frontier.to_csv(batch / "frontier.csv", index=False)
+    html = write_html(batch, tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "The smallest shortfall at each level of the region&#39;s supervision capacity" in html
+    assert "spending" not in html and "budget can buy" not in html
 
 
 def test_batch_without_frontier_or_folders(tmp_path):
@@ -178,7 +187,17 @@ def test_batch_without_frontier_or_folders(tmp_path):
     assert folder.scenarios == {} and list(folder.ranking()["scenario"]) == ["a"]
     html = write_html(folder, tmp_path / "b.html").read_text(encoding="utf-8")
     assert "No frontier in this folder" in html
-    write_workbook(folder, tmp_path / "b.xlsx")
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(write_workbook(folder, tmp_path / "b.xlsx"))
+    assert book.sheetnames == ["Ranking", "Comparison", "Settings", "Overrides"]
+    ranking = book["Ranking"]
+    header = [c.value for c in ranking[1]]
+    row = dict(zip(header, [c.value for c in ranking[2]]))
+    assert ranking.max_row == 2 and row["Scenario"] == "a" and row["Status"] == "pending"
+    assert row["Rank by shortfall"] is None and row["Note"] == "not run yet"
+    assert book["Comparison"]["A2"].value == "a"
 
 
 def test_weighted_shortfall_and_regional_budgets_are_said_as_such(tmp_path):

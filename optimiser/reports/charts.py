@@ -363,14 +363,16 @@ def intake_chart(plan: pd.DataFrame | None, names) -> str | None:
 
 
 def scenario_chart(ranking: pd.DataFrame) -> str | None:
-    """Scenarios side by side: target-year shortfall and total cost."""
+    """Scenarios with a plan side by side: target-year shortfall and total cost; a plan that is not
+    optimal (stopped at its time limit) is labelled with its status."""
     data = ranking.dropna(subset=["total_shortfall_wte"])
     if data.empty:
         return None
     data = data.sort_values("total_shortfall_wte", ascending=True)
     with _style() as plt:
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.42 * len(data) + 1.4), sharey=True)
-        labels = [_wrap(s, 30) for s in data["scenario"]]
+        labels = [_wrap(s if status == "optimal" else f"{s} ({str(status).replace('_', ' ')})", 30)
+                  for s, status in zip(data["scenario"], data["status"])]
         left.barh(labels, data["total_shortfall_wte"], color=RED, height=0.6)
         right.barh(labels, data["total_cost_gbp"] / 1e6, color=BLUE, height=0.6)
         for ax, column, fmt in ((left, "total_shortfall_wte", "{:,.1f}"), (right, "total_cost_gbp", "GBP {:,.1f}m")):
@@ -384,25 +386,4 @@ def scenario_chart(ranking: pd.DataFrame) -> str | None:
         left.set_title("Target-year shortfall (WTE)")
         right.set_title("Cost of trainees (GBP million)")
         fig.tight_layout()
-        return _png(fig)
-
-
-def frontier_chart(frontier: pd.DataFrame | None) -> str | None:
-    """Shortfall against cost from a ``frontier.csv`` (used when no ``frontier.png`` was drawn)."""
-    if frontier is None or frontier.empty:
-        return None
-    numeric = frontier.select_dtypes("number")
-    cost = next((c for c in numeric if "cost" in c or "budget" in c), None)
-    short = next((c for c in numeric if "shortfall" in c), None)
-    if cost is None or short is None:
-        return None
-    data = frontier.sort_values(cost)
-    with _style() as plt:
-        fig, ax = plt.subplots(figsize=(7.2, 3.8))
-        scale = 1e6 if data[cost].abs().max() >= 1e5 else 1
-        ax.plot(data[cost] / scale, data[short], color=BLUE, marker="o", linewidth=2)
-        ax.set_xlabel(cost + (" (GBP million)" if scale == 1e6 else ""))
-        ax.set_ylabel(short)
-        _thousands(ax)
-        ax.set_title("Shortfall against cost")
         return _png(fig)

@@ -47,37 +47,44 @@ def terminal_text(folder, top: int = 5) -> str:
 
 
 def batch_text(batch) -> str:
+    """A batch folder in the terminal: optimal results ranked by shortfall and by cost, then the rest."""
     from optimiser.reports import text
 
     ranking = batch.ranking()
-    planned = ranking.dropna(subset=["total_shortfall_wte"])
-    lines = [f"Batch {batch.path}: {len(ranking)} scenario(s), {len(planned)} with a plan"]
-    if not planned.empty:
-        width = max(len(str(s)) for s in ranking["scenario"])
-        lines.append("Ranked by shortfall (target year, WTE):")
-        for row in planned.sort_values(["rank_by_shortfall", "scenario"]).to_dict(orient="records"):
+    ranked = ranking.dropna(subset=["rank_by_shortfall"])
+    lines = [f"Batch {batch.path}: {len(ranking)} scenario(s), {len(ranked)} optimal (ranked)"]
+    if not ranked.empty:
+        width = max(len(str(s)) for s in ranked["scenario"])
+        lines.append("Ranked by shortfall (optimal results only; target year, WTE):")
+        for row in ranked.sort_values(["rank_by_shortfall", "scenario"]).to_dict(orient="records"):
             lines.append(f"  {int(row['rank_by_shortfall']):>3}. {str(row['scenario']):<{width}}  "
                          f"{text.wte(row['total_shortfall_wte']):>10} WTE  {text.gbp(row['total_cost_gbp'])}")
         lines.append("Ranked by cost:")
-        for row in planned.sort_values(["rank_by_cost", "scenario"]).to_dict(orient="records"):
+        for row in ranked.sort_values(["rank_by_cost", "scenario"]).to_dict(orient="records"):
             lines.append(f"  {int(row['rank_by_cost']):>3}. {str(row['scenario']):<{width}}  "
                          f"{text.gbp(row['total_cost_gbp']):>14}  {text.wte(row['total_shortfall_wte'])} WTE")
-    for row in ranking[ranking["total_shortfall_wte"].isna()].to_dict(orient="records"):
-        lines.append(f"  no plan: {row['scenario']} ({str(row['status']).replace('_', ' ')})")
+    others = ranking[ranking["rank_by_shortfall"].isna()]
+    if not others.empty:
+        lines.append("Not ranked:")
+        lines += [f"  {text.unranked_sentence(row)}" for row in others.to_dict(orient="records")]
     if batch.frontier is not None or batch.frontier_png is not None:
-        lines.append("Frontier: " + ", ".join(p.name for p in (batch.path / "frontier.csv", batch.path / "frontier.png")
-                                            if p.exists()))
+        from optimiser.reports.folder import FRONTIER_CSV, FRONTIER_PNG
+
+        lines.append("Frontier: " + ", ".join(name for name in (FRONTIER_CSV, FRONTIER_PNG)
+                                            if (batch.path / name).exists()))
     return "\n".join(lines)
 
 
 def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: bool = True) -> str | None:
     """Compute the shortfall split of ``folder`` and save it there; return a note when it cannot be done.
 
-    With ``required`` a reason it cannot be done is an error; otherwise it is returned as a note.
+    ``dataset`` is a loaded dataset, or its path (default: the one ``summary.json``
+    names). With ``required`` a reason it cannot be done is an error; otherwise it
+    is returned as a note.
     """
     from optimiser.output import OutputError
     from optimiser.reports.folder import Labels, try_load_dataset
-    from optimiser.reports.why import WhyError, compute_for_results
+    from optimiser.reports.why import WhyError, cannot_split, compute_for_results
 
     s = folder.summary
 

@@ -7,20 +7,29 @@ Key columns are read as text exactly as written (a profession called ``NA``,
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from models.results import Summary
+from optimiser import batch as batch_files
 from optimiser.errors import InputError, Problem
+from optimiser.frontier import FRONTIER_CSV, FRONTIER_PNG
 
 TEXT_COLUMNS = ("profession", "region", "family", "trainee_profession", "supervisor_profession", "year_label",
-                "scenario", "name", "sense", "shadow_unit", "unit", "description", "status", "message")
+                "scenario", "name", "sense", "shadow_unit", "unit", "description", "status", "message", "reason",
+                "results")
 RESULT_TABLES = ("plan", "workforce", "supervision", "constraints", "conflicts")
-COMPARISON = "comparison.csv"
-SCENARIOS = "scenarios"
-FRONTIER_CSV, FRONTIER_PNG = "frontier.csv", "frontier.png"
+COMPARISON = batch_files.COMPARISON + ".csv"
+SCENARIOS = batch_files.SCENARIOS_DIR
+#: The only status whose figures are ranked: a time-limited plan is feasible but not proven best.
+RANKED_STATUS = "optimal"
+#: The status of a comparison row whose results folder is missing or from an earlier run.
+OUT_OF_DATE = "out_of_date"
+#: Comparison statuses of cases with no result of this run, and what they mean.
+NOT_RUN = {batch_files.FAILED: "the run failed", batch_files.PENDING: "not run yet"}
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -151,37 +160,45 @@ class BatchFolder:
     frontier: pd.DataFrame | None = None
     frontier_png: Path | None = None
     labels: Labels = field(default_factory=Labels)
-    missing: dict[str, dict] = field(default_factory=dict)  # comparison rows without a results folder
+    missing: dict[str, dict] = field(default_factory=dict)  # comparison rows without a current result
 
     @property
     def name(self) -> str:
         return self.path.name
 
     def ranking(self) -> pd.DataFrame:
-        """One row per scenario: status, shortfall, cost, and the ranks by shortfall and by cost.
+        """One row per scenario: status, shortfall, cost, the ranks by shortfall and by cost, and a note.
 
-        Figures come from each scenario's ``summary.json``; a scenario listed in
-        ``comparison.csv`` without a results folder (failed, not run yet) keeps the
-        comparison's status and has no rank.
+        Only optimal results are ranked. A plan stopped at its time limit keeps its
+        figures (from its ``summary.json``) and its status, without a rank. A
+        scenario of ``comparison.csv`` with no current result (failed, not run yet,
+        or its folder holds an earlier run's result) keeps the comparison's status,
+        has no figures and no rank, and says why in ``note``.
         """
         rows = []
         for name, result in self.scenarios.items():
             s = result.summary
             rows.append({"scenario": name, "status": s.status, "total_shortfall_wte": s.total_shortfall_wte,
                          "weighted_shortfall": s.weighted_shortfall, "total_cost_gbp": s.total_cost_gbp,
-                         "target_year": s.target_year, "overrides": len(s.overrides)})
+                         "target_year": s.target_year, "overrides": len(s.overrides),
+                         "note": None if s.status == RANKED_STATUS else s.message})
         for name, record in self.missing.items():
-            rows.append({"scenario": name, "status": record.get("status"),
-                         "total_shortfall_wte": record.get("total_shortfall_wte"),
-                         "weighted_shortfall": record.get("weighted_shortfall"),
-                         "total_cost_gbp": record.get("total_cost_gbp"), "target_year": None, "overrides": None})
+            status = _text(record.get("status"))
+            if status in NOT_RUN:
+                rows.append({"scenario": name, "status": status,
+                             "note": _text(record.get("reason")) or NOT_RUN[status]})
+            else:
+                rows.append({"scenario": name, "status": OUT_OF_DATE,
+                             "note": "no current result: its folder is missing or holds an earlier run's result"})
         columns = ["scenario", "status", "total_shortfall_wte", "weighted_shortfall", "total_cost_gbp",
-                   "target_year", "overrides"]
+                   "target_year", "overrides", "note"]
         table = pd.DataFrame(rows, columns=columns)
         for column in ("total_shortfall_wte", "weighted_shortfall", "total_cost_gbp"):
             table[column] = pd.to_numeric(table[column], errors="coerce")
-        table["rank_by_shortfall"] = table["total_shortfall_wte"].rank(method="min", na_option="keep")
-        table["rank_by_cost"] = table["total_cost_gbp"].rank(method="min", na_option="keep")
+        ranked = table["status"] == RANKED_STATUS
+        table["rank_by_shortfall"] = table["total_shortfall_wte"].where(ranked).rank(method="min")
+        table["rank_by_cost"] = table["total_cost_gbp"].where(ranked).rank(method="min")
+        table = table[[*columns[:-1], "rank_by_shortfall", "rank_by_cost", "note"]]
         return table.sort_values(["rank_by_shortfall", "rank_by_cost", "scenario"], na_position="last",
                                  kind="stable").reset_index(drop=True)
 
@@ -190,11 +207,6 @@ def _not_a_result(path: Path) -> InputError:
     return InputError([Problem(str(path), None, None, None,
                                "is not a results folder (no summary.json) nor a batch folder (no comparison.csv); "
                                "run 'optimiser run' first")])
-
-
-def is_batch(path: str | Path) -> bool:
-    path = Path(path)
-    return (path / COMPARISON).exists() and not (path / "summary.json").exists()
 
 
 def load_result(path: str | Path, *, dataset=None, labels: Labels | None = None) -> ResultFolder:
@@ -221,42 +233,91 @@ def load_result(path: str | Path, *, dataset=None, labels: Labels | None = None)
 
 
 def load_batch(path: str | Path, *, dataset=None) -> BatchFolder:
-    """Read a batch folder: the scenarios in ``comparison.csv`` order (its ``results`` column names
-    each one's folder; else ``scenarios/<scenario>``), then any other folder under ``scenarios/``."""
+    """Read a batch folder: the scenarios of ``comparison.csv``, in its order.
+
+    A scenario's results folder is read only when it holds that case's current
+    result (``current_folders``); every other row (failed, not run yet, or whose
+    folder holds an earlier run's result) goes to ``missing``. Folders under
+    ``scenarios/`` that ``comparison.csv`` does not list (cases no longer in the
+    scenario file) are not read.
+    """
     path = Path(path)
     comparison = read_table(path / COMPARISON)
+    current = current_folders(path, comparison)
     scenarios: dict[str, ResultFolder] = {}
     missing: dict[str, dict] = {}
     labels = None
-    seen: set[Path] = set()
-
-    def add(name: str, folder: Path) -> None:
-        nonlocal labels
-        result = load_result(folder, dataset=dataset, labels=labels)
+    for record in comparison.to_dict(orient="records"):
+        name = _text(record.get("scenario"))
+        if name is None:
+            continue
+        if name not in current:
+            missing[name] = record
+            continue
+        result = load_result(current[name], dataset=dataset, labels=labels)
         if result.labels.profession:
             labels = result.labels
         scenarios[name] = result
-        seen.add(folder.resolve())
-
-    for record in comparison.to_dict(orient="records"):
-        name = record.get("scenario")
-        if name is None or (isinstance(name, float) and pd.isna(name)):
-            continue
-        name = str(name)
-        where = record.get("results")
-        folder = path / str(where) if isinstance(where, str) and where else path / SCENARIOS / name
-        if (folder / "summary.json").exists():
-            add(name, folder)
-        else:
-            missing[name] = record
-    root = path / SCENARIOS
-    if root.is_dir():
-        for folder in sorted(root.iterdir()):
-            if (folder / "summary.json").exists() and folder.resolve() not in seen and folder.name not in scenarios:
-                add(folder.name, folder)
     frontier = read_table(path / FRONTIER_CSV) if (path / FRONTIER_CSV).exists() else None
     png = path / FRONTIER_PNG if (path / FRONTIER_PNG).exists() else None
     return BatchFolder(path, comparison, scenarios, frontier, png, labels or Labels(), missing)
+
+
+def current_folders(path: Path, comparison: pd.DataFrame) -> dict[str, Path]:
+    """``{scenario: results folder}`` for the rows of ``comparison`` whose folder holds the current result.
+
+    Each row's ``results`` folder (default ``scenarios/<scenario>``) must lie inside
+    the batch folder (else ``InputError``). A row counts when its status is not
+    ``failed`` or ``pending`` and, in a folder ``optimiser batch`` wrote (with
+    ``batch.json``), its folder is complete for the case's fingerprint there
+    (``optimiser.batch.current_cases``). A comparison put together without
+    ``batch.json`` cannot say which run a folder is from: its folder counts when
+    its ``summary.json`` has the row's status and shortfall.
+    """
+    root = path.resolve()
+    batch_json = (path / batch_files.BATCH_FILE).exists()
+    fresh = batch_files.current_cases(path) if batch_json else {}
+    found: dict[str, Path] = {}
+    for line, record in enumerate(comparison.to_dict(orient="records"), start=2):
+        name = _text(record.get("scenario"))
+        if name is None:
+            continue
+        where = _text(record.get("results")) or f"{SCENARIOS}/{name}"
+        folder = (path / where).resolve()
+        if not folder.is_relative_to(root):
+            raise InputError([Problem(str(path / COMPARISON), line, "results", where,
+                                      "is outside the batch folder; a scenario's results must be in it")])
+        status = _text(record.get("status"))
+        if status in NOT_RUN:
+            continue
+        if batch_json:
+            current = name in fresh and fresh[name].resolve() == folder
+        else:
+            current = _agrees(folder, status, record.get("total_shortfall_wte"))
+        if current:
+            found[name] = folder
+    return found
+
+
+def _agrees(folder: Path, status: str | None, shortfall) -> bool:
+    """``folder``'s summary.json has ``status`` and ``shortfall`` (each when given)."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(summary, dict) or (status is not None and summary.get("status") != status):
+        return False
+    if shortfall is None or (isinstance(shortfall, float) and math.isnan(shortfall)):
+        return True
+    theirs = summary.get("total_shortfall_wte")
+    return theirs is not None and math.isclose(float(theirs), float(shortfall), rel_tol=1e-6, abs_tol=1e-6)
+
+
+def _text(value) -> str | None:
+    """A cell as text; ``None`` when blank."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == "":
+        return None
+    return str(value)
 
 
 def load(path: str | Path, *, dataset=None) -> ResultFolder | BatchFolder:

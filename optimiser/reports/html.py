@@ -267,11 +267,21 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
     return ctx
 
 
+def frontier_caption(frontier: pd.DataFrame | None) -> str:
+    """The frontier figure's caption, for the kind of frontier ``frontier.csv`` holds."""
+    columns = set(frontier.columns) if frontier is not None else set()
+    if "supervision_hours_per_week" in columns:
+        return "The smallest shortfall at each level of the region's supervision capacity"
+    if "budget_gbp" in columns:
+        return "The smallest shortfall each level of budget can buy"
+    return "The smallest shortfall at each point of the frontier"
+
+
 def batch_context(batch: BatchFolder, *, charts_on: bool = True) -> dict:
     ranking = batch.ranking()
     rows = _records(ranking)
-    by_cost = sorted((r for r in rows if r["total_cost_gbp"] is not None),
-                     key=lambda r: (r["total_cost_gbp"], r["scenario"]))
+    ranked = [r for r in rows if r["rank_by_shortfall"] is not None]
+    by_cost = sorted(ranked, key=lambda r: (r["rank_by_cost"], r["scenario"]))
     scenarios = []
     for name, result in batch.scenarios.items():
         s = result.summary
@@ -288,26 +298,23 @@ def batch_context(batch: BatchFolder, *, charts_on: bool = True) -> dict:
     comparison = batch.comparison
     ctx = {
         "title": f"Scenario comparison: {batch.name}", "generated": _dt.datetime.now().strftime("%d %B %Y, %H:%M"),
-        "path": str(batch.path), "ranking": rows, "by_cost": by_cost, "scenarios": scenarios,
+        "path": str(batch.path), "ranking": ranked, "by_cost": by_cost, "scenarios": scenarios,
+        "not_ranked": [{**r, "status": text.status_text(r["status"])} for r in rows if r["rank_by_shortfall"] is None],
         "comparison_columns": list(comparison.columns), "comparison_rows": _records(comparison),
         "sections": BATCH_SECTION_IDS, "titles": SECTION_TITLES, "images": {},
         "has_frontier": batch.frontier_png is not None or batch.frontier is not None,
+        "frontier_caption": frontier_caption(batch.frontier),
         "frontier_rows": _records(batch.frontier) if batch.frontier is not None else [],
         "frontier_columns": list(batch.frontier.columns) if batch.frontier is not None else [],
     }
-    feasible = [r for r in rows if r["total_shortfall_wte"] is not None]
-    ctx["cards"] = [("Scenarios", f"{len(rows)}", f"{len(feasible)} with a plan")]
-    if feasible:
-        best = min(feasible, key=lambda r: (r["total_shortfall_wte"], r["total_cost_gbp"] or 0))
-        cheap = min(feasible, key=lambda r: (r["total_cost_gbp"] or 0, r["total_shortfall_wte"]))
+    ctx["cards"] = [("Scenarios", f"{len(rows)}", f"{len(ranked)} optimal, ranked")]
+    if ranked:
+        best = min(ranked, key=lambda r: (r["rank_by_shortfall"], r["rank_by_cost"], r["scenario"]))
+        cheap = min(ranked, key=lambda r: (r["rank_by_cost"], r["rank_by_shortfall"], r["scenario"]))
         ctx["cards"] += [("Smallest shortfall", f"{text.wte(best['total_shortfall_wte'])} WTE", best["scenario"]),
                          ("Lowest cost", text.gbp(cheap["total_cost_gbp"]), cheap["scenario"])]
     if charts_on:
-        frontier = None
-        if batch.frontier_png is not None:
-            frontier = charts.png_file_uri(batch.frontier_png)
-        elif batch.frontier is not None:
-            frontier = charts.frontier_chart(batch.frontier)
+        frontier = charts.png_file_uri(batch.frontier_png) if batch.frontier_png is not None else None
         ctx["images"] = {"scenarios": charts.scenario_chart(ranking), "frontier": frontier}
     return ctx
 

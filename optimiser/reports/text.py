@@ -316,3 +316,17 @@ def override_text(item) -> str:
             return str(item["override"])
         return ", ".join(f"{k}={v}" for k, v in item.items() if v not in (None, "") and not isinstance(v, (list, dict)))
     return str(item)
+
+
+def status_text(status) -> str:
+    """A status as words: ``time_limit`` -> ``time limit``."""
+    return str(status).replace("_", " ")
+
+
+def unranked_sentence(row: dict) -> str:
+    """A scenario a batch ranking leaves out (a row of ``BatchFolder.ranking``), with its status and why."""
+    line = f"{row['scenario']}: {status_text(row['status'])}"
+    if _present(row.get("total_shortfall_wte")):
+        return (line + f" (a plan not proven optimal: {wte(row['total_shortfall_wte'])} WTE open, "
+                f"{gbp(row.get('total_cost_gbp'))})")
+    return line + (f" ({row['note']})" if _present(row.get("note")) else "")

@@ -1,0 +1,160 @@
+"""The speed-ups change nothing a user sees: the MPS and CSV writers are byte for byte what
+PuLP and pandas write, and CBC and HiGHS agree on the default dataset's optimum."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pulp
+import pytest
+
+from optimiser import output, pipeline
+from optimiser.build import build_model
+from optimiser.loader import load_dataset
+from optimiser.mpsfile import write_mps
+from optimiser.results import build_results
+from optimiser.solve import solve_model
+from tests.helpers import profession, write_dataset
+
+ENGLAND = Path(__file__).resolve().parents[1] / "inputs" / "england"
+
+
+@pytest.fixture(scope="module")
+def england():
+    return load_dataset(ENGLAND)
+
+
+def _same_mps(make_problem, tmp_path: Path) -> None:
+    """Each writer gets a fresh problem: writing mutates one (PuLP leaves its dummy column in a
+    constant objective), and so does each writer in the same way."""
+    for rename in (False, True):
+        make_problem().writeMPS(str(tmp_path / "pulp.mps"), rename=rename)
+        ours = write_mps(make_problem(), str(tmp_path / "ours.mps"), rename=rename)
+        assert (tmp_path / "ours.mps").read_bytes() == (tmp_path / "pulp.mps").read_bytes(), rename
+        assert ours.text == (tmp_path / "pulp.mps").read_text()
+
+
+@pytest.mark.parametrize("kind", ["lp", "integer", "elastic", "cost_stage"])
+def test_mps_writer_matches_pulp(england, tmp_path, kind):
+    def make():
+        model = build_model(england, integer=kind == "integer", elastic=kind == "elastic")
+        if kind == "cost_stage":  # stage 2: an extra row with a long name, the cost objective
+            model.problem.addConstraint(pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE,
+                                                          "keep_shortfall_optimal", 1e6))
+            model.problem.setObjective(model.cost_objective)
+        return model.problem
+
+    _same_mps(make, tmp_path)
+
+
+@pytest.mark.parametrize("objective", ["constant", "terms"])
+def test_mps_writer_matches_pulp_on_odd_problems(tmp_path, objective):
+    """Free, negative, fixed and binary bounds, a constant objective (PuLP's dummy column)
+    and a variable put in a row after the row was added."""
+    def make():
+        problem = pulp.LpProblem("odd", pulp.LpMinimize)
+        free = problem.add_variable("free")
+        neg = problem.add_variable("neg", lowBound=-3, upBound=-1)
+        fixed = problem.add_variable("fixed", lowBound=2, upBound=2)
+        binary = problem.add_variable("bin", lowBound=0, upBound=1, cat=pulp.LpInteger)
+        whole = problem.add_variable("whole", lowBound=0, cat=pulp.LpInteger)
+        late = problem.add_variable("late", lowBound=0)
+        problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({free: 1.5, neg: -2}),
+                                                pulp.LpConstraintGE, "a", 0.25))
+        row = pulp.LpConstraint(pulp.LpAffineExpression({fixed: 1, binary: 3.0, whole: 1e-7}),
+                                pulp.LpConstraintEQ, "b", -4)
+        problem.addConstraint(row)
+        row.expr[late] = 2.0
+        problem.setObjective(pulp.LpAffineExpression(constant=5) if objective == "constant" else
+                             pulp.LpAffineExpression({whole: 1, free: -0.0}))
+        return problem
+
+    _same_mps(make, tmp_path)
+
+
+def _same_csv(frame: pd.DataFrame, tmp_path: Path) -> None:
+    output.csv_writer(frame)(tmp_path / "pandas.csv")
+    pipeline.csv_writer(frame)(tmp_path / "ours.csv")
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_csv_writer_matches_pandas_on_results(england, tmp_path):
+    model = build_model(england)
+    results = build_results(model, solve_model(model))
+    for frame in (results.plan, results.workforce, results.supervision, results.constraints):
+        _same_csv(frame, tmp_path)
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame(),
+    pd.DataFrame([], columns=["a", "b"]),
+    pd.DataFrame({"text": ["x,y", 'a "quote"', "two\nlines", None, " padded "],
+                  "number": [1.0, np.nan, -0.0, 1e20, 1 / 3], "flag": [True, False, True, True, False],
+                  "count": [1, 2, 3, 4, 5]}),
+    pd.DataFrame({"mixed": pd.Series([1.5, None, "x", 2, float("nan")], dtype=object)}),
+    pd.DataFrame([{"a": None, "b": 1.0}, {"a": "z", "b": None}]),
+    pd.DataFrame({"a": [np.inf, -np.inf, 1e-320], "b": np.array([0.1, 2.5, np.nan], dtype=np.float32)}),
+    pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": pd.to_datetime(["2020-01-01", None])}),
+    pd.DataFrame({1: [1], 2.5: ["x"]}),
+], ids=["empty", "header-only", "types", "objects", "records", "special-floats", "extension-types",
+        "numeric-labels"])
+def test_csv_writer_matches_pandas(frame, tmp_path):
+    _same_csv(frame, tmp_path)
+
+
+def test_results_folder_mps_is_the_shortfall_stage(tmp_path):
+    """The folder's MPS is the file CBC solved for stage 1: the model as built (no stage-2 row),
+    byte for byte what PuLP writes; also when no stage was solved (inputs contradict a limit)."""
+    dataset = write_dataset(
+        tmp_path / "ds", professions=[profession("p")],
+        workforce=[{"profession": "p", "region": "r1", "stock_wte": 0}],
+        demand=[{"profession": "p", "region": "r1", "year": 2021, "demand_wte": 10}],
+        budget=[{"year": 2021, "budget_gbp": 6000}])
+    for solver in ("cbc", "highs"):
+        out = tmp_path / f"out-{solver}"
+        pipeline.run(dataset, out, solver=solver)
+        build_model(load_dataset(dataset)).problem.writeMPS(str(tmp_path / "expected.mps"))
+        assert (out / pipeline.MPS_FILE).read_bytes() == (tmp_path / "expected.mps").read_bytes()
+        assert b"keep_shortfall_optimal" not in (out / pipeline.MPS_FILE).read_bytes()
+
+
+def test_cbc_and_highs_agree_on_the_default_dataset(england):
+    """Same status, same weighted shortfall and same cheapest cost on inputs/england."""
+    cbc = pipeline.run(england, None, solver="cbc").summary
+    highs = pipeline.run(england, None, solver="highs").summary
+    assert cbc.status == highs.status == "optimal"
+    for key in ("weighted_shortfall", "total_shortfall_wte", "total_cost_gbp"):
+        assert getattr(highs, key) == pytest.approx(getattr(cbc, key), rel=1e-6, abs=1e-4), key
+
+
+def _small_integer_dataset(folder: Path) -> Path:
+    return write_dataset(
+        folder, settings={"integer_places": True, "target_year": 2022},
+        professions=[profession("p", duration_years=2, completion_rate=0.9, cost_per_trainee_year_gbp=1500),
+                     profession("q", cost_per_trainee_year_gbp=800, weight=2)],
+        regions=[{"region": r, "name": r, "cost_multiplier": m} for r, m in (("r1", 1), ("r2", 1.2))],
+        workforce=[{"profession": p, "region": r, "stock_wte": 3} for p in "pq" for r in ("r1", "r2")],
+        demand=[{"profession": p, "region": r, "year": 2022, "demand_wte": 9.5} for p in "pq" for r in ("r1", "r2")],
+        budget=[{"year": 2021, "budget_gbp": 7300}, {"year": 2022, "budget_gbp": 9100}])
+
+
+@pytest.mark.parametrize("kind", ["lp", "elastic", "integer"])
+def test_cbc_driver_puts_on_the_model_what_pulps_does(england, tmp_path, kind):
+    """Our CBC driver (own MPS writer and solution reader) against PuLP's COIN_CMD: the same
+    status, values, reduced costs, duals and slacks, to the last bit."""
+    from optimiser import solver as slv
+
+    dataset = load_dataset(_small_integer_dataset(tmp_path / "ds")) if kind == "integer" else england
+    ours, theirs = (build_model(dataset, elastic=kind == "elastic") for _ in range(2))
+    gap = 1e-6 if kind == "integer" else None
+    run = slv.run_solver(ours.problem, "cbc", 60, mip_gap=gap)
+    status = theirs.problem.solve(pulp.COIN_CMD(path=slv.cbc_path(), msg=False, timeLimit=60, threads=1, gapRel=gap))
+    assert run.status == "optimal" and status == ours.problem.status
+    assert ours.problem.sol_status == theirs.problem.sol_status
+    for mine, other in zip(ours.problem.variables(), theirs.problem.variables(), strict=True):
+        assert (mine.name, mine.varValue, mine.dj) == (other.name, other.varValue, other.dj)
+    for name, constraint in ours.problem._constraints.items():
+        other = theirs.problem._constraints[name]
+        assert (constraint.pi, constraint.slack) == (other.pi, other.slack), name
