@@ -105,6 +105,25 @@ def test_report_why_on_an_infeasible_result_is_refused(dataset, tmp_path):
     assert "The 2021/22 national budget is GBP 1,000 short" in html
 
 
+def test_report_why_on_a_time_limited_result_is_refused_with_the_reason(dataset, tmp_path):
+    """A plan stopped at its time limit is not the plan a re-solve finds: refused before any solve."""
+    out = tmp_path / "out"
+    invoke("run", dataset, "-o", out)
+    summary = json.loads((out / "summary.json").read_text())
+    summary["status"] = "time_limit"
+    (out / "summary.json").write_text(json.dumps(summary))
+    result = invoke("report", out, "--why", "--dataset", dataset)
+    assert result.exit_code == 2, result.output
+    assert "the result is time limit: its plan is not proven optimal" in result.output
+    assert "longer --time-limit" in result.output
+    assert "Splitting the shortfall" not in result.output and "changed since the run" not in result.output
+    assert not (out / "why.json").exists()
+    # --all writes the report without the split, and says why.
+    result = invoke("report", out, "--all", "--dataset", dataset)
+    assert result.exit_code == 0 and "Note: no shortfall split: the result is time limit" in result.output
+    assert (out / "report.html").exists() and not (out / "why.json").exists()
+
+
 def test_explain_runs_splits_and_writes_everything(dataset, tmp_path):
     out = tmp_path / "out"
     result = invoke("explain", dataset, "-o", out, "--all")

@@ -160,3 +160,13 @@ def test_a_changed_dataset_is_refused(tmp_path):
     (ds / "budget.csv").write_text("year,budget_gbp\n2021,3000\n")
     with pytest.raises(WhyError, match="changed since the run"):
         compute_for_results(load_dataset(ds), outcome.summary)
+
+
+def test_a_time_limited_result_is_refused_before_any_solve(tmp_path, monkeypatch):
+    ds = two_limits(tmp_path)
+    summary = pipeline.run(ds, None).summary.model_copy(update={"status": "time_limit"})
+    from optimiser.reports import why
+
+    monkeypatch.setattr(why, "compute_split", lambda *a, **k: pytest.fail("solved a time-limited result"))
+    with pytest.raises(WhyError, match="time limit: its plan is not proven optimal"):
+        compute_for_results(load_dataset(ds), summary)

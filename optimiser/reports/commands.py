@@ -93,17 +93,21 @@ def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: boo
             raise _problem(folder.path, message)
         return message
 
-    if not s.has_plan:
-        return fail(f"no shortfall split: the result is {s.status.replace('_', ' ')} (the report lists the "
-                    "limits to relax instead)")
+    reason = cannot_split(s)
+    if reason:
+        return fail(f"no shortfall split: {reason}"
+                    + ("" if s.has_plan else " (the report lists the limits to relax instead)"))
     if s.overrides:
         return fail("no shortfall split: this result comes from a scenario with overrides; "
                     "split the scenario's own dataset with 'optimiser explain'")
-    source = dataset or s.dataset
-    ds = try_load_dataset(source, folder.path)
-    if ds is None:
-        return fail(f"no shortfall split: the dataset '{source}' cannot be read from here; "
-                    "give it with --dataset")
+    if dataset is not None and not isinstance(dataset, (str, Path)):
+        ds = dataset
+    else:
+        source = dataset or s.dataset
+        ds = try_load_dataset(source, folder.path)
+        if ds is None:
+            return fail(f"no shortfall split: the dataset '{source}' cannot be read from here; "
+                        "give it with --dataset")
     options = {"solver": solver, "time_limit_seconds": time_limit}
     click.echo("Splitting the shortfall: one solve per combination of limit families in force...", err=True)
     try:

@@ -303,11 +303,26 @@ def _check_adds_up(table: pd.DataFrame) -> None:
         raise WhyError(f"internal error: the split misses the shortfall by {error:g} WTE")
 
 
-def compute_for_results(dataset: Dataset, summary, workforce: pd.DataFrame | None = None, **options) -> ShortfallSplit:
-    """Split the shortfall of a results folder's plan, checking it is the same plan."""
+def cannot_split(summary) -> str | None:
+    """Why the result of ``summary`` cannot be split (``None`` when it can), before any solve.
+
+    Only an optimal plan can: the split re-solves the dataset and must find the
+    same plan, and a plan stopped at its time limit is not the optimum a re-solve finds.
+    """
+    status = summary.status.replace("_", " ")
     if not summary.has_plan:
-        raise WhyError(f"the result is {summary.status.replace('_', ' ')}: there is no plan whose shortfall "
-                       "could be split")
+        return f"the result is {status}: there is no plan whose shortfall could be split"
+    if summary.status != "optimal":
+        return (f"the result is {status}: its plan is not proven optimal, so re-solving the dataset would not "
+                "give the same plan to split; solve it again with a longer --time-limit")
+    return None
+
+
+def compute_for_results(dataset: Dataset, summary, workforce: pd.DataFrame | None = None, **options) -> ShortfallSplit:
+    """Split the shortfall of a results folder's optimal plan, checking it is the same plan."""
+    reason = cannot_split(summary)
+    if reason:
+        raise WhyError(reason)
     if dataset.settings.target_year != summary.target_year:
         raise WhyError(f"the dataset's target year {dataset.settings.target_year} is not the result's "
                        f"({summary.target_year}): is it the dataset that was run?")
