@@ -8,12 +8,15 @@ removed per unit of relaxation (GBP 1m, supervision hour a week, placement...).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from optimiser.build import CommissionModel, Lin
-from optimiser.registry import FAMILIES, LE, SENSE_TEXT
+from optimiser.gcpause import without_gc
+from optimiser.registry import FAMILIES, GE, LE, SENSE_TEXT
 from optimiser.solve import Solution, value_of
 from optimiser.years import format_year
 
@@ -44,24 +47,39 @@ def plan_values(model: CommissionModel, solution: Solution) -> dict:
     stock-balance row: ``S[t] = rhs - (the row's other terms)``. Every figure
     reported is then a function of the decisions alone.
     """
-    values = dict(solution.values)
+    by_id = _by_id(solution.values)
+    by_year: dict[int, list] = {}
+    for (pk, rk, t), var in model.stock.items():
+        by_year.setdefault(t, []).append((pk, rk, var))
+    derived = {}
     for year in model.settings.decision_years:
-        for (pk, rk, t), var in model.stock.items():
-            if t != year:
-                continue
-            entry = model.registry.get("stock_balance", pk, rk, t)
-            others = sum(c * values.get(v, 0.0) for v, c in entry.constraint.items() if v is not var)
-            values[var] = (entry.rhs - others) / entry.constraint[var]
+        for pk, rk, var in by_year.get(year, ()):
+            entry = model.registry.get("stock_balance", pk, rk, year)
+            others = sum(c * by_id.get(id(v), 0.0) for v, c in entry.constraint.items() if v is not var)
+            derived[var] = by_id[id(var)] = (entry.rhs - others) / entry.constraint[var]
+    values = dict(solution.values)
+    values.update(derived)
     return values
+
+
+def _by_id(values: dict) -> dict[int, float]:
+    """``values`` keyed by ``id(variable)``: the same look-ups without PuLP's Python-level hash."""
+    return {id(var): value for var, value in values.items()}
 
 
 def _clean(value: float) -> float:
     return 0.0 if abs(value) < ZERO else value
 
 
+def _year_label():
+    """``format_year``, formatted once per distinct year (a table has thousands of rows, few years)."""
+    return functools.lru_cache(maxsize=None)(format_year)
+
+
 def plan_table(model: CommissionModel, values) -> pd.DataFrame:
     ds = model.dataset
-    rows = []
+    label = _year_label()
+    rows = []  # tuples (not dicts), for speed; pandas infers each column's type the same way
     for p in ds.professions:
         for r in ds.regions:
             for t in ds.settings.decision_years:
@@ -69,20 +87,23 @@ def plan_table(model: CommissionModel, values) -> pd.DataFrame:
                 n = value_of(model.in_training(pk, rk, t), values)
                 completions = Lin()
                 model.add_intake(completions, pk, rk, t - p.duration_years + 1, p.completion_rate)
-                rows.append({
-                    "profession": pk, "region": rk, "year": t, "year_label": format_year(t),
-                    "intake": _clean(values.get(model.x[(pk, rk, t)], 0.0)),
-                    "in_training": _clean(n),
-                    "in_training_end": _clean(value_of(model.still_in_training(pk, rk, t), values)),
-                    "completions": _clean(value_of(completions, values)),
-                    "cost_gbp": _clean(n * p.cost_per_trainee_year_gbp * r.cost_multiplier),
-                })
-    return pd.DataFrame(rows)
+                rows.append((
+                    pk, rk, t, label(t),
+                    _clean(values.get(model.x[(pk, rk, t)], 0.0)),
+                    _clean(n),
+                    _clean(value_of(model.still_in_training(pk, rk, t), values)),
+                    _clean(value_of(completions, values)),
+                    _clean(n * p.cost_per_trainee_year_gbp * r.cost_multiplier),
+                ))
+    return pd.DataFrame.from_records(rows, columns=[
+        "profession", "region", "year", "year_label", "intake", "in_training", "in_training_end",
+        "completions", "cost_gbp"])
 
 
 def workforce_table(model: CommissionModel, values) -> pd.DataFrame:
     ds, st = model.dataset, model.settings
     assessed = set(st.assessed)
+    label = _year_label()
     rows = []
     for p in ds.professions:
         for r in ds.regions:
@@ -94,16 +115,17 @@ def workforce_table(model: CommissionModel, values) -> pd.DataFrame:
                 demand = ds.demand_wte.get((pk, rk, t))
                 if demand is None and t in assessed:
                     demand = 0.0
-                rows.append({
-                    "profession": pk, "region": rk, "year": t, "year_label": format_year(t),
-                    "stock_wte": _clean(stock), "trainee_service_wte": _clean(service),
-                    "supply_wte": _clean(supply), "demand_wte": demand,
-                    "shortfall_wte": None if demand is None else _clean(max(0.0, demand - supply)),
-                    "assessed": t in assessed,
-                    "weighted_shortfall": (None if demand is None or t not in assessed else
-                                           _clean(max(0.0, demand - supply) * p.weight * st.year_weight(t))),
-                })
-    return pd.DataFrame(rows)
+                rows.append((
+                    pk, rk, t, label(t),
+                    _clean(stock), _clean(service), _clean(supply), demand,
+                    None if demand is None else _clean(max(0.0, demand - supply)),
+                    t in assessed,
+                    (None if demand is None or t not in assessed else
+                     _clean(max(0.0, demand - supply) * p.weight * st.year_weight(t))),
+                ))
+    return pd.DataFrame.from_records(rows, columns=[
+        "profession", "region", "year", "year_label", "stock_wte", "trainee_service_wte", "supply_wte",
+        "demand_wte", "shortfall_wte", "assessed", "weighted_shortfall"])
 
 
 def supervision_table(model: CommissionModel, values) -> pd.DataFrame:
@@ -117,40 +139,72 @@ def supervision_table(model: CommissionModel, values) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+CONSTRAINT_COLUMNS = ["family", "profession", "region", "year", "year_label", "sense", "lhs", "rhs", "slack",
+                      "binding", "limit", "shadow_price", "shadow_unit"]
+
+
 def constraints_table(model: CommissionModel, solution: Solution, values: dict) -> pd.DataFrame:
-    """Slack and shadow price of every constraint, binding limits first."""
-    rows = []
+    """Slack and shadow price of every constraint, binding limits first.
+
+    Built a column at a time (one Python pass for the sums that need the
+    solution's values; the tests on slack and price done on whole columns).
+    """
+    family, profession, region, year, sense, lhs, rhs, shadow = [], [], [], [], [], [], [], []
+    duals = solution.duals
+    by_id = _by_id(values)
     for entry in model.registry:
-        key, family = entry.key, FAMILIES[entry.key.family]
-        lhs = sum(c * values.get(v, 0.0) for v, c in entry.constraint.items())
-        slack = entry.rhs - lhs if entry.sense == LE else lhs - entry.rhs
-        pi = solution.duals.get(key)
-        rows.append(_row(key.family, key.profession, key.region, key.year, SENSE_TEXT[entry.sense],
-                         lhs, entry.rhs, slack,
-                         None if pi is None else entry.relax_sign * pi * family.scale, family))
-    floor = FAMILIES["stock_floor"]
-    for (pk, rk, t), var in model.stock.items():
-        dj = solution.stock_reduced_costs.get((pk, rk, t))
+        key = entry.key
+        family.append(key.family)
+        profession.append(key.profession)
+        region.append(key.region)
+        year.append(key.year)
+        sense.append(entry.sense)
+        lhs.append(sum(c * by_id.get(id(v), 0.0) for v, c in entry.constraint.items()))
+        rhs.append(entry.rhs)
+        pi = duals.get(key)
+        shadow.append(None if pi is None else entry.relax_sign * pi * FAMILIES[key.family].scale)
+    reduced = solution.stock_reduced_costs
+    for key, var in model.stock.items():
+        pk, rk, t = key
+        family.append("stock_floor")
+        profession.append(pk)
+        region.append(rk)
+        year.append(t)
+        sense.append(GE)
         level = values.get(var, 0.0)
-        rows.append(_row("stock_floor", pk, rk, t, ">=", level, 0.0, level, dj, floor))
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    table["_order"] = list(zip(~table["binding"], ~table["limit"], -table["shadow_price"].abs().fillna(0)))
-    return table.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+        lhs.append(level)
+        rhs.append(0.0)
+        shadow.append(reduced.get(key))
+    if not family:
+        return pd.DataFrame()
 
-
-def _row(family, profession, region, year, sense, lhs, rhs, slack, shadow, spec) -> dict:
-    tight = abs(slack) <= BINDING_RELATIVE_TOLERANCE * max(1.0, abs(rhs))
-    priced = shadow is not None and abs(shadow) > PRICED
-    binding = spec.limit and (tight or priced)
-    return {
+    lhs_a, rhs_a = np.array(lhs, dtype=float), np.array(rhs, dtype=float)
+    is_le = np.array([s == LE for s in sense])
+    slack = np.where(is_le, rhs_a - lhs_a, lhs_a - rhs_a)
+    specs = {name: FAMILIES[name] for name in dict.fromkeys(family)}
+    limit = np.array([specs[f].limit for f in family])
+    prices = np.array([np.nan if s is None else s for s in shadow], dtype=float)
+    tight = np.abs(slack) <= BINDING_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(rhs_a))
+    priced = np.abs(prices) > PRICED  # False where there is no price (NaN)
+    binding = limit & (tight | priced)
+    shown = [None if s is None else _clean(s) + 0.0 for s in shadow]
+    table = pd.DataFrame({
         "family": family, "profession": profession, "region": region, "year": year,
-        "year_label": format_year(year), "sense": sense, "lhs": _clean(lhs), "rhs": _clean(rhs),
-        "slack": _clean(slack), "binding": bool(binding), "limit": spec.limit,
-        "shadow_price": None if shadow is None else _clean(shadow) + 0.0,
-        "shadow_unit": f"WTE of weighted target shortfall removed per {spec.unit}",
-    }
+        "year_label": list(map(_year_label(), year)), "sense": [SENSE_TEXT[s] for s in sense],
+        "lhs": _clean_array(lhs_a), "rhs": _clean_array(rhs_a), "slack": _clean_array(slack),
+        "binding": binding, "limit": limit,
+        "shadow_price": shown,
+        "shadow_unit": [f"WTE of weighted target shortfall removed per {specs[f].unit}" for f in family],
+    }, columns=CONSTRAINT_COLUMNS)
+    # binding limits first, then other limits, then definitions; larger prices first (stable)
+    largest = -np.abs(np.array([0.0 if s is None else s for s in shown], dtype=float))
+    order = np.lexsort((largest, ~limit, ~binding))
+    return table.take(order).reset_index(drop=True)
+
+
+def _clean_array(values: np.ndarray) -> np.ndarray:
+    """``_clean`` of each value."""
+    return np.where(np.abs(values) < ZERO, 0.0, values)
 
 
 def build_results(model: CommissionModel, solution: Solution) -> Results:
