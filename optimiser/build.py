@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pulp
 
 from models.inputs import Dataset
+from optimiser.gcpause import without_gc
 from optimiser.registry import EQ, FAMILIES, GE, LE, ConstraintKey, Entry, Registry
 
 #: Elastic copies weigh each violation per user unit (GBP 1m, hour, place, WTE) equally.
@@ -36,8 +37,12 @@ class Lin:
             self.terms[var] = self.terms.get(var, 0.0) + coef
 
     def add_lin(self, other: Lin, coef: float) -> None:
+        """Add ``coef * other`` (``add`` of each term, inlined: the builder's innermost loop)."""
+        terms = self.terms
         for var, value in other.terms.items():
-            self.add(var, coef * value)
+            term = coef * value
+            if term:
+                terms[var] = terms.get(var, 0.0) + term
         self.constant += coef * other.constant
 
     def expression(self) -> pulp.LpAffineExpression:
@@ -107,12 +112,12 @@ class CommissionModel:
                        year: int, lin: Lin, sense: int, rhs: float) -> Entry | None:
         """Add ``lin (sense) rhs`` under its key; in an elastic copy, limits get a violation."""
         key = ConstraintKey(family, profession, region, year)
-        terms = dict(lin.terms)
+        terms = lin.terms  # copied by LpAffineExpression below
         bound = rhs - lin.constant
         violation = None
         if self.elastic and FAMILIES[family].limit:
             violation = self.problem.add_variable(f"v_{len(self.registry)}", lowBound=0)
-            terms[violation] = terms.get(violation, 0.0) + (1.0 if sense == GE else -1.0)
+            terms = {**terms, violation: 1.0 if sense == GE else -1.0}
         if not terms:
             gap = bound if sense == LE else -bound if sense == GE else -abs(bound)
             if gap < -1e-9:
@@ -352,6 +357,7 @@ LIMIT_FAMILIES = {
 }
 
 
+@without_gc
 def build_model(dataset: Dataset, *, elastic: bool = False, integer: bool | None = None,
                 lift: frozenset[str] | set[str] = frozenset()) -> CommissionModel:
     """Build the stage-1 LP (or MILP) of ``dataset``.

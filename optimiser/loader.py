@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from models.inputs import TABLES, Dataset, Settings, TableSpec
 from optimiser.errors import InputError, Problem
+from optimiser.gcpause import without_gc
 
 SETTINGS_FILE = "settings.yaml"
 SETTINGS_SHEET = "settings"
@@ -85,7 +86,11 @@ def _read_csv(path: Path, name: str) -> tuple[RawTable | None, list[Problem]]:
             for cells in reader:
                 if not any(c.strip() for c in cells):
                     continue
-                table.rows.append((reader.line_num, _row_dict(table.columns, cells)))
+                if len(cells) == len(table.columns):  # the usual case: ``_row_dict`` of text cells, inlined
+                    row = {col: cell.strip() or None for col, cell in zip(table.columns, cells)}
+                else:
+                    row = _row_dict(table.columns, cells)
+                table.rows.append((reader.line_num, row))
     except UnicodeDecodeError as exc:
         return None, [Problem(label, None, None, None, f"is not UTF-8 text ({exc.reason})")]
     except csv.Error as exc:
@@ -100,6 +105,7 @@ def _row_dict(columns: list[str], cells: list[Any]) -> dict[str, Any]:
     return row
 
 
+@without_gc
 def read_raw(path: str | Path) -> RawDataset:
     """Read a dataset's text without validating values; raises ``InputError``."""
     path = Path(path).absolute()  # recorded in results, so reports can find it from anywhere
@@ -295,6 +301,7 @@ def _validate_table(table: RawTable, spec: TableSpec) -> tuple[list[BaseModel], 
     return rows, numbers, problems
 
 
+@without_gc
 def validate_raw(raw: RawDataset) -> Dataset:
     """Validate a raw dataset; raises ``InputError`` with every problem found."""
     from optimiser.validate import cross_check
