@@ -137,19 +137,31 @@ def write_outputs(folder, xlsx: Path | None, html: Path | None) -> list[str]:
     return lines
 
 
+def show(folder, *, note: str | None = None, xlsx: Path | None = None, html: Path | None = None,
+         all_outputs: bool = False, written: Path | None = None) -> None:
+    """Print the summary of ``folder`` (and ``note``); write the workbook and HTML page asked for.
+
+    ``all_outputs`` writes ``report.xlsx`` and ``report.html`` into the folder unless
+    ``xlsx`` / ``html`` name other files; ``written`` is a results folder just written.
+    """
+    if all_outputs:
+        xlsx = xlsx or folder.path / REPORT_XLSX
+        html = html or folder.path / REPORT_HTML
+    click.echo(terminal_text(folder))
+    if note:
+        click.echo(f"Note: {note}")
+    if written is not None:
+        click.echo(f"Results written to {written}")
+    for line in write_outputs(folder, xlsx, html):
+        click.echo(line)
+
+
 def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | None = None, why: bool = False,
                    dataset: Path | None = None, all_outputs: bool = False) -> None:
     """``optimiser report``: print the summary; write the workbook and HTML page when asked."""
     from optimiser.reports.folder import BatchFolder, load
 
-    results_dir = Path(results_dir)
-    if not (results_dir / "summary.json").exists() and not (results_dir / "comparison.csv").exists():
-        raise _problem(results_dir, "is not a results folder (no summary.json) nor a batch folder "
-                                    "(no comparison.csv); run 'optimiser run' first")
     folder = load(results_dir, dataset=dataset)
-    if all_outputs:
-        xlsx = xlsx or results_dir / REPORT_XLSX
-        html = html or results_dir / REPORT_HTML
     note = None
     if isinstance(folder, BatchFolder):
         if why:
@@ -157,11 +169,7 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
                                         "(scenarios/<name>) or use 'optimiser explain'")
     elif why or (all_outputs and folder.why is None and folder.summary.has_plan):
         note = add_why(folder, dataset, required=why)
-    click.echo(terminal_text(folder))
-    if note:
-        click.echo(f"Note: {note}")
-    for line in write_outputs(folder, xlsx, html):
-        click.echo(line)
+    show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs)
 
 
 # ------------------------------------------------------------------ explain
@@ -196,29 +204,10 @@ def register(main: click.Group) -> None:
         from optimiser import pipeline
         from optimiser.loader import load_dataset
         from optimiser.reports.folder import Labels, load_result
-        from optimiser.reports.why import WhyError, compute_for_results
 
         ds = load_dataset(dataset)
         outcome = pipeline.run(ds, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
         folder = load_result(outcome.out_dir, labels=Labels.from_dataset(ds))
-        note = None
-        if outcome.summary.has_plan:
-            click.echo("Splitting the shortfall: one solve per combination of limit families in force...", err=True)
-            try:
-                split = compute_for_results(ds, outcome.summary, folder.workforce,
-                                            solver=outcome.summary.solver, time_limit_seconds=time_limit,
-                                            integer=integer if integer is not None else outcome.summary.integer_places)
-                split.save(outcome.out_dir)
-                folder.why = split
-            except WhyError as exc:
-                note = f"no shortfall split: {exc}"
-        if all_outputs:
-            xlsx = xlsx or outcome.out_dir / REPORT_XLSX
-            html = html or outcome.out_dir / REPORT_HTML
-        click.echo(terminal_text(folder))
-        if note:
-            click.echo(f"Note: {note}")
-        click.echo(f"Results written to {outcome.out_dir}")
-        for line in write_outputs(folder, xlsx, html):
-            click.echo(line)
+        note = add_why(folder, ds, time_limit=time_limit, required=False) if folder.summary.has_plan else None
+        show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, written=outcome.out_dir)
         sys.exit(_status_exit(outcome.summary.status))
