@@ -134,137 +134,167 @@ def _override_rows(summary) -> list[dict]:
 
 
 def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
-    """Everything the single-result template shows, as plain values."""
-    s, labels = result.summary, result.labels
+    """Everything the single-result template shows, as plain values: the page's frame, then each section."""
+    s = result.summary
     ctx: dict = {
         "title": f"Training commission plan: {s.scenario or Path(s.dataset).name or result.path.name}",
         "summary": s, "target": format_year(s.target_year), "status": s.status.replace("_", " "),
         "generated": _dt.datetime.now().strftime("%d %B %Y, %H:%M"),
-        "headline": text.headline(result), "settings": _settings_rows(s), "overrides": _override_rows(s),
-        "warnings": list(s.warnings), "has_plan": s.has_plan, "cards": [], "images": {},
+        "headline": text.headline(result), "warnings": list(s.warnings), "has_plan": s.has_plan, "images": {},
         "sections": SECTION_IDS if s.has_plan else NO_PLAN_SECTION_IDS, "titles": SECTION_TITLES,
     }
-    present = list(dict.fromkeys(k for row in ctx["overrides"] for k in row))
-    ctx["override_columns"] = [c for c in text.OVERRIDE_COLUMNS if c in present] + \
-        [c for c in present if c not in text.OVERRIDE_COLUMNS and c != "scenario"]
+    ctx.update(_settings_section(s))
     if not s.has_plan:
-        conflicts = result.conflicts
-        records = _records(conflicts)
-        for row in records:
-            row["profession"] = labels.p(row["profession"]) if row.get("profession") else ""
-            row["region"] = labels.r(row["region"]) if row.get("region") else ""
-            row["family_name"] = text.FAMILY_NAMES.get(row["family"], row["family"])
-            row["amount_text"] = text.amount(row.get("amount"), row.get("unit"))
-        ctx.update(conflicts=records, conflict_sentences=text.conflict_sentences(result))
-        ctx["cards"] = [("Status", s.status.replace("_", " ").upper(), "no plan"),
-                        ("Limits to relax", f"{len(records)}", "smallest relaxations that make a plan possible")]
+        ctx.update(_conflicts_section(result))
         return ctx
+    plan = result.plan
+    budget = charts.budget_table(plan, result.constraints) if plan is not None and not plan.empty else pd.DataFrame()
+    supervision = charts.supervision_table(result.supervision, result.constraints)
+    ctx["cards"] = _headline_cards(result, ctx["target"])
+    ctx.update(_plan_section(result))
+    ctx.update(_shortfall_section(result))
+    ctx.update(_budget_section(result, budget))
+    ctx.update(_supervision_section(result, supervision))
+    ctx.update(_limits_section(result))
+    ctx["why"] = _why_section(result)
+    if charts_on:
+        ctx["images"] = _result_images(result, ctx["target"], budget, supervision)
+    return ctx
 
-    plan, wf, cons = result.plan, result.workforce, result.constraints
-    target = result.target_workforce()
-    demand = float(target["demand_wte"].fillna(0).sum())
-    supply = float(target["supply_wte"].fillna(0).sum())
+
+def _settings_section(summary) -> dict:
+    overrides = _override_rows(summary)
+    present = list(dict.fromkeys(k for row in overrides for k in row))
+    columns = [c for c in text.OVERRIDE_COLUMNS if c in present] + \
+        [c for c in present if c not in text.OVERRIDE_COLUMNS and c != "scenario"]
+    return {"settings": _settings_rows(summary), "overrides": overrides, "override_columns": columns}
+
+
+def _conflicts_section(result: ResultFolder) -> dict:
+    """An infeasible result: the smallest relaxations, and the headline cards that say so."""
+    s, labels = result.summary, result.labels
+    records = _records(result.conflicts)
+    for row in records:
+        row["profession"] = labels.p(row["profession"]) if row.get("profession") else ""
+        row["region"] = labels.r(row["region"]) if row.get("region") else ""
+        row["family_name"] = text.FAMILY_NAMES.get(row["family"], row["family"])
+        row["amount_text"] = text.amount(row.get("amount"), row.get("unit"))
+    cards = [("Status", s.status.replace("_", " ").upper(), "no plan"),
+             ("Limits to relax", f"{len(records)}", "smallest relaxations that make a plan possible")]
+    return {"conflicts": records, "conflict_sentences": text.conflict_sentences(result), "cards": cards}
+
+
+def _headline_cards(result: ResultFolder, target: str) -> list[tuple[str, str, str]]:
+    s, plan = result.summary, result.plan
+    tgt = result.target_workforce()
+    demand = float(tgt["demand_wte"].fillna(0).sum())
+    supply = float(tgt["supply_wte"].fillna(0).sum())
     places = float(plan["intake"].sum()) if plan is not None and not plan.empty else 0.0
-    budget = charts.budget_table(plan, cons) if plan is not None and not plan.empty else pd.DataFrame()
-    ctx["cards"] = [
-        (f"{ctx['target']} shortfall", f"{text.wte(s.total_shortfall_wte)} WTE",
+    cards = [
+        (f"{target} shortfall", f"{text.wte(s.total_shortfall_wte)} WTE",
          f"{s.total_shortfall_wte / demand:.1%} of demand unmet" if demand else ""),
         ("Places to commission", f"{places:,.0f}",
          f"{format_year(s.decision_years[0])} to {format_year(s.decision_years[-1])}"),
         ("Cost of trainees", text.gbp(s.total_cost_gbp), "all years, including trainees already in training"),
-        (f"{ctx['target']} supply", f"{supply:,.0f} WTE", f"against demand of {demand:,.0f} WTE"),
+        (f"{target} supply", f"{supply:,.0f} WTE", f"against demand of {demand:,.0f} WTE"),
     ]
     if result.why is not None:
         closes = result.why.no_new_places_wte - result.why.total_wte
-        ctx["cards"].insert(1, ("The plan closes", f"{text.wte(closes)} WTE",
-                                f"of a {text.wte(result.why.no_new_places_wte)} WTE gap with no new places"))
+        cards.insert(1, ("The plan closes", f"{text.wte(closes)} WTE",
+                         f"of a {text.wte(result.why.no_new_places_wte)} WTE gap with no new places"))
+    return cards
 
-    # What to buy: places by profession and year, and their cost.
+
+def _plan_section(result: ResultFolder) -> dict:
+    """What to buy: places by profession and intake year, and their cost."""
+    plan, labels = result.plan, result.labels
     intake = plan.pivot_table(index="profession", columns="year", values="intake", aggfunc="sum", sort=False)
     cost = plan.groupby("profession", sort=False)["cost_gbp"].sum()
-    ctx["plan_years"] = [format_year(int(y)) for y in intake.columns]
-    ctx["plan_rows"] = [
-        {"name": labels.p(p), "places": [intake.loc[p, y] for y in intake.columns],
-         "total": float(intake.loc[p].sum()), "cost": float(cost.get(p, 0.0))}
-        for p in intake.index
-    ]
-    ctx["plan_totals"] = {"places": [float(intake[y].sum()) for y in intake.columns],
-                          "total": float(intake.to_numpy().sum()), "cost": float(cost.sum())}
+    rows = [{"name": labels.p(p), "places": [intake.loc[p, y] for y in intake.columns],
+             "total": float(intake.loc[p].sum()), "cost": float(cost.get(p, 0.0))} for p in intake.index]
+    totals = {"places": [float(intake[y].sum()) for y in intake.columns], "total": float(intake.to_numpy().sum()),
+              "cost": float(cost.sum())}
+    return {"plan_years": [format_year(int(y)) for y in intake.columns], "plan_rows": rows, "plan_totals": totals}
 
-    # What stays open.
+
+def _shortfall_section(result: ResultFolder) -> dict:
+    """What stays open: the target year's demand, supply and shortfall by profession and by region."""
+    target = result.target_workforce()
+
     def gap_rows(key: str, name) -> list[dict]:
         by = target.groupby(key, sort=False)[["demand_wte", "supply_wte", "shortfall_wte"]].sum()
         by = by.sort_values("shortfall_wte", ascending=False)
         return [{"name": name(k), "demand": r.demand_wte, "supply": r.supply_wte, "shortfall": r.shortfall_wte,
                  "unmet": (r.shortfall_wte / r.demand_wte) if r.demand_wte else None} for k, r in by.iterrows()]
 
-    ctx["by_profession"] = gap_rows("profession", labels.p)
-    ctx["by_region"] = gap_rows("region", labels.r)
+    return {"by_profession": gap_rows("profession", result.labels.p), "by_region": gap_rows("region", result.labels.r)}
 
-    # Budget and supervision.
-    ctx["budget_rows"] = _records(budget)
-    regional = charts.regional_budget_table(plan, cons)
-    ctx["regional_budget_rows"] = [{**row, "name": labels.r(row["region"])} for row in _records(regional)]
-    sup = charts.supervision_table(result.supervision, cons)
-    sup_rows = _records(sup)
-    for row in sup_rows:
-        row["name"] = labels.r(row["region"])
-    ctx["supervision_rows"] = sup_rows
-    ctx["supervision_years"] = [format_year(int(y)) for y in sorted(sup["year"].unique())] if not sup.empty else []
 
-    # Binding limits with their shadow prices, and what more is worth.
+def _budget_section(result: ResultFolder, budget: pd.DataFrame) -> dict:
+    regional = charts.regional_budget_table(result.plan, result.constraints)
+    return {"budget_rows": _records(budget),
+            "regional_budget_rows": [{**row, "name": result.labels.r(row["region"])} for row in _records(regional)]}
+
+
+def _supervision_section(result: ResultFolder, supervision: pd.DataFrame) -> dict:
+    rows = [{**row, "name": result.labels.r(row["region"])} for row in _records(supervision)]
+    years = [format_year(int(y)) for y in sorted(supervision["year"].unique())] if not supervision.empty else []
+    return {"supervision_rows": rows, "supervision_years": years}
+
+
+def _limits_section(result: ResultFolder) -> dict:
+    """Binding limits with their shadow prices, and what one more unit of each is worth."""
+    s, labels, cons = result.summary, result.labels, result.constraints
     units = result.shortfall_units()
     binding = text.binding_limits(cons)
-    ctx["units"] = units
-    ctx["limit_count"] = len(binding)
-    limit_rows = []
-    for row in _records(binding.head(LIMITS_SHOWN)):
-        limit_rows.append({"limit": text.limit_description(row, labels), "slack": row["slack"],
-                           "price": row["shadow_price"], "unit": str(row["shadow_unit"]).split(" per ", 1)[-1],
-                           "sentence": text.marginal_sentence(row, labels, s.target_year, units) or ""})
-    ctx["limit_rows"] = limit_rows
-    ctx["limit_families"] = text.binding_by_family(binding)
-    ctx["marginal"] = text.marginal_sentences(cons, labels, s.target_year, units, limit=8)
+    rows = [{"limit": text.limit_description(row, labels), "slack": row["slack"], "price": row["shadow_price"],
+             "unit": str(row["shadow_unit"]).split(" per ", 1)[-1],
+             "sentence": text.marginal_sentence(row, labels, s.target_year, units) or ""}
+            for row in _records(binding.head(LIMITS_SHOWN))]
+    return {"units": units, "limit_count": len(binding), "limit_rows": rows,
+            "limit_families": text.binding_by_family(binding),
+            "marginal": text.marginal_sentences(cons, labels, s.target_year, units, limit=8)}
 
-    # Why.
-    split = result.why
-    ctx["why"] = None
-    if split is not None:
-        from optimiser.reports.why import COMPONENT_LABELS, COMPONENTS, FAMILY_ORDER
 
-        totals = split.totals()
-        alone = split.alone_totals()
-        by_p = split.by("profession")
-        ctx["why"] = {
-            "sentences": text.why_sentences(split, labels),
-            "components": [COMPONENT_LABELS[c] for c in COMPONENTS],
-            "rows": [{"name": labels.p(r["profession"]), "parts": [r[c] for c in COMPONENTS],
-                      "total": r["total_wte"]} for r in by_p.to_dict(orient="records") if abs(r["total_wte"]) > 1e-9
-                     or any(abs(r[c]) >= 0.05 for c in COMPONENTS)],
-            "region_rows": [{"name": labels.r(r["region"]), "parts": [r[c] for c in COMPONENTS],
-                             "total": r["total_wte"]} for r in split.by("region").to_dict(orient="records")],
-            "totals": [totals[c] for c in COMPONENTS], "total": split.total_wte,
-            "alone": [{"name": COMPONENT_LABELS[f], "closes": alone[f], "share": totals[f]} for f in FAMILY_ORDER],
-            "method": split.method, "solves": split.solves, "seconds": split.seconds,
-            "warnings": split.warnings, "no_new_places": split.no_new_places_wte,
-        }
+def _why_section(result: ResultFolder) -> dict | None:
+    """The split of the shortfall into training time and each family of limits, when computed."""
+    split, labels = result.why, result.labels
+    if split is None:
+        return None
+    from optimiser.reports.why import COMPONENT_LABELS, COMPONENTS, FAMILY_ORDER
 
-    if charts_on:
-        ctx["images"] = {
-            "intake": charts.intake_chart(plan, labels.p),
-            "shortfall_profession": charts.shortfall_bars(target, "profession", labels.p,
-                                                          f"{ctx['target']} shortfall by profession (WTE)"),
-            "shortfall_region": charts.shortfall_bars(target, "region", labels.r,
-                                                      f"{ctx['target']} shortfall by region (WTE)"),
-            "supply_demand": charts.supply_demand_grid(wf, labels.p, s.target_year),
-            "budget": charts.budget_chart(budget),
-            "supervision": charts.supervision_chart(sup, labels.r),
-            "why": charts.why_bars(split, labels.p, f"Why {ctx['target']} shortfall stays open, by profession")
-            if split is not None else None,
-            "why_region": charts.why_bars(split, labels.r, f"... and by region", key="region")
-            if split is not None else None,
-        }
-    return ctx
+    totals = split.totals()
+    alone = split.alone_totals()
+    return {
+        "sentences": text.why_sentences(split, labels),
+        "components": [COMPONENT_LABELS[c] for c in COMPONENTS],
+        "rows": [{"name": labels.p(r["profession"]), "parts": [r[c] for c in COMPONENTS], "total": r["total_wte"]}
+                 for r in split.by("profession").to_dict(orient="records")
+                 if abs(r["total_wte"]) > 1e-9 or any(abs(r[c]) >= 0.05 for c in COMPONENTS)],
+        "region_rows": [{"name": labels.r(r["region"]), "parts": [r[c] for c in COMPONENTS], "total": r["total_wte"]}
+                        for r in split.by("region").to_dict(orient="records")],
+        "totals": [totals[c] for c in COMPONENTS], "total": split.total_wte,
+        "alone": [{"name": COMPONENT_LABELS[f], "closes": alone[f], "share": totals[f]} for f in FAMILY_ORDER],
+        "method": split.method, "solves": split.solves, "seconds": split.seconds,
+        "warnings": split.warnings, "no_new_places": split.no_new_places_wte,
+    }
+
+
+def _result_images(result: ResultFolder, target: str, budget: pd.DataFrame, supervision: pd.DataFrame) -> dict:
+    labels, split, tgt = result.labels, result.why, result.target_workforce()
+    return {
+        "intake": charts.intake_chart(result.plan, labels.p),
+        "shortfall_profession": charts.shortfall_bars(tgt, "profession", labels.p,
+                                                      f"{target} shortfall by profession (WTE)"),
+        "shortfall_region": charts.shortfall_bars(tgt, "region", labels.r, f"{target} shortfall by region (WTE)"),
+        "supply_demand": charts.supply_demand_grid(result.workforce, labels.p, result.summary.target_year),
+        "budget": charts.budget_chart(budget),
+        "supervision": charts.supervision_chart(supervision, labels.r),
+        "why": charts.why_bars(split, labels.p, f"Why {target} shortfall stays open, by profession")
+        if split is not None else None,
+        "why_region": charts.why_bars(split, labels.r, "... and by region", key="region")
+        if split is not None else None,
+    }
 
 
 def frontier_caption(frontier: pd.DataFrame | None) -> str:

@@ -188,9 +188,7 @@ def _target_cells(model, solution, target_year: int) -> dict[tuple[str, str], fl
     """Target-year ``shortfall_wte`` per (profession, region), exactly as ``workforce.csv`` reports it."""
     from optimiser import results as res
 
-    derive = getattr(res, "plan_values", None)
-    values = derive(model, solution) if derive is not None else solution.values
-    table = res.workforce_table(model, values)
+    table = res.workforce_table(model, res.plan_values(model, solution))
     table = table[table["year"] == target_year]
     return {(p, r): float(0.0 if pd.isna(v) else v)
             for p, r, v in zip(table["profession"], table["region"], table["shortfall_wte"])}

@@ -291,7 +291,7 @@ def write_result_book(book, result: ResultFolder) -> None:
     s, labels = result.summary, result.labels
     _write_summary(book, result)
     if s.has_plan:
-        write_sheet(book, "Plan", _with_names(result.plan.drop(columns=[], errors="ignore"), labels))
+        write_sheet(book, "Plan", _with_names(result.plan, labels))
         wf = result.workforce
         write_sheet(book, "Workforce", _with_names(wf, labels))
         target = result.target_workforce()[["profession", "region", "year_label", "demand_wte", "supply_wte",
