@@ -74,45 +74,32 @@ class SolveOptions:
 # ==================================================================== one case
 
 
-def solve_overrides(base, overrides, *, name: str | None, options: SolveOptions,
+def solve_overrides(base, overrides, out_dir: str | Path | None, *, name: str | None, options: SolveOptions,
                     tmp_root: str | Path | None = None):
-    """Apply ``overrides`` to ``base``, validate, build, solve: ``(summary, results, writers, figures)``.
+    """Apply ``overrides`` to ``base``, validate, then ``pipeline.run`` (build, solve, write
+    ``out_dir`` whole): ``(RunOutcome, figures)``.
 
-    ``writers`` are the files of the results folder (``pipeline.result_writers``);
+    A model-level override (regional supervisor hours) goes to the pipeline as ``adjust``,
+    so the built model and every model the solve rebuilds (diagnosis, LP relaxation) get it.
     ``figures`` are the case's budgets and supervision capacities (``case_figures``).
     Raises ``InputError`` (naming the scenario and line) or ``SolverError``.
     """
     from optimiser import pipeline
-    from optimiser.build import build_model
     from optimiser.errors import InputError
     from optimiser.loader import validate_raw
-    from optimiser.results import build_results
     from optimiser.scenarios import apply_overrides, explain_input_error, patch_supervision
-    from optimiser.solve import solve_model
 
     applied = apply_overrides(base, overrides)
     try:
         dataset = validate_raw(applied.raw)
     except InputError as exc:
         raise explain_input_error(exc, applied, name) from None
-    model = build_model(dataset, integer=options.integer)
-    adjust = None
-    if applied.supervisor_hours:
-        hours = applied.supervisor_hours
-
-        def adjust(m):
-            patch_supervision(m, hours)
-
-        adjust(model)
-    mps = pipeline.write_mps(model)
-    solution = solve_model(model, solver=options.solver, time_limit_seconds=options.time_limit_seconds,
-                           tmp_root=tmp_root)
-    if adjust is not None:
-        _resolve_model_level(model, solution, adjust, options, tmp_root)
-    results = build_results(model, solution) if solution.has_plan else None
-    summary = pipeline.make_summary(model, solution, results, scenario=name, overrides=applied.records)
-    figures = case_figures(dataset, applied.supervisor_hours, results)
-    return summary, results, pipeline.result_writers(summary, results, solution, mps), figures
+    hours = applied.supervisor_hours
+    outcome = pipeline.run(dataset, out_dir, integer=options.integer, solver=options.solver,
+                           time_limit_seconds=options.time_limit_seconds, tmp_root=tmp_root, scenario=name,
+                           overrides=applied.records,
+                           adjust=(lambda model: patch_supervision(model, hours)) if hours else None)
+    return outcome, case_figures(dataset, hours, outcome.results)
 
 
 def case_figures(dataset, hours: dict[tuple[str, str, int], float], results) -> dict[str, list]:
@@ -144,45 +131,6 @@ def case_figures(dataset, hours: dict[tuple[str, str, int], float], results) -> 
                 capacity.append([q, r, t, h, None if stock is None else h * stock])
     return {"budget": [[b.year, b.region, b.budget_gbp] for b in dataset.budget],
             "supervision_capacity": capacity}
-
-
-def _resolve_model_level(model, solution, adjust, options: SolveOptions, tmp_root) -> None:
-    """``solve_model`` rebuilds the model from the dataset for two side solves (the infeasibility
-    diagnosis; the LP relaxation that prices an integer plan). A model-level override is not in
-    the dataset, so those two are redone here on models with the same change."""
-    from optimiser import solver as slv
-    from optimiser.build import build_model
-    from optimiser.diagnose import diagnose_infeasibility
-
-    solver = options.solver or model.settings.solver
-    limit = options.time_limit_seconds or model.settings.time_limit_seconds
-
-    def record(stage: str, run) -> None:
-        solution.solve_seconds += run.wall_seconds
-        solution.solver_reported_seconds += run.solver_seconds or 0.0
-        solution.stages.append({"stage": stage, "status": run.status, "objective": run.objective,
-                                "wall_seconds": round(run.wall_seconds, 4), "solver_seconds": run.solver_seconds})
-
-    if solution.status == slv.INFEASIBLE:
-        conflicts, run = diagnose_infeasibility(model.dataset, solver, limit, tmp_root, adjust=adjust)
-        if run is not None:
-            record("elastic_diagnosis_with_regional_supervisor_hours", run)
-        solution.conflicts = conflicts
-        solution.message = "no plan satisfies every limit" + (
-            "; smallest relaxations that would: " + "; ".join(c["description"] for c in conflicts[:3])
-            + (" ..." if len(conflicts) > 3 else "") if conflicts else "")
-    if model.integer and solution.has_plan:
-        relaxed = build_model(model.dataset, integer=False)
-        adjust(relaxed)
-        run = slv.run_solver(relaxed.problem, solver, limit, tmp_root)
-        record("lp_relaxation_for_duals_with_regional_supervisor_hours", run)
-        if run.status == slv.OPTIMAL:
-            solution.duals = {e.key: (e.constraint.pi or 0.0) for e in relaxed.registry}
-            solution.stock_reduced_costs = {k: (v.dj or 0.0) for k, v in relaxed.stock.items()}
-        else:
-            solution.duals, solution.stock_reduced_costs = {}, {}
-            solution.shadow_prices_from = None
-            solution.warnings.append(f"no shadow prices: the LP relaxation ended {run.status}")
 
 
 # ================================================================== workers
@@ -250,14 +198,12 @@ def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> d
     started = time.perf_counter()
     out: dict[str, Any] = {"name": case.name, "worker": f"{os.getpid()}/{threading.get_ident() % 10_000}"}
     try:
-        summary, _, writers, figures = solve_overrides(base, case.overrides, name=case.name, options=options,
-                                                       tmp_root=_tmp_root())
-        files: dict[str, bytes] = {}
         with tempfile.TemporaryDirectory(dir=_tmp_root()) as tmp:
-            for filename, writer in writers.items():
-                path = Path(tmp) / filename
-                writer(path)
-                files[filename] = path.read_bytes()
+            folder = Path(tmp) / "result"
+            outcome, figures = solve_overrides(base, case.overrides, folder, name=case.name, options=options,
+                                               tmp_root=_tmp_root())
+            files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+        summary = outcome.summary
         files[SCENARIO_FILE] = json.dumps({
             "name": case.name, "scenario": case.scenario, "description": case.description,
             "fingerprint": case_fingerprint, "base": base.source, "base_fingerprint": base.fingerprint,
@@ -795,8 +741,6 @@ def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | Non
     scenario's overrides apply first, then each ``--set`` in order.
     """
     from optimiser.errors import InputError, Problem
-    from optimiser.output import write_folder
-    from optimiser.pipeline import RunOutcome
     from optimiser.scenarios import cli_overrides, expand, load_scenario_file, prepare_base
 
     if name and not scenario_file:
@@ -827,10 +771,9 @@ def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | Non
                                       "(" + ", ".join(c.name for c in cases[:5]) + (" ..." if len(cases) > 5 else "")
                                       + ") or run them all with 'optimiser batch'")])
         case_name, overrides = chosen[0].name, chosen[0].overrides
-    options = SolveOptions(solver, time_limit_seconds, integer)
-    summary, results, writers, _ = solve_overrides(base, overrides, name=case_name, options=options)
-    written = write_folder(out_dir, writers)
-    return RunOutcome(summary, results, None, written)
+    outcome, _ = solve_overrides(base, overrides, out_dir, name=case_name,
+                                 options=SolveOptions(solver, time_limit_seconds, integer))
+    return outcome
 
 
 def load_cases(scenario_file: Path, *, base: Path | None, data_roots=(), sets=()):

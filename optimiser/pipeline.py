@@ -81,11 +81,15 @@ def make_summary(model: CommissionModel, solution: Solution, results: Results | 
 def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: bytes | None = None,
                     solver: str | None = None, time_limit_seconds: float | None = None,
                     tmp_root: str | Path | None = None, scenario: str | None = None,
-                    overrides: list[dict[str, Any]] | None = None) -> RunOutcome:
-    """Solve ``model`` and, if ``out_dir`` is given, write its results folder whole."""
+                    overrides: list[dict[str, Any]] | None = None,
+                    adjust: Callable[[CommissionModel], None] | None = None) -> RunOutcome:
+    """Solve ``model`` and, if ``out_dir`` is given, write its results folder whole.
+
+    ``adjust``: a model-level edit already made to ``model`` (``solve.solve_model``).
+    """
     keep = mps is None and out_dir is not None  # the folder's MPS: the file the solver read for stage 1
     solution = solve_model(model, solver=solver, time_limit_seconds=time_limit_seconds, tmp_root=tmp_root,
-                           keep_mps=keep)
+                           keep_mps=keep, adjust=adjust)
     if keep:
         # no stage-1 solve (inputs contradict a limit): the model is as built, write it now
         mps = solution.shortfall_mps.encode() if solution.shortfall_mps is not None else write_mps(model)
@@ -147,11 +151,17 @@ def _csv_cells(column) -> list | None:
 
 
 def run(dataset: str | Path | Dataset, out_dir: str | Path | None, **options) -> RunOutcome:
-    """Load, validate, build, solve and write: the whole job."""
+    """Load, validate, build, solve and write: the whole job.
+
+    ``adjust=f`` makes a model-level edit (``f(model)``) to the built model, and to every
+    model the solve rebuilds (what-if scenarios: regional supervisor hours).
+    """
     if not isinstance(dataset, Dataset):
         dataset = load_dataset(dataset)
     integer = options.pop("integer", None)
     model = build_model(dataset, integer=integer)
+    if options.get("adjust") is not None:
+        options["adjust"](model)
     return solve_and_write(model, out_dir, **options)
 
 

@@ -10,6 +10,7 @@ relaxations that would make it feasible (``optimiser.diagnose``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,11 +71,15 @@ def _duals(registry: Registry) -> dict[ConstraintKey, float]:
 
 def solve_model(model: CommissionModel, *, solver: str | None = None,
                 time_limit_seconds: float | None = None, tmp_root: str | Path | None = None,
-                keep_mps: bool = False) -> Solution:
+                keep_mps: bool = False, adjust: Callable[[CommissionModel], None] | None = None) -> Solution:
     """Run both stages on ``model`` (which is changed: stage 2 adds a row) and read the results.
 
     ``keep_mps`` keeps the shortfall stage as MPS text (``Solution.shortfall_mps``; with CBC,
     the very file it solved, so a results folder needs no second copy written).
+    ``adjust`` is a model-level edit the dataset cannot express (``optimiser.scenarios``:
+    regional supervisor hours), already made to ``model``: it is made to the models rebuilt
+    from the dataset here too (the infeasibility diagnosis, the LP relaxation that prices
+    an integer plan), so every solve sees the same limits.
     """
     settings = model.settings
     solver = solver or settings.solver
@@ -83,7 +88,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
     if model.registry.constant_violations:
         solution.status, solution.message = slv.INFEASIBLE, "inputs contradict a limit before any decision"
-        return _diagnose(model, solution, solver, limit, tmp_root)
+        return _diagnose(model, solution, solver, limit, tmp_root, adjust)
 
     gap = settings.mip_gap if model.integer else None
     stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, keep_mps=keep_mps)
@@ -92,7 +97,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
     if not stage1.has_values:
         solution.status, solution.message = stage1.status, stage1.message
         if stage1.status == slv.INFEASIBLE:
-            return _diagnose(model, solution, solver, limit, tmp_root)
+            return _diagnose(model, solution, solver, limit, tmp_root, adjust)
         return solution
     if not model.integer:
         solution.duals = _duals(model.registry)
@@ -121,6 +126,8 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
     if model.integer:
         relaxed = build_model(model.dataset, integer=False)
+        if adjust is not None:
+            adjust(relaxed)
         run = slv.run_solver(relaxed.problem, solver, limit, tmp_root)
         _record(solution, "lp_relaxation_for_duals", run)
         if run.status == slv.OPTIMAL:
@@ -133,10 +140,10 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
 
 def _diagnose(model: CommissionModel, solution: Solution, solver: str, limit: float,
-              tmp_root: str | Path | None) -> Solution:
+              tmp_root: str | Path | None, adjust: Callable[[CommissionModel], None] | None = None) -> Solution:
     from optimiser.diagnose import diagnose_infeasibility
 
-    conflicts, run = diagnose_infeasibility(model.dataset, solver, limit, tmp_root)
+    conflicts, run = diagnose_infeasibility(model.dataset, solver, limit, tmp_root, adjust=adjust)
     if run is not None:
         _record(solution, "elastic_diagnosis", run)
     solution.conflicts = conflicts

@@ -523,3 +523,31 @@ def test_run_name_must_match_a_case_exactly(tmp_path, two_regions):
         result = invoke("run", two_regions, "-o", tmp_path / name, "--scenario", path, "--name", name, "--quiet")
         assert result.exit_code == 0, result.output
         assert json.loads((tmp_path / name / "summary.json").read_text())["scenario"] == "one--budget_gbp=x0.5"
+
+
+def test_regional_supervisor_hours_reach_each_side_solve_once(tmp_path, two_regions):
+    """The pipeline makes the model-level change to the diagnosis and LP-relaxation models it
+    builds: one diagnosis, one relaxation, nothing solved unpatched and then again."""
+    from optimiser.batch import SolveOptions, solve_overrides
+
+    ds = write_dataset(
+        tmp_path / "ds2", settings={"target_year": 2021},
+        professions=[profession("p", duration_years=2, supervision_hours_per_trainee=2, supervisor_hours_per_wte=2)],
+        supervision=[{"trainee_profession": "p", "supervisor_profession": "p"}],
+        workforce=[{"profession": "p", "region": "r1", "stock_wte": 10}],
+        pipeline=[{"profession": "p", "region": "r1", "start_year": 2020, "trainees": 8}],
+        demand=[{"profession": "p", "region": "r1", "year": 2021, "demand_wte": 100}])
+    base = prepare_base(ds)  # 2 h per WTE: feasible as it is; 1 h in r1 is 6 h short
+    outcome, _ = solve_overrides(base, cli_overrides(["professions.supervisor_hours_per_wte[region=r1]=1"], base),
+                                 None, name=None, options=SolveOptions())
+    assert outcome.summary.status == "infeasible"
+    assert [s["stage"] for s in outcome.solution.stages] == ["shortfall", "elastic_diagnosis"]
+    assert [c["amount"] for c in outcome.summary.conflicts] == [pytest.approx(6)]
+    base = prepare_base(two_regions)
+    outcome, _ = solve_overrides(
+        base, cli_overrides(["professions.supervisor_hours_per_wte[profession=p,region=r1]=100"], base), None,
+        name=None, options=SolveOptions(integer=True))
+    assert [s["stage"] for s in outcome.solution.stages] == ["shortfall", "cost", "lp_relaxation_for_duals"]
+    assert outcome.summary.shadow_prices_from.startswith("LP relaxation") and not outcome.summary.warnings
+    caps = outcome.results.constraints.query("family == 'supervision_capacity'").set_index("region")
+    assert caps.loc["r1", "shadow_price"] == pytest.approx(0) and caps.loc["r2", "shadow_price"] == pytest.approx(0.5)
