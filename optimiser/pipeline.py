@@ -127,7 +127,7 @@ def csv_writer(frame) -> Callable[[Path], None]:
     (dates, categories...) are left to pandas.
     """
     def write(path: Path) -> None:
-        cells = [_csv_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+        cells = [_csv_cells(column) for _, column in frame.items()]
         if any(column is None for column in cells) or not all(isinstance(c, str) for c in frame.columns):
             return output.csv_writer(frame)(path)
         with open(path, "w", newline="", encoding="utf-8") as handle:

@@ -129,14 +129,15 @@ def workforce_table(model: CommissionModel, values) -> pd.DataFrame:
 
 
 def supervision_table(model: CommissionModel, values) -> pd.DataFrame:
+    label = _year_label()
+    by_id = _by_id(values)
     rows = [
-        {"trainee_profession": p, "supervisor_profession": q, "region": r, "year": t,
-         "year_label": format_year(t), "hours_per_week": _clean(values.get(var, 0.0))}
+        (p, q, r, t, label(t), _clean(hours))
         for (p, q, r, t), var in model.y.items()
-        if values.get(var, 0.0) > ZERO
+        if (hours := by_id.get(id(var), 0.0)) > ZERO
     ]
     columns = ["trainee_profession", "supervisor_profession", "region", "year", "year_label", "hours_per_week"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame.from_records(rows, columns=columns)
 
 
 CONSTRAINT_COLUMNS = ["family", "profession", "region", "year", "year_label", "sense", "lhs", "rhs", "slack",
@@ -228,7 +229,9 @@ def top_binding(constraints: pd.DataFrame, n: int = 10) -> list[dict]:
     if constraints.empty:
         return []
     binding = constraints[constraints["binding"] & constraints["limit"]]
-    binding = binding.assign(_abs=binding["shadow_price"].abs().fillna(0)).sort_values("_abs", ascending=False)
+    largest = binding["shadow_price"].abs().fillna(0).sort_values(ascending=False)  # pandas' (unstable) sort
     keep = ["family", "profession", "region", "year", "year_label", "slack", "shadow_price", "shadow_unit"]
-    out = binding[keep].head(n).astype(object).where(binding[keep].head(n).notna(), None)
-    return out.to_dict(orient="records")
+    top = binding.loc[largest.index[:n], keep]
+    columns = [top[name].tolist() for name in keep]  # Python values: int, float, str; None for missing
+    return [{name: (None if value is None or value != value else value) for name, value in zip(keep, row)}
+            for row in zip(*columns)]
