@@ -7,6 +7,8 @@ cycles. Every few hundred allocations the collector scans the young objects,
 and every so often the whole heap; on a large model that scanning is a third
 of these phases' time and grows faster than the model. Reference counting
 still frees everything as usual; the collector runs again when the phase ends.
+``pipeline.run`` pauses it for the whole job (the model and its results hold no
+reference cycles); the phases pause it themselves for other callers.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from models.inputs import Dataset
 from models.results import Summary
 from optimiser import mpsfile, output
 from optimiser.build import CommissionModel, build_model
-from optimiser.gcpause import gc_paused
+from optimiser.gcpause import gc_paused, without_gc
 from optimiser.loader import load_dataset
 from optimiser.modelio import save_model
 from optimiser.output import json_writer, write_folder
@@ -150,6 +150,7 @@ def _csv_cells(column) -> list | None:
     return None
 
 
+@without_gc
 def run(dataset: str | Path | Dataset, out_dir: str | Path | None, **options) -> RunOutcome:
     """Load, validate, build, solve and write: the whole job.
 

@@ -208,6 +208,7 @@ def _clean_array(values: np.ndarray) -> np.ndarray:
     return np.where(np.abs(values) < ZERO, 0.0, values)
 
 
+@without_gc
 def build_results(model: CommissionModel, solution: Solution) -> Results:
     values = plan_values(model, solution)
     workforce = workforce_table(model, values)
