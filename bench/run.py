@@ -1,0 +1,297 @@
+"""Benchmark: how the optimiser's own time grows with the problem, beside the solver's.
+
+    python bench/run.py [--quick] [--out bench/results.md] [--reps 3] [--scenarios 100]
+
+For each size (professions x regions x decision years, up to 30 x 42 x 10, about
+46,000 variables) a dataset in the MODEL.md format is generated (``bench/gen.py``)
+and ``pipeline.run(dataset, out)`` -- exactly what ``optimiser run`` does -- is
+timed in a fresh process, phase by phase:
+
+* load: read and validate the tables (``load_dataset``);
+* build: the PuLP model (``build_model``);
+* MPS write: the files CBC reads, both stages (PuLP's format; the stage-1 file is
+  also the results folder's ``shortfall_stage.mps``);
+* CBC: the solver's own wall-clock time, as its log reports it (both stages);
+* solve other: the rest of the solve call (starting CBC, reading its solution
+  back onto the model, duals);
+* results: the results tables (``build_results``);
+* write: ``summary.json`` and the CSV files of the results folder;
+* peak memory: the largest resident size of the optimiser's process (CBC is a
+  separate process, not counted).
+
+``ours / CBC`` is everything that is not the solver (the whole run's wall time
+less CBC's own) over CBC's own time. ``us/var`` is that time per variable; the
+growth exponent ``k`` fits ours ~ variables^k over the sizes (k <= 1: no worse
+than linear).
+
+Then the default dataset (``inputs/england``): ``optimiser run`` wall time,
+start to finish (imports included), and batch throughput: ``optimiser batch``
+(the batch machinery, a process pool) on a sweep of budget-scaled copies with
+``--workers 2``, timed start to finish.
+
+Results: printed, and written to ``--out`` (Markdown) and the same name with ``.json``.
+Each size runs ``--reps`` times (the median is reported); timings on a shared
+machine vary by 20-30 %, so compare ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+ENGLAND = ROOT / "inputs" / "england"
+
+#: (professions, regions, decision years): from about England's size to ICS level over ten years.
+SIZES = [(12, 7, 4), (20, 14, 6), (25, 21, 8), (30, 30, 10), (30, 42, 10)]
+QUICK_SIZES = [(12, 7, 4), (20, 14, 6), (25, 21, 8)]
+
+
+# ======================================================================= worker
+
+
+def measure(dataset: Path, solver: str) -> dict:
+    """Run ``pipeline.run(dataset, out)`` with each phase timed (in this fresh process)."""
+    import pulp
+
+    from optimiser import pipeline
+
+    timings: dict[str, float] = {}
+    built = []
+
+    def timed(name: str, func):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                result = func(*args, **kwargs)
+            finally:
+                timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+            if name == "build":
+                built.append(result)
+            return result
+        return wrapper
+
+    # the names pipeline.run calls, wrapped where pipeline looks them up
+    for name, phase in (("load_dataset", "load"), ("build_model", "build"), ("solve_model", "solve"),
+                        ("write_mps", "folder_mps"), ("build_results", "results"), ("make_summary", "write"),
+                        ("write_folder", "write")):
+        setattr(pipeline, name, timed(phase, getattr(pipeline, name)))
+    with tempfile.TemporaryDirectory(prefix="bench-out-") as out:
+        started = time.perf_counter()
+        outcome = pipeline.run(dataset, Path(out) / "result", solver=solver)
+        total = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB (Linux)
+    solution = outcome.solution
+    cbc = solution.solver_reported_seconds
+    # the MPS files written for CBC (inside the solve), and any written for the folder alone
+    in_solve = getattr(solution, "mps_write_seconds", 0.0)  # (not measurable in older versions)
+    stage1 = [c for name, c in built[0].problem._constraints.items() if name != "keep_shortfall_optimal"]
+    return {
+        "variables": len(built[0].problem.variables()), "constraints": len(stage1),
+        "nonzeros": sum(len(c.expr) for c in stage1),
+        "status": outcome.summary.status,
+        "total": total,
+        "load": timings.get("load", 0.0),
+        "build": timings.get("build", 0.0),
+        "mps_write": in_solve + timings.get("folder_mps", 0.0),
+        "solver": cbc,
+        "solution_read": getattr(solution, "solution_read_seconds", 0.0),
+        "solve_other": timings.get("solve", 0.0) - cbc - in_solve,
+        "results": timings.get("results", 0.0),
+        "write": timings.get("write", 0.0),
+        "ours": total - cbc,
+        "peak_mb": peak,
+        "pulp": pulp.__version__,
+    }
+
+
+# ======================================================================= driver
+
+
+def run_size(size: tuple[int, int, int], reps: int, solver: str, data: Path) -> dict:
+    from gen import write_dataset
+
+    professions, regions, years = size
+    dataset = write_dataset(data / f"p{professions}_r{regions}_t{years}", professions, regions, years, seed=1)
+    runs = []
+    for _ in range(reps):
+        done = subprocess.run([sys.executable, __file__, "--worker", str(dataset), "--solver", solver],
+                              capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            raise SystemExit(f"benchmark worker failed on {dataset}:\n{done.stderr}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        if runs[-1]["status"] != "optimal":  # the generator makes feasible datasets: a bug otherwise
+            raise SystemExit(f"{dataset} solved {runs[-1]['status']}, expected optimal")
+    keys = [k for k, v in runs[0].items() if isinstance(v, float)]
+    row = {"size": f"{professions} x {regions} x {years}", "professions": professions, "regions": regions,
+           "years": years, **{k: runs[0][k] for k in ("variables", "constraints", "nonzeros", "status")},
+           **{k: statistics.median(r[k] for r in runs) for k in keys}, "reps": reps,
+           "ratio": statistics.median(r["ours"] / r["solver"] for r in runs if r["solver"]),
+           "ratio_runs": [round(r["ours"] / r["solver"], 3) for r in runs if r["solver"]]}
+    row["us_per_var"] = 1e6 * row["ours"] / row["variables"]
+    row["peak_mb"] = max(r["peak_mb"] for r in runs)
+    return row
+
+
+def growth_exponent(rows: list[dict], key: str) -> float | None:
+    """Least-squares slope of log(key) against log(variables)."""
+    points = [(math.log(r["variables"]), math.log(r[key])) for r in rows if r[key] > 0]
+    if len(points) < 2:
+        return None
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else None
+
+
+def time_cli_run(reps: int) -> dict:
+    walls = []
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+        for i in range(reps):
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "optimiser", "run", str(ENGLAND), "-o", f"{tmp}/out{i}"],
+                                  capture_output=True, text=True, cwd=ROOT)
+            walls.append(time.perf_counter() - started)
+            if done.returncode != 0:
+                raise SystemExit(f"optimiser run failed:\n{done.stderr}")
+        summary = json.loads(Path(f"{tmp}/out0/summary.json").read_text())
+    return {"wall_median": statistics.median(walls), "wall_min": min(walls), "wall_runs": walls,
+            "solve_seconds": summary["solve_seconds"], "status": summary["status"]}
+
+
+def time_batch(scenarios: int, workers: int, reps: int, small: int = 4) -> dict:
+    """``optimiser batch`` on budget sweeps of ``scenarios`` and of ``small`` feasible cases, start to
+    finish. The difference between the two is the steady rate, without the fixed start-up (imports,
+    the worker pool, the comparison workbook written at the end)."""
+    walls, small_walls, per_case = [], [], []
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        for i in range(reps):
+            for count, times in ((scenarios, walls), (small, small_walls)):
+                spec = Path(tmp) / f"sweep{count}.yaml"
+                spec.write_text("scenarios:\n  budget:\n    overrides:\n      - target: budget.budget_gbp\n"
+                                f"        scale: {{start: 0.9, stop: {0.9 + 0.01 * (count - 1):.2f}, step: 0.01}}\n",
+                                encoding="utf-8")
+                out = Path(tmp) / f"out{count}-{i}"
+                started = time.perf_counter()
+                done = subprocess.run([sys.executable, "-m", "optimiser", "batch", str(spec), "--base", str(ENGLAND),
+                                       "-o", str(out), "--workers", str(workers), "--quiet"],
+                                      capture_output=True, text=True, cwd=ROOT)
+                times.append(time.perf_counter() - started)
+                if done.returncode != 0:
+                    raise SystemExit(f"optimiser batch failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+                log = [json.loads(line) for line in (out / "batch_log.jsonl").read_text().splitlines()]
+                results = [r for r in log if r.get("event") == "result"]
+                if len(results) != count or any(r["status"] != "optimal" for r in results):
+                    raise SystemExit(f"batch: expected {count} optimal cases, got {len(results)}")
+                if count == scenarios:
+                    per_case.append(statistics.median(r["seconds"] for r in results))
+    wall, small_wall = statistics.median(walls), statistics.median(small_walls)
+    return {"scenarios": scenarios, "workers": workers, "wall_median": wall, "wall_runs": walls,
+            "per_second": scenarios / wall, "small_batch": small, "small_wall_median": small_wall,
+            "steady_per_second": (scenarios - small) / (wall - small_wall),
+            "case_seconds_median": statistics.median(per_case), "engine": "optimiser batch (process pool)"}
+
+
+# ======================================================================= report
+
+
+COLUMNS = [("size", "size (P x R x T)", "{}"), ("variables", "variables", "{:,}"), ("load", "load", "{:.2f}"),
+           ("build", "build", "{:.2f}"), ("mps_write", "MPS write", "{:.2f}"), ("solver", "CBC", "{:.2f}"),
+           ("solve_other", "solve other", "{:.2f}"), ("results", "results", "{:.2f}"), ("write", "write", "{:.2f}"),
+           ("total", "total", "{:.2f}"), ("ours", "ours", "{:.2f}"), ("ratio", "ours / CBC", "{:.2f}"),
+           ("us_per_var", "us/var", "{:.0f}"), ("peak_mb", "peak MB", "{:.0f}")]
+
+
+def markdown(report: dict) -> str:
+    rows = report["sizes"]
+    lines = ["| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |")
+    largest = rows[-1]
+    g = report["growth"]
+    text = [f"Run {report['date']} on {report['machine']}; times in seconds, median of {largest['reps']} "
+            f"runs per size, each in a fresh process ({report['solver'].upper()}).", "", *lines, ""]
+    text.append(f"- Largest instance ({largest['size']}, {largest['variables']:,} variables, "
+                f"{largest['constraints']:,} constraints, {largest['nonzeros']:,} coefficients): "
+                f"everything that is not the solver takes **{largest['ratio']:.2f}x** CBC's own time "
+                f"(runs: {', '.join(f'{r:.2f}' for r in largest['ratio_runs'])}); peak memory of the "
+                f"optimiser's process {largest['peak_mb']:.0f} MB (CBC runs as a separate process).")
+    if g["ours"] is not None:
+        text.append(f"- Growth: our time ~ variables^{g['ours']:.2f} (CBC's ~ variables^{g['solver']:.2f}); "
+                    f"per variable {rows[0]['us_per_var']:.0f} us at {rows[0]['variables']:,} variables, "
+                    f"{largest['us_per_var']:.0f} us at {largest['variables']:,}.")
+    if report.get("cli"):
+        c = report["cli"]
+        text.append(f"- `optimiser run inputs/england`: {c['wall_median']:.2f} s wall, start to finish "
+                    f"(median of {len(c['wall_runs'])}; imports included; the two solves {c['solve_seconds']:.2f} s).")
+    if report.get("batch"):
+        b = report["batch"]
+        text.append(f"- Batch, {b['engine']}: {b['scenarios']} budget-scaled copies of inputs/england with "
+                    f"{b['workers']} workers in {b['wall_median']:.2f} s start to finish: "
+                    f"**{b['per_second']:.1f} scenarios/s** ({b['case_seconds_median'] * 1000:.0f} ms per case "
+                    f"in a worker, median); steady rate without the start-up ({b['small_batch']} cases take "
+                    f"{b['small_wall_median']:.2f} s): **{b['steady_per_second']:.1f} scenarios/s**.")
+    return "\n".join(text) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="three small sizes, one run each, a short batch")
+    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--reps", type=int, default=None, help="runs per size (default 3; 1 with --quick)")
+    parser.add_argument("--scenarios", type=int, default=None, help="batch size (default 100; 40 with --quick)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--solver", choices=["cbc", "highs"], default="cbc")
+    parser.add_argument("--no-batch", action="store_true", help="skip the batch throughput run")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(measure(args.worker, args.solver)))
+        return 0
+
+    sys.path.insert(0, str(HERE))
+    reps = args.reps or (1 if args.quick else 3)
+    sizes = QUICK_SIZES if args.quick else SIZES
+    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "solver": args.solver,
+              "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+              "load_average": os.getloadavg()[0], "sizes": []}
+    with tempfile.TemporaryDirectory(prefix="bench-data-") as data:
+        for size in sizes:
+            row = run_size(size, reps, args.solver, Path(data))
+            report["sizes"].append(row)
+            print(f"{row['size']:>14}: {row['variables']:>6,} variables  ours {row['ours']:6.2f} s  "
+                  f"CBC {row['solver']:6.2f} s  ratio {row['ratio']:.2f}  {row['us_per_var']:.0f} us/var  "
+                  f"peak {row['peak_mb']:.0f} MB", flush=True)
+    report["growth"] = {"ours": growth_exponent(report["sizes"], "ours"),
+                        "solver": growth_exponent(report["sizes"], "solver")}
+    report["cli"] = time_cli_run(3 if args.quick else 5)
+    print(f"optimiser run inputs/england: {report['cli']['wall_median']:.2f} s", flush=True)
+    if not args.no_batch:
+        scenarios = args.scenarios or (40 if args.quick else 100)
+        report["batch"] = time_batch(scenarios, args.workers, 1 if args.quick else 3)
+        print(f"batch: {report['batch']['per_second']:.1f} scenarios/s start to finish, "
+              f"{report['batch']['steady_per_second']:.1f} steady", flush=True)
+
+    text = markdown(report)
+    print()
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
