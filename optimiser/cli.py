@@ -18,6 +18,10 @@ from optimiser.output import OutputError
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL, EXIT_OTHER = 2, 3, 4, 1
 
+#: Optional packages and the extra that installs them (setup.cfg).
+OPTIONAL_EXTRAS = {"jinja2": "reports", "matplotlib": "reports", "highspy": "highs",
+                   "distributed": "batch", "dask": "batch", "tqdm": "batch"}
+
 
 def _status_exit(status: str) -> int:
     return {"optimal": 0, "infeasible": EXIT_INFEASIBLE}.get(status, EXIT_NOT_OPTIMAL)
@@ -43,6 +47,15 @@ def guarded(func):
         except OSError as exc:  # e.g. a full disk while the solver writes its scratch files
             where = f" {exc.filename}" if exc.filename else ""
             click.echo(f"error: could not write{where}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_OTHER)
+        except ModuleNotFoundError as exc:
+            extra = OPTIONAL_EXTRAS.get((exc.name or "").split(".")[0])
+            if extra is None:
+                click.echo(f"internal error: {exc} (rerun with --debug for details)", err=True)
+                sys.exit(EXIT_OTHER)
+            click.echo(f"error: this needs the optional package '{exc.name}': "
+                       f"pip install 'psych-commission-optimiser[{extra}]' (or '.[{extra}]' from the project folder)",
+                       err=True)
             sys.exit(EXIT_OTHER)
         except KeyboardInterrupt:
             click.echo("interrupted: nothing was written for the unfinished run", err=True)

@@ -144,3 +144,16 @@ def test_solver_temporary_files_are_removed(dataset, tmp_path):
 
     pipeline.run(dataset, tmp_path / "out", tmp_root=scratch)
     assert list(scratch.iterdir()) == []
+
+
+def test_a_missing_optional_package_names_its_extra(dataset, tmp_path, monkeypatch):
+    """A core install without the 'reports' extra: a clear message, not an internal error."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # import jinja2 -> ModuleNotFoundError
+    assert invoke("run", dataset, "-o", tmp_path / "out").exit_code == 0
+    result = invoke("report", tmp_path / "out", "--html", tmp_path / "page.html")
+    assert result.exit_code == 1
+    assert "needs the optional package 'jinja2'" in result.output
+    assert "psych-commission-optimiser[reports]" in result.output
+    assert "internal error" not in result.output and not (tmp_path / "page.html").exists()
