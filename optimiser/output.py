@@ -8,6 +8,7 @@ the staging folder.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -77,10 +78,45 @@ def json_writer(data) -> Callable[[Path], None]:
     return write
 
 
-def csv_writer(frame) -> Callable[[Path], None]:
+def pandas_csv_writer(frame) -> Callable[[Path], None]:
+    """The reference: pandas ``to_csv`` as results are written (``csv_writer`` matches it byte for byte)."""
     def write(path: Path) -> None:
         frame.to_csv(path, index=False, float_format="%.10g")
     return write
+
+
+def csv_writer(frame) -> Callable[[Path], None]:
+    """``pandas_csv_writer`` (pandas ``to_csv(index=False, float_format="%.10g")``), byte for byte,
+    in a fraction of the time: each column is turned into cells in one pass (floats as
+    ``"%.10g"``, missing values blank, everything else as pandas hands it to the ``csv``
+    module) and the rows go straight to ``csv.writer``. Frames with other column types
+    (dates, categories...) are left to pandas.
+    """
+    def write(path: Path) -> None:
+        cells = [_csv_cells(column) for _, column in frame.items()]
+        if any(column is None for column in cells) or not all(isinstance(c, str) for c in frame.columns):
+            return pandas_csv_writer(frame)(path)
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator=os.linesep)  # pandas' defaults
+            writer.writerow(frame.columns)
+            writer.writerows(zip(*cells))
+    return write
+
+
+def _csv_cells(column) -> list | None:
+    """The cells pandas' ``to_csv`` writes for ``column``, or ``None`` for a type left to pandas."""
+    import numpy as np  # output is imported at CLI start-up: keep the heavy imports here
+    import pandas as pd
+
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+        values = column.tolist()
+        return ["" if value != value else "%.10g" % value for value in values] if dtype.kind == "f" else values
+    if dtype == object or isinstance(dtype, pd.StringDtype):  # missing values (None, NaN, NA) blank
+        values = column.tolist()
+        missing = column.isna().tolist()
+        return ["" if gone else value for value, gone in zip(values, missing)] if any(missing) else values
+    return None
 
 
 def _jsonable(value):

@@ -6,25 +6,22 @@
 
 from __future__ import annotations
 
-import csv
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from models.inputs import Dataset
 from models.results import Summary
-from optimiser import mpsfile, output
+from optimiser import mpsfile
 from optimiser.build import CommissionModel, build_model
 from optimiser.gcpause import gc_paused, without_gc
 from optimiser.loader import load_dataset
 from optimiser.modelio import save_model
-from optimiser.output import json_writer, write_folder
+from optimiser.output import csv_writer, json_writer, write_folder
 from optimiser.results import Results, build_results, top_binding
 from optimiser.solve import Solution, solve_model
 from optimiser.validate import completeness_warnings
@@ -117,37 +114,6 @@ def result_writers(summary: Summary, results: Results | None, solution: Solution
     if solution.conflicts:
         writers["conflicts.csv"] = csv_writer(pd.DataFrame(solution.conflicts))
     return writers
-
-
-def csv_writer(frame) -> Callable[[Path], None]:
-    """``output.csv_writer`` (pandas ``to_csv(index=False, float_format="%.10g")``), byte for byte,
-    in a fraction of the time: each column is turned into cells in one pass (floats as
-    ``"%.10g"``, missing values blank, everything else as pandas hands it to the ``csv``
-    module) and the rows go straight to ``csv.writer``. Frames with other column types
-    (dates, categories...) are left to pandas.
-    """
-    def write(path: Path) -> None:
-        cells = [_csv_cells(column) for _, column in frame.items()]
-        if any(column is None for column in cells) or not all(isinstance(c, str) for c in frame.columns):
-            return output.csv_writer(frame)(path)
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator=os.linesep)  # pandas' defaults
-            writer.writerow(frame.columns)
-            writer.writerows(zip(*cells))
-    return write
-
-
-def _csv_cells(column) -> list | None:
-    """The cells pandas' ``to_csv`` writes for ``column``, or ``None`` for a type left to pandas."""
-    dtype = column.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
-        values = column.tolist()
-        return ["" if value != value else "%.10g" % value for value in values] if dtype.kind == "f" else values
-    if dtype == object or isinstance(dtype, pd.StringDtype):  # missing values (None, NaN, NA) blank
-        values = column.tolist()
-        missing = column.isna().tolist()
-        return ["" if gone else value for value, gone in zip(values, missing)] if any(missing) else values
-    return None
 
 
 @without_gc

@@ -75,8 +75,8 @@ def test_mps_writer_matches_pulp_on_odd_problems(tmp_path, objective):
 
 
 def _same_csv(frame: pd.DataFrame, tmp_path: Path) -> None:
-    output.csv_writer(frame)(tmp_path / "pandas.csv")
-    pipeline.csv_writer(frame)(tmp_path / "ours.csv")
+    output.pandas_csv_writer(frame)(tmp_path / "pandas.csv")
+    output.csv_writer(frame)(tmp_path / "ours.csv")
     assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
