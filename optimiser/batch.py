@@ -75,30 +75,31 @@ class SolveOptions:
 
 
 def solve_overrides(base, overrides, out_dir: str | Path | None, *, name: str | None, options: SolveOptions,
-                    tmp_root: str | Path | None = None):
+                    tmp_root: str | Path | None = None, cache=None):
     """Apply ``overrides`` to ``base``, validate, then ``pipeline.run`` (build, solve, write
     ``out_dir`` whole): ``(RunOutcome, figures)``.
 
     A model-level override (regional supervisor hours) goes to the pipeline as ``adjust``,
     so the built model and every model the solve rebuilds (diagnosis, LP relaxation) get it.
+    ``cache`` (a ``reuse.SolveCache``): the base's validated tables, and the last model,
+    re-solved in place when only right-hand sides differ.
     ``figures`` are the case's budgets and supervision capacities (``case_figures``).
     Raises ``InputError`` (naming the scenario and line) or ``SolverError``.
     """
     from optimiser import pipeline
     from optimiser.errors import InputError
     from optimiser.loader import validate_raw
-    from optimiser.scenarios import apply_overrides, explain_input_error, patch_supervision
+    from optimiser.scenarios import SupervisorHours, apply_overrides, explain_input_error
 
     applied = apply_overrides(base, overrides)
     try:
-        dataset = validate_raw(applied.raw)
+        dataset = validate_raw(applied.raw, known=cache.tables if cache is not None else None)
     except InputError as exc:
         raise explain_input_error(exc, applied, name) from None
     hours = applied.supervisor_hours
     outcome = pipeline.run(dataset, out_dir, integer=options.integer, solver=options.solver,
                            time_limit_seconds=options.time_limit_seconds, tmp_root=tmp_root, scenario=name,
-                           overrides=applied.records,
-                           adjust=(lambda model: patch_supervision(model, hours)) if hours else None)
+                           overrides=applied.records, adjust=SupervisorHours.of(hours), cache=cache)
     return outcome, case_figures(dataset, hours, outcome.results)
 
 
@@ -161,6 +162,17 @@ def _tmp_root() -> str:
     return root
 
 
+def _solve_cache():
+    """This worker's ``reuse.SolveCache`` (one per process and thread): the base's validated
+    tables and the last model, re-solved in place for the next case when it can be."""
+    cache = getattr(_LOCAL, "cache", None)
+    if cache is None:
+        from optimiser.reuse import SolveCache
+
+        cache = _LOCAL.cache = SolveCache()
+    return cache
+
+
 def _remove_tmp_roots() -> None:
     for root in _TMP_ROOTS:
         shutil.rmtree(root, ignore_errors=True)
@@ -177,7 +189,7 @@ def _init_worker(base, tmp_parent: str | None = None) -> None:
 
     global _BASE, _TMP_PARENT
     _BASE, _TMP_PARENT = base, tmp_parent
-    _LOCAL.tmp_root = None  # state copied from the parent by fork is not this worker's
+    _LOCAL.tmp_root = _LOCAL.cache = None  # state copied from the parent by fork is not this worker's
     _TMP_ROOTS.clear()
     signal.signal(signal.SIGINT, _ignore_signal)
     import optimiser.pipeline  # noqa: F401  (import once per worker, not per case)
@@ -201,7 +213,7 @@ def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> d
         with tempfile.TemporaryDirectory(dir=_tmp_root()) as tmp:
             folder = Path(tmp) / "result"
             outcome, figures = solve_overrides(base, case.overrides, folder, name=case.name, options=options,
-                                               tmp_root=_tmp_root())
+                                               tmp_root=_tmp_root(), cache=_solve_cache())
             files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
         summary = outcome.summary
         files[SCENARIO_FILE] = json.dumps({

@@ -21,6 +21,8 @@ from optimiser.registry import EQ, FAMILIES, GE, LE, ConstraintKey, Entry, Regis
 
 #: Elastic copies weigh each violation per user unit (GBP 1m, hour, place, WTE) equally.
 Key3 = tuple[str, str, int]
+#: A row without variables that is violated by no more than this holds (rounding in the inputs).
+CONSTANT_ROW_TOLERANCE = 1e-9
 
 
 class Lin:
@@ -65,6 +67,9 @@ class CommissionModel:
     shortfall_objective: pulp.LpAffineExpression | None = None
     cost_objective: pulp.LpAffineExpression | None = None
     build_seconds: float = 0.0
+    #: MPS files of each solve stage, kept to write again with new right-hand sides when the
+    #: model is re-solved in place (``optimiser.reuse``); ``None``: not kept.
+    mps_templates: dict | None = None
     _in_training: dict[Key3, Lin] = field(default_factory=dict)
 
     # ------------------------------------------------------------ expressions
@@ -119,15 +124,21 @@ class CommissionModel:
             violation = self.problem.add_variable(f"v_{len(self.registry)}", lowBound=0)
             terms = {**terms, violation: 1.0 if sense == GE else -1.0}
         if not terms:
-            gap = bound if sense == LE else -bound if sense == GE else -abs(bound)
-            if gap < -1e-9:
-                self.registry.constant_violations.append((key, -gap))
+            violated_by = constant_violation(sense, bound)
+            if violated_by is not None:
+                self.registry.constant_violations.append((key, violated_by))
             return None
         constraint = pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, f"c_{len(self.registry)}", bound)
         self.problem.addConstraint(constraint)
         entry = Entry(key, constraint, sense, bound, violation)
         self.registry.entries[key] = entry
         return entry
+
+
+def constant_violation(sense: int, bound: float) -> float | None:
+    """By how much a row without variables, ``0 (sense) bound``, is violated; ``None`` if it holds."""
+    gap = bound if sense == LE else -bound if sense == GE else -abs(bound)
+    return -gap if gap < -CONSTANT_ROW_TOLERANCE else None
 
 
 # ------------------------------------------------------------------ variables

@@ -302,8 +302,13 @@ def _validate_table(table: RawTable, spec: TableSpec) -> tuple[list[BaseModel], 
 
 
 @without_gc
-def validate_raw(raw: RawDataset) -> Dataset:
-    """Validate a raw dataset; raises ``InputError`` with every problem found."""
+def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
+    """Validate a raw dataset; raises ``InputError`` with every problem found.
+
+    ``known`` (a ``reuse.ValidatedTables``): tables validated before, re-used when ``raw``
+    holds the very same ``RawTable``; the tables validated now are added to it. The
+    checks across tables always run.
+    """
     from optimiser.validate import cross_check
 
     problems: list[Problem] = []
@@ -314,7 +319,12 @@ def validate_raw(raw: RawDataset) -> Dataset:
         if table is None:
             rows[name], numbers[name] = [], []
             continue
-        rows[name], numbers[name], found = _validate_table(table, spec)
+        validated = known.get(name, table) if known is not None else None
+        if validated is None:
+            validated = _validate_table(table, spec)
+            if known is not None:
+                known.put(name, table, validated)
+        rows[name], numbers[name], found = validated
         problems += found
     settings = None
     try:

@@ -8,6 +8,10 @@ pass over the constraints keyed by ``id(variable)``: the same column order
 (``problem.variables()``, sorted by name), the same row order (the order
 constraints were added), the same number formats. ``tests/test_mpsfile.py``
 holds it to PuLP's output, so the solver sees exactly the problem it saw before.
+
+A problem solved again with only new right-hand sides (a what-if sweep re-solved
+in place, ``optimiser.reuse``) is written from a ``MpsTemplate``: the text of the
+last write but for its RHS section, which is the only part that changes.
 """
 
 from __future__ import annotations
@@ -30,20 +34,63 @@ class MpsFile:
     variable_names: dict[str, str]  # variable name -> name in the file
     constraint_names: dict[str, str]  # constraint name -> name in the file
     objective_name: str
+    template: MpsTemplate | None = None
 
 
-def write_mps(problem: pulp.LpProblem, path: str, *, rename: bool = False) -> MpsFile:
+@dataclass(frozen=True)
+class MpsTemplate:
+    """A written file but for its RHS section: enough to write the same problem with new
+    right-hand sides. Valid only while the problem keeps its variables, rows, coefficients,
+    bounds and objective; ``write_mps`` checks the rows' names and order and the objective,
+    and the caller promises the rest (``optimiser.reuse`` re-solves only such problems)."""
+
+    head: str  # from *SENSE to the end of COLUMNS
+    tail: str  # from BOUNDS to ENDATA
+    row_keys: tuple[str, ...]  # the problem's constraints, in order, as the file lists them
+    objective: pulp.LpAffineExpression
+    rename: bool
+    written: MpsFile
+
+
+def write_mps(problem: pulp.LpProblem, path: str, *, rename: bool = False,
+              template: MpsTemplate | None = None) -> MpsFile:
     """Write ``problem`` to ``path`` exactly as ``problem.writeMPS(path, rename=rename)`` would.
 
     ``rename`` names columns ``X0000000..`` and rows ``C0000000..`` (as PuLP's own CBC
     driver does); without it the file keeps the model's names, which PuLP makes free of
-    spaces, so CBC reads either form alike.
+    spaces, so CBC reads either form alike. ``template``: the ``MpsFile.template`` of an
+    earlier write of this problem, whose right-hand sides alone have changed since; the
+    file is then its text with a new RHS section (the same bytes a full write gives). A
+    template whose rows or objective are not the problem's is ignored.
     """
+    if template is not None and _fits(template, problem, rename):
+        return _write_rhs(problem, path, template)
     was_none, dummy = problem.fixObjective()
     try:
         return _write(problem, path, rename)
     finally:
         problem.restoreObjective(was_none, dummy)
+
+
+def _fits(template: MpsTemplate, problem: pulp.LpProblem, rename: bool) -> bool:
+    return (template.rename == rename and problem.objective is template.objective
+            and tuple(problem._constraints) == template.row_keys)
+
+
+def _rhs_lines(constraints: dict[str, pulp.LpConstraint], row_names: dict[str, str]) -> list[str]:
+    return ["    RHS       %-8s  % .12e\n" % (row_names[k], -c.constant if c.constant != 0 else 0)
+            for k, c in constraints.items()]
+
+
+def _write_rhs(problem: pulp.LpProblem, path: str, template: MpsTemplate) -> MpsFile:
+    """The template's text with the problem's current right-hand sides."""
+    written = template.written
+    text = "".join([template.head, "RHS\n", *_rhs_lines(problem._constraints, written.constraint_names),
+                    template.tail])
+    with open(path, "w") as handle:
+        handle.write(text)
+    return MpsFile(text, written.variables, written.variable_names, written.constraint_names,
+                   written.objective_name, template)
 
 
 def _write(problem: pulp.LpProblem, path: str, rename: bool) -> MpsFile:
@@ -91,18 +138,19 @@ def _write(problem: pulp.LpProblem, path: str, rename: bool) -> MpsFile:
         lines += _with_integer_markers(variables, entries, columns)
     else:
         lines += entries
-    lines.append("RHS\n")
-    lines += ["    RHS       %-8s  % .12e\n" % (row_names[k], -c.constant if c.constant != 0 else 0)
-              for k, c in constraints.items()]
-    lines.append("BOUNDS\n")
+    head = "".join(lines)
+    tail = ["BOUNDS\n"]
     for var, name in zip(variables, column_names):
-        lines += _bound_lines(name, var)
-    lines.append("ENDATA\n")
-    text = "".join(lines)
+        tail += _bound_lines(name, var)
+    tail.append("ENDATA\n")
+    tail = "".join(tail)
+    text = "".join([head, "RHS\n", *_rhs_lines(constraints, row_names), tail])
     with open(path, "w") as handle:
         handle.write(text)
-    return MpsFile(text, variables, {v.name: n for v, n in zip(variables, column_names)}, row_names,
-                   objective_name)
+    written = MpsFile(text, variables, {v.name: n for v, n in zip(variables, column_names)}, row_names,
+                      objective_name)
+    written.template = MpsTemplate(head, tail, tuple(constraints), objective, rename, written)
+    return written
 
 
 def _columns(problem: pulp.LpProblem, ids: list[int]) -> list[pulp.LpVariable]:

@@ -23,6 +23,7 @@ from optimiser.loader import load_dataset
 from optimiser.modelio import save_model
 from optimiser.output import csv_writer, json_writer, write_folder
 from optimiser.results import Results, build_results, top_binding
+from optimiser.reuse import SolveCache
 from optimiser.solve import Solution, solve_model
 from optimiser.validate import completeness_warnings
 
@@ -117,18 +118,25 @@ def result_writers(summary: Summary, results: Results | None, solution: Solution
 
 
 @without_gc
-def run(dataset: str | Path | Dataset, out_dir: str | Path | None, **options) -> RunOutcome:
+def run(dataset: str | Path | Dataset, out_dir: str | Path | None, *, cache: SolveCache | None = None,
+        **options) -> RunOutcome:
     """Load, validate, build, solve and write: the whole job.
 
     ``adjust=f`` makes a model-level edit (``f(model)``) to the built model, and to every
     model the solve rebuilds (what-if scenarios: regional supervisor hours).
+    ``cache``: a model kept from an earlier run, re-solved in place when ``dataset`` differs
+    from its own only in right-hand sides (``optimiser.reuse``).
     """
     if not isinstance(dataset, Dataset):
         dataset = load_dataset(dataset)
     integer = options.pop("integer", None)
-    model = build_model(dataset, integer=integer)
-    if options.get("adjust") is not None:
-        options["adjust"](model)
+    adjust = options.get("adjust")
+    if cache is not None:
+        model = cache.model_for(dataset, integer=integer, adjust=adjust)
+    else:
+        model = build_model(dataset, integer=integer)
+        if adjust is not None:
+            adjust(model)
     return solve_and_write(model, out_dir, **options)
 
 

@@ -1030,6 +1030,24 @@ def explain_input_error(exc: InputError, applied: Applied, case_name: str | None
 # ============================================================ the built model
 
 
+@dataclass(frozen=True)
+class SupervisorHours:
+    """The ``adjust`` edit of a case with regional supervisor hours: ``patch_supervision``.
+
+    Compared by value, so a kept model made with the same hours can be re-solved in
+    place (``reuse.SolveCache``); it sets values, so making it twice is making it once.
+    """
+
+    hours: tuple[tuple[tuple[str, str, int], float], ...]
+
+    @classmethod
+    def of(cls, hours: dict[tuple[str, str, int], float]) -> SupervisorHours | None:
+        return cls(tuple(sorted(hours.items()))) if hours else None
+
+    def __call__(self, model) -> None:
+        patch_supervision(model, dict(self.hours))
+
+
 def patch_supervision(model, hours: dict[tuple[str, str, int], float]) -> None:
     """Give supervisor profession q in region r and year t ``hours[q, r, t]`` hours a week per WTE.
 

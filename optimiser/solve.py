@@ -22,6 +22,8 @@ from optimiser.registry import ConstraintKey, Registry
 
 STAGE2_RELATIVE_TOLERANCE = 1e-6
 STAGE2_ABSOLUTE_TOLERANCE = 1e-6
+#: The row stage 2 adds for its solve (and removes after): shortfall within tolerance of stage 1's.
+KEEP_SHORTFALL_ROW = "keep_shortfall_optimal"
 
 
 @dataclass
@@ -72,7 +74,10 @@ def _duals(registry: Registry) -> dict[ConstraintKey, float]:
 def solve_model(model: CommissionModel, *, solver: str | None = None,
                 time_limit_seconds: float | None = None, tmp_root: str | Path | None = None,
                 keep_mps: bool = False, adjust: Callable[[CommissionModel], None] | None = None) -> Solution:
-    """Run both stages on ``model`` (which is changed: stage 2 adds a row) and read the results.
+    """Run both stages on ``model`` and read the results.
+
+    ``model.problem`` is left as built (stage 2's row and objective are taken off again),
+    with the variables holding the final stage's values, so it can be solved again.
 
     ``keep_mps`` keeps the shortfall stage as MPS text (``Solution.shortfall_mps``; with CBC,
     the very file it solved, so a results folder needs no second copy written).
@@ -91,7 +96,9 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         return _diagnose(model, solution, solver, limit, tmp_root, adjust)
 
     gap = settings.mip_gap if model.integer else None
-    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, keep_mps=keep_mps)
+    templates = model.mps_templates
+    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, keep_mps=keep_mps,
+                            templates=templates, stage="shortfall")
     solution.shortfall_mps = stage1.mps
     _record(solution, "shortfall", stage1)
     if not stage1.has_values:
@@ -107,10 +114,15 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
     if stage1.status == slv.OPTIMAL:
         bound = z1 + STAGE2_RELATIVE_TOLERANCE * abs(z1) + STAGE2_ABSOLUTE_TOLERANCE
-        model.problem.addConstraint(pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE,
-                                                      "keep_shortfall_optimal", bound))
-        model.problem.setObjective(model.cost_objective)
-        stage2 = slv.run_solver(model.problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap)
+        problem = model.problem
+        keep = pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE, KEEP_SHORTFALL_ROW, bound)
+        problem.addConstraint(keep)
+        problem.setObjective(model.cost_objective)
+        try:
+            stage2 = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap,
+                                    templates=templates, stage="cost")
+        finally:
+            _take_off_stage2(model, keep)
         _record(solution, "cost", stage2)
         if not stage2.has_values:
             solution.status = stage2.status if stage2.status != slv.INFEASIBLE else slv.ERROR
@@ -137,6 +149,15 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         else:
             solution.warnings.append(f"no shadow prices: the LP relaxation ended {run.status}")
     return solution
+
+
+def _take_off_stage2(model: CommissionModel, keep: pulp.LpConstraint) -> None:
+    """Leave ``model.problem`` as built: without stage 2's row, minimising the shortfall."""
+    problem = model.problem
+    problem._constraints.pop(KEEP_SHORTFALL_ROW, None)
+    if problem.modifiedConstraints and problem.modifiedConstraints[-1] is keep:
+        problem.modifiedConstraints.pop()
+    problem.setObjective(model.shortfall_objective)
 
 
 def _diagnose(model: CommissionModel, solution: Solution, solver: str, limit: float,

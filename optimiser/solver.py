@@ -27,7 +27,7 @@ import pulp
 
 from optimiser.errors import SolverError
 from optimiser.gcpause import gc_paused
-from optimiser.mpsfile import write_mps
+from optimiser.mpsfile import MpsTemplate, write_mps
 
 OPTIMAL = "optimal"
 INFEASIBLE = "infeasible"
@@ -70,7 +70,8 @@ def available_solvers() -> dict[str, bool]:
 
 def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
                tmp_root: str | Path | None = None, warm_start: bool = False,
-               mip_gap: float | None = None, keep_mps: bool = False) -> SolverRun:
+               mip_gap: float | None = None, keep_mps: bool = False,
+               templates: dict[str, MpsTemplate] | None = None, stage: str = "") -> SolverRun:
     """Solve ``problem`` in place; values, duals (``pi``) and reduced costs land on its objects.
 
     ``warm_start`` hands the variables' current values to the solver as a
@@ -78,6 +79,8 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
     feasible by construction). ``mip_gap`` is the relative gap within which an
     integer plan counts as optimal (ignored for an LP). ``keep_mps`` returns the
     problem as solved, as MPS text (``SolverRun.mps``; CBC's own input file).
+    ``templates``: where the MPS file of each ``stage`` is kept to be written again with only
+    new right-hand sides (``optimiser.reuse``; the caller guarantees nothing else changed).
     """
     workdir = Path(tempfile.mkdtemp(prefix="optimiser-", dir=tmp_root))
     started = time.perf_counter()
@@ -85,11 +88,12 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
     mps = None
     try:
         if solver == "cbc":
-            status, solver_seconds, io, mps = _run_cbc(problem, time_limit_seconds, workdir, warm_start, mip_gap)
+            status, solver_seconds, io, mps = _run_cbc(problem, time_limit_seconds, workdir, warm_start, mip_gap,
+                                                       templates, stage)
         elif solver == "highs":
             if keep_mps:
                 with gc_paused():
-                    mps = write_mps(problem, str(workdir / "problem.mps")).text
+                    mps = _write_mps(problem, str(workdir / "problem.mps"), templates, stage).text
             status, solver_seconds = _run_highs(problem, time_limit_seconds, warm_start, mip_gap)
         else:
             raise SolverError(f"unknown solver '{solver}'; expected cbc or highs")
@@ -108,8 +112,17 @@ def cbc_path() -> str:
     return os.environ.get(CBC_PATH_VARIABLE) or pulp.PULP_CBC_CMD.pulp_cbc_path
 
 
+def _write_mps(problem: pulp.LpProblem, path: str, templates: dict[str, MpsTemplate] | None, stage: str):
+    """``write_mps``, from and into ``templates[stage]`` when given."""
+    written = write_mps(problem, path, template=templates.get(stage) if templates is not None else None)
+    if templates is not None:
+        templates[stage] = written.template
+    return written
+
+
 def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path, warm_start: bool,
-             mip_gap: float | None) -> tuple[int, float | None, tuple[float, float], str | None]:
+             mip_gap: float | None, templates: dict[str, MpsTemplate] | None = None,
+             stage: str = "") -> tuple[int, float | None, tuple[float, float], str | None]:
     log_path = workdir / "cbc.log"
     cmd = _CbcCommand(path=cbc_path(), msg=False, timeLimit=time_limit_seconds, threads=1,
                       keepFiles=False, logPath=str(log_path), warmStart=warm_start, gapRel=mip_gap)
@@ -117,6 +130,7 @@ def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path, 
         raise SolverError(f"the CBC solver cannot be run ({cmd.path}): reinstall pulp, "
                           f"unset {CBC_PATH_VARIABLE}, or choose solver: highs")
     cmd.tmpDir = str(workdir)
+    cmd.templates, cmd.stage = templates, stage
     try:
         status = problem.solve(cmd)
     except pulp.PulpSolverError as exc:
@@ -135,6 +149,8 @@ class _CbcCommand(pulp.COIN_CMD):
     write_seconds = 0.0
     read_seconds = 0.0
     mps: str | None = None
+    templates: dict[str, MpsTemplate] | None = None
+    stage = ""
 
     def solve_CBC(self, lp: pulp.LpProblem, use_mps: bool = True) -> int:
         if not self.executable(self.path):
@@ -142,7 +158,7 @@ class _CbcCommand(pulp.COIN_CMD):
         mps_path, sol_path, start_path = self.create_tmp_files(lp.name, "mps", "sol", "mst")
         started = time.perf_counter()
         with gc_paused():
-            written = write_mps(lp, mps_path)
+            written = _write_mps(lp, mps_path, self.templates, self.stage)
         self.mps = written.text
         self.write_seconds = time.perf_counter() - started
         args = [self.path, mps_path]

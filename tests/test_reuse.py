@@ -1,0 +1,198 @@
+"""Re-solving a kept model in place (``optimiser.reuse``) gives what a fresh build gives, byte
+for byte, and is used only where it can be: right-hand sides changed, nothing else."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pulp
+import pytest
+
+from models.inputs import Dataset, Settings
+from optimiser import pipeline
+from optimiser.build import build_model
+from optimiser.loader import load_dataset
+from optimiser.mpsfile import write_mps
+from optimiser.reuse import RHS_COLUMNS, SolveCache, changed_columns, update_in_place
+from optimiser.scenarios import SupervisorHours
+from optimiser.solve import KEEP_SHORTFALL_ROW, solve_model
+from tests.reference.generate import generate_dataset
+
+ENGLAND = Path(__file__).resolve().parents[1] / "inputs" / "england"
+SEEDS = (1000, 1002, 1005, 1016)  # generated datasets with a value in every RHS column
+TIMINGS = ("solve_seconds", "build_seconds")
+
+
+def replaced(ds: Dataset, table: str, rows) -> Dataset:
+    """A new dataset (fresh look-ups) with ``table``'s rows replaced."""
+    fields = {name: getattr(ds, name) for name in Dataset.model_fields}
+    return Dataset(**{**fields, table: tuple(rows)})
+
+
+def perturbed(ds: Dataset, table: str, column: str, seed: int | str, low: float = 0.5, high: float = 1.5) -> Dataset:
+    """Every non-blank value of ``table.column`` times its own random factor in [low, high]."""
+    rng = random.Random(seed)
+    rows = []
+    for row in getattr(ds, table):
+        value = getattr(row, column)
+        if value is not None:
+            row = type(row)(**{**row.model_dump(), column: value * rng.uniform(low, high)})
+        rows.append(row)
+    return replaced(ds, table, rows)
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+    summary = json.loads(files["summary.json"])
+    for key in TIMINGS:
+        summary.pop(key)
+    files["summary.json"] = json.dumps(summary, sort_keys=True).encode()
+    return files
+
+
+def assert_same_as_fresh(ds: Dataset, cache: SolveCache, tmp_path: Path, name: str, **options) -> None:
+    fresh = pipeline.run(ds, tmp_path / f"{name}-fresh", **options)
+    kept = pipeline.run(ds, tmp_path / f"{name}-kept", cache=cache, **options)
+    assert kept.summary.status == fresh.summary.status
+    assert folder_bytes(tmp_path / f"{name}-kept") == folder_bytes(tmp_path / f"{name}-fresh")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reuse")
+    datasets = {seed: load_dataset(generate_dataset(root / str(seed), seed)) for seed in SEEDS}
+    return {**datasets, "england": load_dataset(ENGLAND)}
+
+
+@pytest.mark.parametrize("column", sorted(RHS_COLUMNS), ids=lambda c: ".".join(c))
+@pytest.mark.parametrize("which", [*SEEDS, "england"])
+def test_right_hand_side_changes_are_solved_in_place_with_a_fresh_builds_results(generated, tmp_path, which, column):
+    base = generated[which]
+    table, name = column
+    if not any(getattr(row, name) for row in getattr(base, table)):
+        pytest.skip(f"{which} has no {table}.{name} values")
+    cache = SolveCache()
+    pipeline.run(base, None, cache=cache)
+    for i in range(2):  # twice: the second update starts from an updated model
+        case = perturbed(base, table, name, f"{which}-{i}")
+        assert changed_columns(base, case) == {column}
+        assert_same_as_fresh(case, cache, tmp_path, f"case{i}")
+    assert (cache.built, cache.reused) == (1, 2)
+    assert set(cache.model.mps_templates) == {"shortfall", "cost"}  # both stages written from templates
+
+
+@pytest.mark.parametrize("column", [("budget", "budget_gbp"), ("workforce", "stock_wte")], ids=lambda c: ".".join(c))
+def test_in_place_with_whole_places(generated, tmp_path, column):
+    """A MILP: the cost stage starts from stage 1's plan, and prices come from a rebuilt LP relaxation."""
+    base = generated[SEEDS[0]]
+    cache = SolveCache()
+    pipeline.run(base, None, cache=cache, integer=True)
+    assert_same_as_fresh(perturbed(base, *column, seed=9, low=0.8, high=1.2), cache, tmp_path, "milp", integer=True)
+    assert (cache.built, cache.reused) == (1, 1)
+
+
+@pytest.mark.parametrize("column", [("professions", "attrition_rate"), ("professions", "cost_per_trainee_year_gbp"),
+                                    ("regions", "cost_multiplier"), ("pipeline", "trainees")],
+                         ids=lambda c: ".".join(c))
+def test_other_changes_rebuild_the_model(generated, tmp_path, column):
+    base = generated[SEEDS[0]]
+    cache = SolveCache()
+    pipeline.run(base, None, cache=cache)
+    case = perturbed(base, *column, seed=5, low=0.6, high=0.9)
+    assert_same_as_fresh(case, cache, tmp_path, "other")
+    assert (cache.built, cache.reused) == (2, 0)
+
+
+def test_a_change_of_which_rows_exist_rebuilds(generated, tmp_path):
+    """A placement capacity where there was none adds a row: same column, new structure."""
+    base = generated[SEEDS[0]]
+    rows = list(base.capacity)
+    blank = next((i for i, row in enumerate(rows) if row.placement_capacity is None), None)
+    if blank is None:
+        pytest.skip("every capacity row has a placement capacity")
+    rows[blank] = type(rows[blank])(**{**rows[blank].model_dump(), "placement_capacity": 1e6})
+    case = replaced(base, "capacity", rows)
+    assert changed_columns(base, case) == {("capacity", "placement_capacity")}
+    cache = SolveCache()
+    pipeline.run(base, None, cache=cache)
+    assert_same_as_fresh(case, cache, tmp_path, "new-row")
+    assert (cache.built, cache.reused) == (2, 0)
+
+
+def test_settings_integrality_and_edits_must_match(generated, tmp_path):
+    base = load_dataset(ENGLAND)
+    slower = Settings.model_validate({**base.settings.model_dump(), "time_limit_seconds": 30})
+    assert changed_columns(base, Dataset(**{**dict(base), "settings": slower})) is None
+    cache = SolveCache()
+    pipeline.run(base, None, cache=cache)
+    first_year = base.settings.base_year + 1
+    hours = {("clinical_psychologist", "london", first_year): 0.5, ("pwp", "london", first_year + 1): 2.0}
+    budget = perturbed(base, "budget", "budget_gbp", 3, 1.1, 1.2)
+    assert_same_as_fresh(budget, cache, tmp_path, "edit", adjust=SupervisorHours.of(hours))  # a new edit: built
+    assert_same_as_fresh(perturbed(base, "budget", "budget_gbp", 4, 1.1, 1.2), cache, tmp_path, "same-edit",
+                         adjust=SupervisorHours.of(dict(hours)))  # an equal edit: in place
+    assert_same_as_fresh(budget, cache, tmp_path, "lambda",
+                         adjust=lambda model: SupervisorHours.of(hours)(model))  # not comparable: built
+    assert (cache.built, cache.reused) == (3, 1)
+    small = generated[SEEDS[0]]
+    pipeline.run(small, None, cache=cache)
+    assert_same_as_fresh(perturbed(small, "budget", "budget_gbp", 5), cache, tmp_path, "integer",
+                         integer=True)  # integrality differs: built
+    assert (cache.built, cache.reused) == (5, 1)
+
+
+def test_infeasible_and_back(generated, tmp_path):
+    """A budget cut that leaves no plan is diagnosed as a fresh build's is, and the kept model
+    then solves the next, feasible, case correctly."""
+    base = generated[SEEDS[1]]
+    cache = SolveCache()
+    pipeline.run(base, None, cache=cache)
+    cut = perturbed(base, "budget", "budget_gbp", 0, 0.0, 0.0)
+    assert_same_as_fresh(cut, cache, tmp_path, "cut")
+    assert json.loads((tmp_path / "cut-kept" / "summary.json").read_text())["status"] == "infeasible"
+    assert_same_as_fresh(perturbed(base, "budget", "budget_gbp", 1, 1.0, 1.3), cache, tmp_path, "back")
+    assert cache.reused == 2
+
+
+def test_a_failed_check_leaves_the_model_unchanged():
+    """Rows that do not match (here: a coefficient edited behind the cache's back) mean no update."""
+    base = load_dataset(ENGLAND)
+    model = build_model(base)
+    entry = next(e for e in model.registry if e.key.family == "budget")
+    var = next(iter(entry.constraint.expr))
+    entry.constraint.expr[var] *= 2
+    before = {e.key: e.constraint.constant for e in model.registry}
+    assert not update_in_place(model, perturbed(base, "budget", "budget_gbp", 1))
+    assert {e.key: e.constraint.constant for e in model.registry} == before
+    assert model.dataset is base
+
+
+def test_solving_leaves_the_problem_as_built(tmp_path):
+    model = build_model(load_dataset(ENGLAND))
+    rows, objective = list(model.problem._constraints), model.problem.objective
+    first = solve_model(model)
+    assert list(model.problem._constraints) == rows and KEEP_SHORTFALL_ROW not in model.problem._constraints
+    assert model.problem.objective is objective is model.shortfall_objective
+    second = solve_model(model)
+    assert [s["objective"] for s in second.stages] == [s["objective"] for s in first.stages]
+
+
+def test_mps_from_a_template_is_the_full_write(tmp_path):
+    model = build_model(load_dataset(ENGLAND))
+    problem = model.problem
+    first = write_mps(problem, str(tmp_path / "a.mps"))
+    for entry in list(model.registry)[::7]:
+        entry.constraint.constant = entry.constraint.constant * 1.5 - 3
+    again = write_mps(problem, str(tmp_path / "b.mps"), template=first.template)
+    full = write_mps(problem, str(tmp_path / "c.mps"))
+    assert again.text == full.text and (tmp_path / "b.mps").read_bytes() == (tmp_path / "c.mps").read_bytes()
+    assert again.text != first.text
+    # a template whose rows or objective are not the problem's is not used
+    problem.addConstraint(pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE, "extra", 5))
+    assert "extra" in write_mps(problem, str(tmp_path / "d.mps"), template=first.template).text
+    problem._constraints.pop("extra")
+    problem.setObjective(model.cost_objective)
+    assert write_mps(problem, str(tmp_path / "e.mps"), template=first.template).text == \
+        write_mps(problem, str(tmp_path / "f.mps")).text != full.text
