@@ -30,6 +30,7 @@ One batch at a time writes into an OUT: ``batch_lock`` holds ``OUT/.lock``.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import shutil
@@ -75,9 +76,9 @@ class SolveOptions:
 
 
 def solve_overrides(base, overrides, out_dir: str | Path | None, *, name: str | None, options: SolveOptions,
-                    tmp_root: str | Path | None = None, cache=None):
+                    tmp_root: str | Path | None = None, cache=None, in_memory: bool = False):
     """Apply ``overrides`` to ``base``, validate, then ``pipeline.run`` (build, solve, write
-    ``out_dir`` whole): ``(RunOutcome, figures)``.
+    ``out_dir`` whole, or with ``in_memory`` make its files): ``(RunOutcome, figures)``.
 
     A model-level override (regional supervisor hours) goes to the pipeline as ``adjust``,
     so the built model and every model the solve rebuilds (diagnosis, LP relaxation) get it.
@@ -99,7 +100,8 @@ def solve_overrides(base, overrides, out_dir: str | Path | None, *, name: str | 
     hours = applied.supervisor_hours
     outcome = pipeline.run(dataset, out_dir, integer=options.integer, solver=options.solver,
                            time_limit_seconds=options.time_limit_seconds, tmp_root=tmp_root, scenario=name,
-                           overrides=applied.records, adjust=SupervisorHours.of(hours), cache=cache)
+                           overrides=applied.records, adjust=SupervisorHours.of(hours), cache=cache,
+                           in_memory=in_memory)
     return outcome, case_figures(dataset, hours, outcome.results)
 
 
@@ -196,6 +198,7 @@ def _init_worker(base, tmp_parent: str | None = None) -> None:
     import optimiser.results  # noqa: F401
 
     _tmp_root()
+    gc.freeze()  # what is loaded now lives as long as the worker: keep it out of every collection
 
 
 def _ignore_signal(signum, frame) -> None:
@@ -210,11 +213,9 @@ def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> d
     started = time.perf_counter()
     out: dict[str, Any] = {"name": case.name, "worker": f"{os.getpid()}/{threading.get_ident() % 10_000}"}
     try:
-        with tempfile.TemporaryDirectory(dir=_tmp_root()) as tmp:
-            folder = Path(tmp) / "result"
-            outcome, figures = solve_overrides(base, case.overrides, folder, name=case.name, options=options,
-                                               tmp_root=_tmp_root(), cache=_solve_cache())
-            files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+        outcome, figures = solve_overrides(base, case.overrides, None, name=case.name, options=options,
+                                           tmp_root=_tmp_root(), cache=_solve_cache(), in_memory=True)
+        files = outcome.files
         summary = outcome.summary
         files[SCENARIO_FILE] = json.dumps({
             "name": case.name, "scenario": case.scenario, "description": case.description,
@@ -255,6 +256,8 @@ def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str)
     """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
+
+    import optimiser.pipeline  # noqa: F401  (imported once here: forked workers start with it)
 
     pending = deque(todo)
     suspects: deque = deque()
@@ -628,8 +631,7 @@ def _keep_result(target: Path, result: dict) -> tuple[str, str]:
     status, message = result["status"], result.get("message", "")
     if status != FAILED:
         try:
-            write_folder(target, {name: (lambda path, data=data: path.write_bytes(data))
-                                  for name, data in result["files"].items()})
+            write_folder(target, result["files"])
         except OutputError as exc:
             status, message = FAILED, str(exc)
     if status == FAILED:

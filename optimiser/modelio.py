@@ -45,8 +45,9 @@ def model_to_dict(model: CommissionModel) -> dict:
     }
 
 
-def save_model(model: CommissionModel, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(model_to_dict(model)), encoding="utf-8")
+def model_json(model: CommissionModel) -> bytes:
+    """``model.json``: the built model (``model_to_dict``)."""
+    return json.dumps(model_to_dict(model)).encode("utf-8")
 
 
 def load_model(path: str | Path) -> CommissionModel:

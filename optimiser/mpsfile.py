@@ -6,12 +6,15 @@ in per-coefficient name look-ups and calls (``v.name`` is a property, a
 variable's hash is a Python method). This writer makes the same file with one
 pass over the constraints keyed by ``id(variable)``: the same column order
 (``problem.variables()``, sorted by name), the same row order (the order
-constraints were added), the same number formats. ``tests/test_mpsfile.py``
+constraints were added), the same number formats. ``tests/test_fast_paths.py``
 holds it to PuLP's output, so the solver sees exactly the problem it saw before.
 
-A problem solved again with only new right-hand sides (a what-if sweep re-solved
-in place, ``optimiser.reuse``) is written from a ``MpsTemplate``: the text of the
-last write but for its RHS section, which is the only part that changes.
+Every write leaves a ``MpsTemplate``: the rows' coefficients already formatted,
+column by column, with the bounds. The same problem with new right-hand sides,
+rows added at the end or another objective (the cost stage is the shortfall
+stage plus one row and the cost objective; a what-if re-solved in place,
+``optimiser.reuse``, changes right-hand sides only) is written from it,
+formatting only what is new. A full write goes through the same code.
 """
 
 from __future__ import annotations
@@ -26,30 +29,63 @@ _ROW_TYPE = const.LpConstraintTypeToMps
 
 
 @dataclass
-class MpsFile:
-    """A written file: its text, and what it calls things (variables in column order, name maps)."""
+class MpsNames:
+    """What a written file calls things: the variables in column order, and name maps."""
 
-    text: str
     variables: list[pulp.LpVariable]
     variable_names: dict[str, str]  # variable name -> name in the file
     constraint_names: dict[str, str]  # constraint name -> name in the file
     objective_name: str
-    template: MpsTemplate | None = None
+    #: The columns by variable name (PuLP's ``__dummy`` left out), for reading a solution back.
+    by_name: dict[str, pulp.LpVariable]
 
 
 @dataclass(frozen=True)
 class MpsTemplate:
-    """A written file but for its RHS section: enough to write the same problem with new
-    right-hand sides. Valid only while the problem keeps its variables, rows, coefficients,
-    bounds and objective; ``write_mps`` checks the rows' names and order and the objective,
-    and the caller promises the rest (``optimiser.reuse`` re-solves only such problems)."""
+    """A written problem's rows and columns, formatted, to write it again.
 
-    head: str  # from *SENSE to the end of COLUMNS
-    tail: str  # from BOUNDS to ENDATA
-    row_keys: tuple[str, ...]  # the problem's constraints, in order, as the file lists them
-    objective: pulp.LpAffineExpression
+    Valid while the problem's first ``len(row_keys)`` rows keep their names, order,
+    senses and coefficients and its variables keep their bounds; right-hand sides,
+    rows added after them and the objective may change. ``write_mps`` checks the
+    names, order, senses and columns; the caller promises the coefficients and
+    bounds (the solve stages and ``optimiser.reuse`` change only the rest).
+    """
+
     rename: bool
-    written: MpsFile
+    row_keys: tuple[str, ...]  # the rows it was made with, in order
+    senses: tuple[int, ...]
+    rows_section: str  # their ROWS lines
+    blocks: list[str]  # per column: its COLUMNS lines for those rows
+    position: dict[int, int]  # id(variable) -> column
+    column_names: list[str]  # in the file
+    registered: int  # len(problem._variables) when made (every column registered)
+    tail: str  # BOUNDS to ENDATA
+    names: MpsNames
+
+
+@dataclass
+class MpsFile:
+    """A written file: its text, its names, and the template to write its problem again."""
+
+    text: str
+    names: MpsNames
+    template: MpsTemplate | None
+
+    @property
+    def variables(self) -> list[pulp.LpVariable]:
+        return self.names.variables
+
+    @property
+    def variable_names(self) -> dict[str, str]:
+        return self.names.variable_names
+
+    @property
+    def constraint_names(self) -> dict[str, str]:
+        return self.names.constraint_names
+
+    @property
+    def objective_name(self) -> str:
+        return self.names.objective_name
 
 
 def write_mps(problem: pulp.LpProblem, path: str, *, rename: bool = False,
@@ -59,42 +95,32 @@ def write_mps(problem: pulp.LpProblem, path: str, *, rename: bool = False,
     ``rename`` names columns ``X0000000..`` and rows ``C0000000..`` (as PuLP's own CBC
     driver does); without it the file keeps the model's names, which PuLP makes free of
     spaces, so CBC reads either form alike. ``template``: the ``MpsFile.template`` of an
-    earlier write of this problem, whose right-hand sides alone have changed since; the
-    file is then its text with a new RHS section (the same bytes a full write gives). A
-    template whose rows or objective are not the problem's is ignored.
+    earlier write of this problem (see ``MpsTemplate`` for what may have changed since);
+    one that does not fit is ignored.
     """
-    if template is not None and _fits(template, problem, rename):
-        return _write_rhs(problem, path, template)
+    if template is not None and template.rename == rename:
+        written = _write_from(problem, path, template)
+        if written is not None:
+            return written
     was_none, dummy = problem.fixObjective()
     try:
-        return _write(problem, path, rename)
+        template = _template(problem, rename)
+        written = _write_from(problem, path, template)
+        assert written is not None  # a problem fits its own template
+        if was_none or dummy is not None or template.registered != len(template.names.variables):
+            written.template = None  # a placeholder objective, or columns PuLP does not list: not kept
+        return written
     finally:
         problem.restoreObjective(was_none, dummy)
 
 
-def _fits(template: MpsTemplate, problem: pulp.LpProblem, rename: bool) -> bool:
-    return (template.rename == rename and problem.objective is template.objective
-            and tuple(problem._constraints) == template.row_keys)
+_ENTRY = "    %-8s  %-8s  % .12e\n"
+_MARK_START = "    MARK      'MARKER'                 'INTORG'\n"
+_MARK_END = "    MARK      'MARKER'                 'INTEND'\n"
 
 
-def _rhs_lines(constraints: dict[str, pulp.LpConstraint], row_names: dict[str, str]) -> list[str]:
-    return ["    RHS       %-8s  % .12e\n" % (row_names[k], -c.constant if c.constant != 0 else 0)
-            for k, c in constraints.items()]
-
-
-def _write_rhs(problem: pulp.LpProblem, path: str, template: MpsTemplate) -> MpsFile:
-    """The template's text with the problem's current right-hand sides."""
-    written = template.written
-    text = "".join([template.head, "RHS\n", *_rhs_lines(problem._constraints, written.constraint_names),
-                    template.tail])
-    with open(path, "w") as handle:
-        handle.write(text)
-    return MpsFile(text, written.variables, written.variable_names, written.constraint_names,
-                   written.objective_name, template)
-
-
-def _write(problem: pulp.LpProblem, path: str, rename: bool) -> MpsFile:
-    objective = problem.objective
+def _template(problem: pulp.LpProblem, rename: bool) -> MpsTemplate:
+    """Format every row's coefficients, column by column (column-major, rows in order)."""
     constraints = problem._constraints  # name -> LpConstraint, in the order added (as PuLP's writer reads it)
     rows: list[str] = []
     ids: list[int] = []
@@ -108,49 +134,101 @@ def _write(problem: pulp.LpProblem, path: str, rename: bool) -> MpsFile:
     if rename:
         row_names = {k: "C%07d" % i for i, k in enumerate(constraints)}
         column_names = ["X%07d" % i for i in range(len(variables))]
-        objective.name = "OBJ"  # PuLP's writer names the objective so, as a side effect
-        model_name = "MODEL"
+        rows = list(map(row_names.__getitem__, rows))
     else:
         row_names = {k: k for k in constraints}
         column_names = [v.name for v in variables]
-        model_name = problem.name
-    objective_name = objective.name or "OBJ"
-
-    # Every coefficient as (column, row, value), rows in order and the objective last (whole rows
-    # copied at C speed); a stable sort by column then gives PuLP's column-major order.
-    if rename:
-        rows = list(map(row_names.__getitem__, rows))
-    rows += [objective_name] * len(objective)
-    ids += map(id, objective)
-    coefs += objective.values()
     position = {id(v): i for i, v in enumerate(variables)}
     columns = list(map(position.__getitem__, ids))
-    order = sorted(range(len(columns)), key=columns.__getitem__)
-    columns = list(map(columns.__getitem__, order))
-    entries = ["    %-8s  %-8s  % .12e\n" % line for line in zip(
-        map(column_names.__getitem__, columns), map(rows.__getitem__, order), map(coefs.__getitem__, order))]
-
-    lines = [f"*SENSE:{const.LpSenses[problem.sense]}\n", f"NAME          {model_name}\n", "ROWS\n",
-             f" N  {objective_name}\n"]
-    lines += [" " + _ROW_TYPE[c.sense] + "  " + row_names[k] + "\n" for k, c in constraints.items()]
-    lines.append("COLUMNS\n")
-    if any(v.cat == const.LpInteger for v in variables):
-        lines += _with_integer_markers(variables, entries, columns)
-    else:
-        lines += entries
-    head = "".join(lines)
+    order = sorted(range(len(columns)), key=columns.__getitem__)  # stable: rows stay in order
+    entries = [_ENTRY % line for line in zip(
+        map(column_names.__getitem__, map(columns.__getitem__, order)), map(rows.__getitem__, order),
+        map(coefs.__getitem__, order))]
+    blocks = [""] * len(variables)
+    start = 0
+    for column, count in _runs(map(columns.__getitem__, order)):
+        blocks[column] = "".join(entries[start:start + count])
+        start += count
+    senses = tuple(c.sense for c in constraints.values())
+    rows_section = "".join([" " + _ROW_TYPE[sense] + "  " + row_names[k] + "\n" for k, sense in zip(constraints, senses)])
     tail = ["BOUNDS\n"]
     for var, name in zip(variables, column_names):
         tail += _bound_lines(name, var)
     tail.append("ENDATA\n")
-    tail = "".join(tail)
-    text = "".join([head, "RHS\n", *_rhs_lines(constraints, row_names), tail])
+    variable_names = [v.name for v in variables]
+    names = MpsNames(variables, dict(zip(variable_names, column_names)), row_names, "",
+                     {name: v for name, v in zip(variable_names, variables) if name != "__dummy"})
+    return MpsTemplate(rename, tuple(constraints), senses, rows_section, blocks, position, column_names,
+                       len(problem._variables), "".join(tail), names)
+
+
+def _runs(values) -> list[tuple[int, int]]:
+    """``(value, how many times in a row)`` for each run of equal values."""
+    runs: list[tuple[int, int]] = []
+    last, count = None, 0
+    for value in values:
+        if value == last:
+            count += 1
+        else:
+            if count:
+                runs.append((last, count))
+            last, count = value, 1
+    if count:
+        runs.append((last, count))
+    return runs
+
+
+def _write_from(problem: pulp.LpProblem, path: str, template: MpsTemplate) -> MpsFile | None:
+    """The file from ``template`` and what is new: right-hand sides, rows added, the objective.
+    ``None`` when the problem does not fit the template."""
+    constraints = problem._constraints
+    objective = problem.objective
+    keys = tuple(constraints)
+    n = len(template.row_keys)
+    if (objective is None or not objective or keys[:n] != template.row_keys
+            or len(problem._variables) != template.registered
+            or tuple(c.sense for c in list(constraints.values())[:n]) != template.senses):
+        return None
+    names, position, column_names = template.names, template.position, template.column_names
+    row_names = names.constraint_names
+    extra_keys = keys[n:]
+    if extra_keys:
+        row_names = dict(row_names)
+        for i, key in enumerate(extra_keys, start=n):
+            row_names[key] = "C%07d" % i if template.rename else key
+    if template.rename:
+        objective.name = "OBJ"  # PuLP's writer names the objective so, as a side effect
+    objective_name = objective.name or "OBJ"
+    added: dict[int, list[str]] = {}
+    try:
+        for key in extra_keys:
+            for var, coef in constraints[key].expr.items():
+                column = position[id(var)]
+                added.setdefault(column, []).append(_ENTRY % (column_names[column], row_names[key], coef))
+        for var, coef in objective.items():
+            column = position[id(var)]
+            added.setdefault(column, []).append(_ENTRY % (column_names[column], objective_name, coef))
+    except KeyError:  # a variable the template has no column for
+        return None
+    blocks = list(template.blocks)
+    for column, lines in added.items():
+        blocks[column] += "".join(lines)
+    for column, var in enumerate(names.variables):
+        if var.cat == const.LpInteger:
+            blocks[column] = _MARK_START + blocks[column] + _MARK_END
+    model_name = "MODEL" if template.rename else problem.name
+    text = "".join([
+        f"*SENSE:{const.LpSenses[problem.sense]}\n", f"NAME          {model_name}\n", "ROWS\n",
+        f" N  {objective_name}\n", template.rows_section,
+        *[" " + _ROW_TYPE[constraints[k].sense] + "  " + row_names[k] + "\n" for k in extra_keys],
+        "COLUMNS\n", *blocks,
+        "RHS\n", *["    RHS       %-8s  % .12e\n" % (row_names[k], -c.constant if c.constant != 0 else 0)
+                   for k, c in constraints.items()],
+        template.tail])
     with open(path, "w") as handle:
         handle.write(text)
-    written = MpsFile(text, variables, {v.name: n for v, n in zip(variables, column_names)}, row_names,
-                      objective_name)
-    written.template = MpsTemplate(head, tail, tuple(constraints), objective, rename, written)
-    return written
+    return MpsFile(text, MpsNames(names.variables, names.variable_names, row_names, objective_name, names.by_name),
+                   template)
 
 
 def _columns(problem: pulp.LpProblem, ids: list[int]) -> list[pulp.LpVariable]:
@@ -164,22 +242,6 @@ def _columns(problem: pulp.LpProblem, ids: list[int]) -> list[pulp.LpVariable]:
             for var in constraint.expr:
                 found.setdefault(id(var), var)
     return sorted(found.values(), key=attrgetter("name"))
-
-
-def _with_integer_markers(variables, entries: list[str], entry_columns: list[int]) -> list[str]:
-    """The COLUMNS lines with each integer column's block between PuLP's MARKER lines."""
-    lines: list[str] = []
-    k, n = 0, len(entries)
-    for i, var in enumerate(variables):
-        integer = var.cat == const.LpInteger
-        if integer:
-            lines.append("    MARK      'MARKER'                 'INTORG'\n")
-        while k < n and entry_columns[k] == i:
-            lines.append(entries[k])
-            k += 1
-        if integer:
-            lines.append("    MARK      'MARKER'                 'INTEND'\n")
-    return lines
 
 
 def _bound_lines(name: str, var: pulp.LpVariable) -> list[str]:

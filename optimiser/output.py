@@ -9,11 +9,12 @@ the staging folder.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 RESULT_MARKER = "summary.json"
@@ -33,8 +34,17 @@ def check_target(out_dir: Path) -> None:
                               "choose a new folder so nothing of yours is overwritten")
 
 
-def write_folder(out_dir: str | Path, writers: dict[str, Callable[[Path], None]]) -> Path:
-    """Call each ``writer(path)`` for its file name inside a staging folder, then swap it in."""
+#: A file's bytes, or a function that makes them when the file is written.
+Content = bytes | Callable[[], bytes]
+
+
+def render(files: Mapping[str, Content]) -> dict[str, bytes]:
+    """Every file's bytes (a results folder made in memory, as a batch worker sends it)."""
+    return {name: content() if callable(content) else content for name, content in files.items()}
+
+
+def write_folder(out_dir: str | Path, files: Mapping[str, Content]) -> Path:
+    """Write each file (made one at a time) into a staging folder, then swap it in."""
     out_dir = Path(out_dir).resolve()
     check_target(out_dir)
     parent = out_dir.parent
@@ -44,8 +54,8 @@ def write_folder(out_dir: str | Path, writers: dict[str, Callable[[Path], None]]
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging.mkdir()
-        for name, writer in writers.items():
-            writer(staging / name)
+        for name, content in files.items():
+            (staging / name).write_bytes(content() if callable(content) else content)
         if out_dir.exists():
             os.replace(out_dir, old)
         os.replace(staging, out_dir)
@@ -72,35 +82,31 @@ def atomic_write(path: str | Path, data: bytes) -> Path:
     return path
 
 
-def json_writer(data) -> Callable[[Path], None]:
-    def write(path: Path) -> None:
-        path.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n", encoding="utf-8")
-    return write
+def json_bytes(data) -> bytes:
+    """``data`` as indented JSON (numpy numbers as plain ones), ending with a newline."""
+    return (json.dumps(data, indent=2, default=_jsonable) + "\n").encode("utf-8")
 
 
-def pandas_csv_writer(frame) -> Callable[[Path], None]:
-    """The reference: pandas ``to_csv`` as results are written (``csv_writer`` matches it byte for byte)."""
-    def write(path: Path) -> None:
-        frame.to_csv(path, index=False, float_format="%.10g")
-    return write
+def pandas_csv_bytes(frame) -> bytes:
+    """The reference: what pandas ``to_csv`` writes for a results table (``csv_bytes`` matches it)."""
+    return frame.to_csv(None, index=False, float_format="%.10g").encode("utf-8")
 
 
-def csv_writer(frame) -> Callable[[Path], None]:
-    """``pandas_csv_writer`` (pandas ``to_csv(index=False, float_format="%.10g")``), byte for byte,
+def csv_bytes(frame) -> bytes:
+    """``pandas_csv_bytes`` (pandas ``to_csv(index=False, float_format="%.10g")``), byte for byte,
     in a fraction of the time: each column is turned into cells in one pass (floats as
     ``"%.10g"``, missing values blank, everything else as pandas hands it to the ``csv``
     module) and the rows go straight to ``csv.writer``. Frames with other column types
     (dates, categories...) are left to pandas.
     """
-    def write(path: Path) -> None:
-        cells = [_csv_cells(column) for _, column in frame.items()]
-        if any(column is None for column in cells) or not all(isinstance(c, str) for c in frame.columns):
-            return pandas_csv_writer(frame)(path)
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator=os.linesep)  # pandas' defaults
-            writer.writerow(frame.columns)
-            writer.writerows(zip(*cells))
-    return write
+    cells = [_csv_cells(column) for _, column in frame.items()]
+    if any(column is None for column in cells) or not all(isinstance(c, str) for c in frame.columns):
+        return pandas_csv_bytes(frame)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator=os.linesep)  # pandas' defaults
+    writer.writerow(frame.columns)
+    writer.writerows(zip(*cells))
+    return text.getvalue().encode("utf-8")
 
 
 def _csv_cells(column) -> list | None:

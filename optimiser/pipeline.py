@@ -20,8 +20,8 @@ from optimiser import mpsfile
 from optimiser.build import CommissionModel, build_model
 from optimiser.gcpause import gc_paused, without_gc
 from optimiser.loader import load_dataset
-from optimiser.modelio import save_model
-from optimiser.output import csv_writer, json_writer, write_folder
+from optimiser.modelio import model_json
+from optimiser.output import Content, csv_bytes, json_bytes, render, write_folder
 from optimiser.results import Results, build_results, top_binding
 from optimiser.reuse import SolveCache
 from optimiser.solve import Solution, solve_model
@@ -36,6 +36,8 @@ class RunOutcome:
     results: Results | None
     solution: Solution
     out_dir: Path | None
+    #: With ``in_memory``: the results folder's files, made but not written.
+    files: dict[str, bytes] | None = None
 
 
 def write_mps(model: CommissionModel) -> bytes:
@@ -80,12 +82,17 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
                     solver: str | None = None, time_limit_seconds: float | None = None,
                     tmp_root: str | Path | None = None, scenario: str | None = None,
                     overrides: list[dict[str, Any]] | None = None,
-                    adjust: Callable[[CommissionModel], None] | None = None) -> RunOutcome:
+                    adjust: Callable[[CommissionModel], None] | None = None,
+                    in_memory: bool = False) -> RunOutcome:
     """Solve ``model`` and, if ``out_dir`` is given, write its results folder whole.
 
     ``adjust``: a model-level edit already made to ``model`` (``solve.solve_model``).
+    ``in_memory``: make the folder's files as bytes (``RunOutcome.files``; a batch worker
+    sends them to the process that writes them), with no ``out_dir``.
     """
-    keep = mps is None and out_dir is not None  # the folder's MPS: the file the solver read for stage 1
+    if in_memory and out_dir is not None:
+        raise ValueError("in_memory makes the files instead of writing out_dir: give one or the other")
+    keep = mps is None and (out_dir is not None or in_memory)  # the folder's MPS: the file CBC read for stage 1
     solution = solve_model(model, solver=solver, time_limit_seconds=time_limit_seconds, tmp_root=tmp_root,
                            keep_mps=keep, adjust=adjust)
     if keep:
@@ -93,28 +100,31 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
         mps = solution.shortfall_mps.encode() if solution.shortfall_mps is not None else write_mps(model)
     results = build_results(model, solution) if solution.has_plan else None
     summary = make_summary(model, solution, results, scenario=scenario, overrides=overrides)
-    written = None
+    written = files = None
     if out_dir is not None:
-        written = write_folder(out_dir, result_writers(summary, results, solution, mps))
-    return RunOutcome(summary, results, solution, written)
+        written = write_folder(out_dir, result_files(summary, results, solution, mps))
+    elif in_memory:
+        files = render(result_files(summary, results, solution, mps))
+    return RunOutcome(summary, results, solution, written, files)
 
 
-def result_writers(summary: Summary, results: Results | None, solution: Solution,
-                   mps: bytes | None) -> dict[str, Callable[[Path], None]]:
-    """The files of a results folder, by name, as writers for ``write_folder``."""
-    writers = {"summary.json": json_writer(summary.model_dump(mode="json"))}
+def result_files(summary: Summary, results: Results | None, solution: Solution,
+                 mps: bytes | None) -> dict[str, Content]:
+    """The files of a results folder, by name, each made when ``write_folder`` (or
+    ``output.render``) comes to it."""
+    files: dict[str, Content] = {"summary.json": lambda: json_bytes(summary.model_dump(mode="json"))}
     if mps is not None:
-        writers[MPS_FILE] = lambda path: path.write_bytes(mps)
+        files[MPS_FILE] = mps
     if results is not None:
-        writers.update({
-            "plan.csv": csv_writer(results.plan),
-            "workforce.csv": csv_writer(results.workforce),
-            "supervision.csv": csv_writer(results.supervision),
-            "constraints.csv": csv_writer(results.constraints),
+        files.update({
+            "plan.csv": lambda: csv_bytes(results.plan),
+            "workforce.csv": lambda: csv_bytes(results.workforce),
+            "supervision.csv": lambda: csv_bytes(results.supervision),
+            "constraints.csv": lambda: csv_bytes(results.constraints),
         })
     if solution.conflicts:
-        writers["conflicts.csv"] = csv_writer(pd.DataFrame(solution.conflicts))
-    return writers
+        files["conflicts.csv"] = lambda: csv_bytes(pd.DataFrame(solution.conflicts))
+    return files
 
 
 @without_gc
@@ -144,8 +154,5 @@ def build(dataset: str | Path, model_dir: str | Path, *, integer: bool | None = 
     """Write ``model.json`` (the built model) and the stage-1 MPS into ``model_dir``."""
     model = build_model(load_dataset(dataset), integer=integer)
     mps = write_mps(model)
-    write_folder(model_dir, {
-        "model.json": lambda path: save_model(model, path),
-        MPS_FILE: lambda path: path.write_bytes(mps),
-    })
+    write_folder(model_dir, {"model.json": lambda: model_json(model), MPS_FILE: mps})
     return model

@@ -24,6 +24,7 @@ STAGE2_RELATIVE_TOLERANCE = 1e-6
 STAGE2_ABSOLUTE_TOLERANCE = 1e-6
 #: The row stage 2 adds for its solve (and removes after): shortfall within tolerance of stage 1's.
 KEEP_SHORTFALL_ROW = "keep_shortfall_optimal"
+SHORTFALL_STAGE, COST_STAGE = "shortfall", "cost"
 
 
 @dataclass
@@ -96,11 +97,12 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         return _diagnose(model, solution, solver, limit, tmp_root, adjust)
 
     gap = settings.mip_gap if model.integer else None
-    templates = model.mps_templates
+    templates = model.mps_templates if model.mps_templates is not None else {}
     stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, keep_mps=keep_mps,
-                            templates=templates, stage="shortfall")
+                            template=templates.get(SHORTFALL_STAGE))
+    _keep_template(templates, SHORTFALL_STAGE, stage1)
     solution.shortfall_mps = stage1.mps
-    _record(solution, "shortfall", stage1)
+    _record(solution, SHORTFALL_STAGE, stage1)
     if not stage1.has_values:
         solution.status, solution.message = stage1.status, stage1.message
         if stage1.status == slv.INFEASIBLE:
@@ -119,11 +121,14 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         problem.addConstraint(keep)
         problem.setObjective(model.cost_objective)
         try:
+            # written from stage 1's file (the same rows and one more) or an earlier cost stage's
+            template = templates.get(COST_STAGE) or templates.get(SHORTFALL_STAGE)
             stage2 = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap,
-                                    templates=templates, stage="cost")
+                                    template=template)
         finally:
             _take_off_stage2(model, keep)
-        _record(solution, "cost", stage2)
+        _keep_template(templates, COST_STAGE, stage2)
+        _record(solution, COST_STAGE, stage2)
         if not stage2.has_values:
             solution.status = stage2.status if stage2.status != slv.INFEASIBLE else slv.ERROR
             solution.message = f"the cost stage failed after an optimal shortfall stage: {stage2.message}"
@@ -149,6 +154,11 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         else:
             solution.warnings.append(f"no shadow prices: the LP relaxation ended {run.status}")
     return solution
+
+
+def _keep_template(templates: dict, stage: str, run: slv.SolverRun) -> None:
+    if run.template is not None:
+        templates[stage] = run.template
 
 
 def _take_off_stage2(model: CommissionModel, keep: pulp.LpConstraint) -> None:

@@ -27,7 +27,7 @@ import pulp
 
 from optimiser.errors import SolverError
 from optimiser.gcpause import gc_paused
-from optimiser.mpsfile import MpsTemplate, write_mps
+from optimiser.mpsfile import MpsFile, MpsTemplate, write_mps
 
 OPTIMAL = "optimal"
 INFEASIBLE = "infeasible"
@@ -55,6 +55,8 @@ class SolverRun:
     read_seconds: float = 0.0
     #: With ``keep_mps``: the problem as solved, in MPS (as ``problem.writeMPS`` writes it).
     mps: str | None = None
+    #: The MPS file's template (``mpsfile.MpsTemplate``), when one was written.
+    template: MpsTemplate | None = None
 
     @property
     def has_values(self) -> bool:
@@ -71,7 +73,7 @@ def available_solvers() -> dict[str, bool]:
 def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
                tmp_root: str | Path | None = None, warm_start: bool = False,
                mip_gap: float | None = None, keep_mps: bool = False,
-               templates: dict[str, MpsTemplate] | None = None, stage: str = "") -> SolverRun:
+               template: MpsTemplate | None = None) -> SolverRun:
     """Solve ``problem`` in place; values, duals (``pi``) and reduced costs land on its objects.
 
     ``warm_start`` hands the variables' current values to the solver as a
@@ -79,21 +81,22 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
     feasible by construction). ``mip_gap`` is the relative gap within which an
     integer plan counts as optimal (ignored for an LP). ``keep_mps`` returns the
     problem as solved, as MPS text (``SolverRun.mps``; CBC's own input file).
-    ``templates``: where the MPS file of each ``stage`` is kept to be written again with only
-    new right-hand sides (``optimiser.reuse``; the caller guarantees nothing else changed).
+    ``template``: an earlier MPS file of this problem to write this one from
+    (``mpsfile.MpsTemplate``: the caller guarantees what it needs); ``SolverRun.template``
+    is this one's.
     """
     workdir = Path(tempfile.mkdtemp(prefix="optimiser-", dir=tmp_root))
     started = time.perf_counter()
     io = (0.0, 0.0)
-    mps = None
+    written = None
     try:
         if solver == "cbc":
-            status, solver_seconds, io, mps = _run_cbc(problem, time_limit_seconds, workdir, warm_start, mip_gap,
-                                                       templates, stage)
+            status, solver_seconds, io, written = _run_cbc(problem, time_limit_seconds, workdir, warm_start,
+                                                           mip_gap, template)
         elif solver == "highs":
             if keep_mps:
                 with gc_paused():
-                    mps = _write_mps(problem, str(workdir / "problem.mps"), templates, stage).text
+                    written = write_mps(problem, str(workdir / "problem.mps"), template=template)
             status, solver_seconds = _run_highs(problem, time_limit_seconds, warm_start, mip_gap)
         else:
             raise SolverError(f"unknown solver '{solver}'; expected cbc or highs")
@@ -104,7 +107,9 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
     wall = time.perf_counter() - started
     normalised, message = _normalise(problem, status, wall, time_limit_seconds)
     objective = pulp.value(problem.objective) if normalised in (OPTIMAL, TIME_LIMIT) else None
-    return SolverRun(normalised, objective, wall, solver_seconds, message, *io, mps=mps if keep_mps else None)
+    return SolverRun(normalised, objective, wall, solver_seconds, message, *io,
+                     mps=written.text if keep_mps and written is not None else None,
+                     template=written.template if written is not None else None)
 
 
 def cbc_path() -> str:
@@ -112,17 +117,9 @@ def cbc_path() -> str:
     return os.environ.get(CBC_PATH_VARIABLE) or pulp.PULP_CBC_CMD.pulp_cbc_path
 
 
-def _write_mps(problem: pulp.LpProblem, path: str, templates: dict[str, MpsTemplate] | None, stage: str):
-    """``write_mps``, from and into ``templates[stage]`` when given."""
-    written = write_mps(problem, path, template=templates.get(stage) if templates is not None else None)
-    if templates is not None:
-        templates[stage] = written.template
-    return written
-
-
 def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path, warm_start: bool,
-             mip_gap: float | None, templates: dict[str, MpsTemplate] | None = None,
-             stage: str = "") -> tuple[int, float | None, tuple[float, float], str | None]:
+             mip_gap: float | None, template: MpsTemplate | None = None
+             ) -> tuple[int, float | None, tuple[float, float], MpsFile | None]:
     log_path = workdir / "cbc.log"
     cmd = _CbcCommand(path=cbc_path(), msg=False, timeLimit=time_limit_seconds, threads=1,
                       keepFiles=False, logPath=str(log_path), warmStart=warm_start, gapRel=mip_gap)
@@ -130,12 +127,12 @@ def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path, 
         raise SolverError(f"the CBC solver cannot be run ({cmd.path}): reinstall pulp, "
                           f"unset {CBC_PATH_VARIABLE}, or choose solver: highs")
     cmd.tmpDir = str(workdir)
-    cmd.templates, cmd.stage = templates, stage
+    cmd.template = template
     try:
         status = problem.solve(cmd)
     except pulp.PulpSolverError as exc:
         raise SolverError(f"CBC stopped without a solution (it crashed or was killed): {exc}") from exc
-    return status, _cbc_seconds(log_path), (cmd.write_seconds, cmd.read_seconds), cmd.mps
+    return status, _cbc_seconds(log_path), (cmd.write_seconds, cmd.read_seconds), cmd.written
 
 
 class _CbcCommand(pulp.COIN_CMD):
@@ -148,9 +145,8 @@ class _CbcCommand(pulp.COIN_CMD):
 
     write_seconds = 0.0
     read_seconds = 0.0
-    mps: str | None = None
-    templates: dict[str, MpsTemplate] | None = None
-    stage = ""
+    template: MpsTemplate | None = None  # in: to write the file from
+    written: MpsFile | None = None  # out: the file written
 
     def solve_CBC(self, lp: pulp.LpProblem, use_mps: bool = True) -> int:
         if not self.executable(self.path):
@@ -158,8 +154,7 @@ class _CbcCommand(pulp.COIN_CMD):
         mps_path, sol_path, start_path = self.create_tmp_files(lp.name, "mps", "sol", "mst")
         started = time.perf_counter()
         with gc_paused():
-            written = _write_mps(lp, mps_path, self.templates, self.stage)
-        self.mps = written.text
+            written = self.written = write_mps(lp, mps_path, template=self.template)
         self.write_seconds = time.perf_counter() - started
         args = [self.path, mps_path]
         if lp.sense == pulp.LpMaximize:
@@ -182,17 +177,17 @@ class _CbcCommand(pulp.COIN_CMD):
         started = time.perf_counter()
         status, sol_status = self.get_status(sol_path)
         with gc_paused():
-            _read_cbc_solution(lp, sol_path, written.variables)
+            _read_cbc_solution(lp, sol_path, written)
         lp.assignStatus(status, sol_status)
         self.read_seconds = time.perf_counter() - started
         self.delete_tmp_files(mps_path, sol_path, start_path)
         return status
 
 
-def _read_cbc_solution(lp: pulp.LpProblem, path: str, variables: list[pulp.LpVariable]) -> None:
+def _read_cbc_solution(lp: pulp.LpProblem, path: str, written: MpsFile) -> None:
     """Put CBC's solution file on ``lp`` as PuLP's ``readsol_MPS`` and ``assign*`` do: every
     column's value (0 where the file has none) and reduced cost, every row's dual and slack."""
-    columns = {v.name: v for v in variables if v.name != "__dummy"}
+    columns = written.names.by_name
     rows = lp._constraints
     for var in columns.values():
         var.varValue = 0
@@ -208,6 +203,7 @@ def _read_cbc_solution(lp: pulp.LpProblem, path: str, variables: list[pulp.LpVar
             if var is not None:
                 var.varValue = float(fields[2])
                 var.dj = float(fields[3])
+                continue
             row = rows.get(name)
             if row is not None:
                 row.pi = float(fields[3])

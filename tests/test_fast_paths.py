@@ -49,6 +49,33 @@ def test_mps_writer_matches_pulp(england, tmp_path, kind):
     _same_mps(make, tmp_path)
 
 
+@pytest.mark.parametrize("integer", [False, True])
+@pytest.mark.parametrize("rename", [False, True])
+def test_mps_written_from_a_template_matches_pulp(england, tmp_path, integer, rename):
+    """The cost stage written from the shortfall stage's template (one row more, another
+    objective, new right-hand sides) is PuLP's file of the cost stage, byte for byte; and so
+    is the shortfall stage written again from the cost stage's template after the row is taken off."""
+    model = build_model(england, integer=integer)
+    problem = model.problem
+    first = write_mps(problem, str(tmp_path / "first.mps"), rename=rename)
+    assert first.template is not None
+    for entry in list(model.registry)[::5]:
+        entry.constraint.constant = 0.0 - (entry.rhs * 1.25 + 1)
+    problem.addConstraint(pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE,
+                                            "keep_shortfall_optimal", 123.5))
+    problem.setObjective(model.cost_objective)
+    cost = write_mps(problem, str(tmp_path / "cost.mps"), rename=rename, template=first.template)
+    problem.writeMPS(str(tmp_path / "pulp.mps"), rename=rename)
+    assert (tmp_path / "cost.mps").read_bytes() == (tmp_path / "pulp.mps").read_bytes()
+    assert cost.text == (tmp_path / "pulp.mps").read_text()
+    # the other way: a template with more rows than the problem does not fit, so a full write
+    problem._constraints.pop("keep_shortfall_optimal")
+    problem.setObjective(model.shortfall_objective)
+    again = write_mps(problem, str(tmp_path / "again.mps"), rename=rename, template=cost.template)
+    problem.writeMPS(str(tmp_path / "pulp2.mps"), rename=rename)
+    assert again.text == (tmp_path / "pulp2.mps").read_text()
+
+
 @pytest.mark.parametrize("objective", ["constant", "terms"])
 def test_mps_writer_matches_pulp_on_odd_problems(tmp_path, objective):
     """Free, negative, fixed and binary bounds, a constant objective (PuLP's dummy column)
@@ -73,11 +100,37 @@ def test_mps_writer_matches_pulp_on_odd_problems(tmp_path, objective):
 
     _same_mps(make, tmp_path)
 
+    def extend(problem):  # rows added over columns the objective has too, and a new objective
+        by_name = {v.name: v for v in problem.variables()}
+        problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({by_name["whole"]: 2, by_name["neg"]: 1}),
+                                                pulp.LpConstraintLE, "c", 7))
+        problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({by_name["free"]: -1}),
+                                                pulp.LpConstraintGE, "d", -2))
+        problem.setObjective(pulp.LpAffineExpression({by_name["free"]: 2, by_name["whole"]: -1, by_name["bin"]: 1}))
+        return problem
+
+    def registered():  # every column in a row when the row was added: a template is kept
+        problem = make()
+        late = next(v for v in problem.variables() if v.name == "late")
+        problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({late: 1}), pulp.LpConstraintLE, "e", 9))
+        return problem
+
+    for rename in (False, True):
+        problem = registered()
+        first = write_mps(problem, str(tmp_path / "first.mps"), rename=rename)
+        assert (first.template is None) == (objective == "constant")  # PuLP's dummy column: not kept
+        extended = write_mps(extend(problem), str(tmp_path / "ours.mps"), rename=rename, template=first.template)
+        reference = registered()  # the same steps, with PuLP's writer
+        reference.writeMPS(str(tmp_path / "pulp-first.mps"), rename=rename)
+        extend(reference).writeMPS(str(tmp_path / "pulp.mps"), rename=rename)
+        assert extended.text == (tmp_path / "pulp.mps").read_text(), rename
+
 
 def _same_csv(frame: pd.DataFrame, tmp_path: Path) -> None:
-    output.pandas_csv_writer(frame)(tmp_path / "pandas.csv")
-    output.csv_writer(frame)(tmp_path / "ours.csv")
-    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    frame.to_csv(tmp_path / "pandas.csv", index=False, float_format="%.10g")  # as pandas writes a file
+    expected = (tmp_path / "pandas.csv").read_bytes()
+    assert output.csv_bytes(frame) == expected
+    assert output.pandas_csv_bytes(frame) == expected
 
 
 def test_csv_writer_matches_pandas_on_results(england, tmp_path):

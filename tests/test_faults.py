@@ -95,18 +95,15 @@ def test_disk_full_while_writing_results(dataset, tmp_path, monkeypatch):
     before = earlier_result(dataset, out)
     listing = sorted(p.name for p in out.iterdir())
     written = []
-    original = pipeline.csv_writer
+    original = pipeline.csv_bytes
 
     def filling(frame):
-        def write(path: Path):
-            written.append(path.name)
-            if len(written) == 3:
-                raise OSError(errno.ENOSPC, "No space left on device", str(path))
-            original(frame)(path)
+        written.append(frame)
+        if len(written) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", "results file")
+        return original(frame)
 
-        return write
-
-    monkeypatch.setattr(pipeline, "csv_writer", filling)
+    monkeypatch.setattr(pipeline, "csv_bytes", filling)
     result = CliRunner().invoke(main, ["run", str(dataset), "-o", str(out)])
     assert result.exit_code == 1
     assert "could not write" in result.output and "No space left on device" in result.output
@@ -121,16 +118,11 @@ def test_interrupt_while_writing_keeps_the_earlier_result(dataset, tmp_path, mon
 
     out = tmp_path / "out"
     before = earlier_result(dataset, out)
-    original = output.csv_writer
-
     def interrupted(frame):
-        def write(path: Path):
-            original(frame)(path)
-            raise KeyboardInterrupt
+        output.csv_bytes(frame)
+        raise KeyboardInterrupt
 
-        return write
-
-    monkeypatch.setattr(pipeline, "csv_writer", interrupted)
+    monkeypatch.setattr(pipeline, "csv_bytes", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(dataset, out)
     assert json.loads((out / "summary.json").read_text()) == before

@@ -180,6 +180,8 @@ def test_solving_leaves_the_problem_as_built(tmp_path):
 
 
 def test_mps_from_a_template_is_the_full_write(tmp_path):
+    """New right-hand sides from a template give the full write's bytes; a template whose rows,
+    senses or columns are not the problem's is not used."""
     model = build_model(load_dataset(ENGLAND))
     problem = model.problem
     first = write_mps(problem, str(tmp_path / "a.mps"))
@@ -189,10 +191,18 @@ def test_mps_from_a_template_is_the_full_write(tmp_path):
     full = write_mps(problem, str(tmp_path / "c.mps"))
     assert again.text == full.text and (tmp_path / "b.mps").read_bytes() == (tmp_path / "c.mps").read_bytes()
     assert again.text != first.text
-    # a template whose rows or objective are not the problem's is not used
-    problem.addConstraint(pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE, "extra", 5))
-    assert "extra" in write_mps(problem, str(tmp_path / "d.mps"), template=first.template).text
-    problem._constraints.pop("extra")
-    problem.setObjective(model.cost_objective)
-    assert write_mps(problem, str(tmp_path / "e.mps"), template=first.template).text == \
-        write_mps(problem, str(tmp_path / "f.mps")).text != full.text
+    rows = list(problem._constraints)
+    # a row taken out of the middle
+    taken = problem._constraints.pop(rows[3])
+    assert write_mps(problem, str(tmp_path / "d.mps"), template=first.template).text == \
+        write_mps(problem, str(tmp_path / "e.mps")).text
+    problem._constraints = {k: (taken if k == rows[3] else problem._constraints[k]) for k in rows}
+    # a sense changed
+    entry = next(iter(model.registry))
+    entry.constraint.sense = pulp.LpConstraintGE if entry.constraint.sense != pulp.LpConstraintGE else pulp.LpConstraintLE
+    changed = write_mps(problem, str(tmp_path / "f.mps"), template=first.template).text
+    assert changed == write_mps(problem, str(tmp_path / "g.mps")).text != full.text
+    # a new variable in an added row
+    new = problem.add_variable("zz_new", lowBound=0)
+    problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({new: 1.0}), pulp.LpConstraintLE, "extra", 5))
+    assert "zz_new" in write_mps(problem, str(tmp_path / "h.mps"), template=first.template).text
