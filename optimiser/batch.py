@@ -8,9 +8,10 @@ Layout of ``OUT``::
     OUT/comparison.csv, .xlsx   one row per case: status, shortfall, cost, top binding limits, overrides
 
 Execution: workers solve (load nothing from disk: the validated base dataset
-is sent to each worker once) and return the files' bytes; this process writes
-each results folder whole (``output.write_folder``), so a worker on another
-machine needs no shared disk and no folder is ever half-written.
+is sent to each worker once). A local worker writes its case's results folder
+whole itself (``output.write_folder``: staged, then swapped in); a worker on
+another machine (Dask) returns the files' bytes and this process writes them,
+so it needs no shared disk. No folder is ever half-written.
 
 Resuming: a case is *complete* when ``OUT/scenarios/<name>/scenario.json``
 (written in the same atomic swap as ``summary.json``) carries the case's
@@ -140,6 +141,7 @@ def case_figures(dataset, hours: dict[tuple[str, str, int], float], results) -> 
 
 _BASE = None
 _TMP_PARENT: str | None = None  # the batch's temporary folder, when the driver made one
+_RESULTS_DIR: str | None = None  # a local pool worker's: OUT/scenarios, where it writes its cases
 _LOCAL = threading.local()
 _TMP_ROOTS: list[str] = []
 
@@ -180,7 +182,7 @@ def _remove_tmp_roots() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _init_worker(base, tmp_parent: str | None = None) -> None:
+def _init_worker(base, tmp_parent: str | None = None, results_dir: str | None = None) -> None:
     """Process-pool initialiser: keep the base, leave Ctrl-C to the driver, warm imports.
 
     SIGINT gets a handler that does nothing rather than SIG_IGN: an ignored signal
@@ -189,8 +191,8 @@ def _init_worker(base, tmp_parent: str | None = None) -> None:
     """
     import signal
 
-    global _BASE, _TMP_PARENT
-    _BASE, _TMP_PARENT = base, tmp_parent
+    global _BASE, _TMP_PARENT, _RESULTS_DIR
+    _BASE, _TMP_PARENT, _RESULTS_DIR = base, tmp_parent, results_dir
     _LOCAL.tmp_root = _LOCAL.cache = None  # state copied from the parent by fork is not this worker's
     _TMP_ROOTS.clear()
     signal.signal(signal.SIGINT, _ignore_signal)
@@ -205,11 +207,19 @@ def _ignore_signal(signum, frame) -> None:
     return None
 
 
-def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> dict[str, Any]:
-    """Solve one case in a worker; returns its status and its files' bytes (never raises)."""
+def run_case(case, case_fingerprint: str, options: SolveOptions, base=None,
+             results_dir: str | Path | None = None) -> dict[str, Any]:
+    """Solve one case in a worker and return its status (never raises).
+
+    Its results folder is written whole into ``results_dir`` (default: a local pool
+    worker's ``OUT/scenarios``; the result then says ``written``); without one, the
+    result carries the files' bytes for the driver to write.
+    """
     from optimiser.errors import InputError, SolverError
+    from optimiser.output import OutputError, write_folder
 
     base = base if base is not None else _BASE
+    results_dir = results_dir if results_dir is not None else _RESULTS_DIR
     started = time.perf_counter()
     out: dict[str, Any] = {"name": case.name, "worker": f"{os.getpid()}/{threading.get_ident() % 10_000}"}
     try:
@@ -223,7 +233,13 @@ def run_case(case, case_fingerprint: str, options: SolveOptions, base=None) -> d
             "options": options.as_dict(), "overrides": [o.text for o in case.overrides],
             "sources": [o.source for o in case.overrides], "figures": figures,
         }, indent=2).encode() + b"\n"
-        out.update(status=summary.status, message=summary.message, files=files)
+        if results_dir is None:
+            out.update(status=summary.status, message=summary.message, files=files)
+        else:
+            write_folder(Path(results_dir) / case.name, files)
+            out.update(status=summary.status, message=summary.message, written=True)
+    except OutputError as exc:
+        out.update(status=FAILED, message=str(exc))
     except InputError as exc:
         out.update(status=FAILED, message="invalid input: " + exc.render(limit=10).replace("\n", "; "))
     except SolverError as exc:
@@ -246,8 +262,10 @@ def _in_process(todo, fps, options, base, task) -> Iterator[tuple[Any, dict]]:
         yield case, task(case, fps[case.name], options, base)
 
 
-def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str) -> Iterator[tuple[Any, dict]]:
-    """One single-threaded solve per process, a few cases in flight per worker.
+def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str,
+                  results_dir: str | None = None) -> Iterator[tuple[Any, dict]]:
+    """One single-threaded solve per process, a few cases in flight per worker; each worker
+    writes its cases' folders into ``results_dir``.
 
     A worker that dies (killed, out of memory) breaks the whole pool: a new pool
     is started and the cases that were in flight become *suspects*, retried one
@@ -263,7 +281,8 @@ def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str)
     suspects: deque = deque()
     solo_deaths: Counter[str] = Counter()
     while pending or suspects:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(base, tmp_parent))
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                   initargs=(base, tmp_parent, results_dir))
         inflight: dict[Any, tuple[Any, bool]] = {}
         broken = finished = False
         try:
@@ -593,7 +612,7 @@ def _solve_all(todo, fps, options, base, task, out: Path, report: BatchReport, *
         _TMP_PARENT = tmp_parent
         results = _in_process(todo, fps, options, base, task)
     else:
-        results = _process_pool(todo, fps, options, base, task, workers, tmp_parent)
+        results = _process_pool(todo, fps, options, base, task, workers, tmp_parent, str(out / SCENARIOS_DIR))
     bar = tqdm(total=len(todo), file=sys.stderr, unit="scenario", disable=quiet or not todo,
                desc="Scenarios", dynamic_ncols=True)
     log = (out / LOG_FILE).open("a", encoding="utf-8")
@@ -624,12 +643,12 @@ def _solve_all(todo, fps, options, base, task, out: Path, report: BatchReport, *
 
 
 def _keep_result(target: Path, result: dict) -> tuple[str, str]:
-    """Write one case's results folder whole; a failed case (or one that cannot be written)
-    has its old folder removed. Returns the status and message."""
+    """Write one case's results folder whole (unless its worker has); a failed case (or one
+    that cannot be written) has its old folder removed. Returns the status and message."""
     from optimiser.output import OutputError, write_folder
 
     status, message = result["status"], result.get("message", "")
-    if status != FAILED:
+    if status != FAILED and not result.get("written"):
         try:
             write_folder(target, result["files"])
         except OutputError as exc:

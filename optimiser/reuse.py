@@ -1,16 +1,18 @@
-"""Re-solve one built model in place when a what-if changes only right-hand sides.
+"""Re-solve one built model in place when a what-if changes numbers, not the model's shape.
 
 A sweep of budgets (or of demand, inflows, base-year stock, placement or intake
-limits) changes no variable, coefficient or row of the LP, only right-hand
-sides. ``SolveCache`` keeps the last model a process built. For the next
-dataset it finds the columns that changed (``changed_columns``). When each is
-one of ``RHS_COLUMNS``, it re-runs only the ``define_*`` functions that read
-them against the kept model's variables, which gives the new right-hand sides
-from the same code that built the model. It then checks that every re-run row
-has the key, sense and terms of the kept one; if not, it builds afresh. Only
-then are the constants changed. Both stages' MPS files are then written from
-templates (``mpsfile.MpsTemplate``). The results match a fresh build's byte for
-byte (``tests/test_reuse.py``).
+limits) changes only right-hand sides of the LP; a sweep of attrition, costs,
+weights or supervision hours changes coefficients of rows that stay where they
+are. ``SolveCache`` keeps the last model a process built. For the next dataset
+it finds the columns that changed (``changed_columns``). When each is one of
+``COLUMNS``, it re-runs only the ``define_*`` functions that read them against
+the kept model's variables, which gives the new rows from the same code that
+built the model. It then checks that every re-run row has the key, sense and
+variables of the kept one; if not, it builds afresh. Only then are the rows'
+constants (and coefficients, and objectives) changed. When right-hand sides
+alone changed, both stages' MPS files are written from templates
+(``mpsfile.MpsTemplate``). The results match a fresh build's byte for byte
+(``tests/test_reuse.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulp
+
 from models.inputs import TABLES, Dataset
 from optimiser.build import (
     CommissionModel,
@@ -27,7 +31,9 @@ from optimiser.build import (
     build_model,
     constant_violation,
     define_budget,
+    define_growth,
     define_intake_limits,
+    define_objectives,
     define_placements,
     define_shortfall,
     define_stock_balance,
@@ -44,12 +50,15 @@ FAMILIES_OF: dict[Callable[[CommissionModel], None], tuple[str, ...]] = {
     define_supervision: ("supervision_need", "supervision_capacity"),
     define_placements: ("placements",),
     define_intake_limits: ("intake_min", "intake_max"),
+    define_growth: ("growth",),
+    define_objectives: (),  # both stages' objectives
 }
 
+Definers = tuple[Callable[[CommissionModel], None], ...]
+
 #: Dataset columns that reach the LP only through right-hand sides, and the ``define_*``
-#: functions that read them. A change to any other column (or to settings, or to which
-#: rows a table has) rebuilds the model.
-RHS_COLUMNS: dict[tuple[str, str], tuple[Callable[[CommissionModel], None], ...]] = {
+#: functions that read them.
+RHS_COLUMNS: dict[tuple[str, str], Definers] = {
     ("budget", "budget_gbp"): (define_budget,),
     ("demand", "demand_wte"): (define_shortfall,),
     ("inflows", "inflow_wte"): (define_stock_balance,),
@@ -58,6 +67,27 @@ RHS_COLUMNS: dict[tuple[str, str], tuple[Callable[[CommissionModel], None], ...]
     ("capacity", "intake_min"): (define_intake_limits,),
     ("capacity", "intake_max"): (define_intake_limits,),
 }
+
+#: Dataset columns that reach the LP as coefficients (and right-hand sides), and the
+#: ``define_*`` functions that read them. A change that adds, drops or moves a variable
+#: in a row (a rate reaching 0, a growth limit set where there was none) rebuilds.
+COEFFICIENT_COLUMNS: dict[tuple[str, str], Definers] = {
+    ("professions", "attrition_rate"): (define_stock_balance,),
+    ("professions", "joining_rate"): (define_stock_balance,),
+    ("professions", "completion_rate"): (define_stock_balance,),
+    ("recruitment_sources", "share"): (define_stock_balance,),
+    ("professions", "trainee_service_wte"): (define_shortfall,),
+    ("professions", "supervision_hours_per_trainee"): (define_supervision,),
+    ("professions", "supervisor_hours_per_wte"): (define_supervision,),
+    ("professions", "cost_per_trainee_year_gbp"): (define_budget, define_objectives),
+    ("regions", "cost_multiplier"): (define_budget, define_objectives),
+    ("professions", "weight"): (define_objectives,),
+    ("professions", "max_growth"): (define_growth,),
+}
+
+#: Every column a kept model can take in place; a change to any other (or to settings, or
+#: to which rows a table has) rebuilds the model.
+COLUMNS: dict[tuple[str, str], Definers] = {**RHS_COLUMNS, **COEFFICIENT_COLUMNS}
 
 
 def changed_columns(old: Dataset, new: Dataset) -> set[tuple[str, str]] | None:
@@ -103,15 +133,15 @@ class _Recorder(CommissionModel):
 
 @without_gc
 def update_in_place(model: CommissionModel, dataset: Dataset) -> bool:
-    """Give ``model`` the right-hand sides of ``dataset`` if nothing else differs; ``False``
-    (and ``model`` unchanged) when it cannot be done so."""
+    """Give ``model`` the rows and objectives of ``dataset`` if only ``COLUMNS`` differ and no
+    row gains, loses or moves a variable; ``False`` (and ``model`` unchanged) when it cannot."""
     if model.elastic:
         return False
     changed = changed_columns(model.dataset, dataset)
-    if changed is None or not changed <= RHS_COLUMNS.keys():
+    if changed is None or not changed <= COLUMNS.keys():
         return False
-    definers = list(dict.fromkeys(define for column in sorted(changed) for define in RHS_COLUMNS[column]))
-    recorder = _Recorder(dataset, model.problem, integer=model.integer,
+    definers = list(dict.fromkeys(define for column in sorted(changed) for define in COLUMNS[column]))
+    recorder = _Recorder(dataset, pulp.LpProblem("recorder", pulp.LpMinimize), integer=model.integer,
                          x=model.x, stock=model.stock, u=model.u, y=model.y)
     for define in definers:
         define(recorder)
@@ -119,15 +149,29 @@ def update_in_place(model: CommissionModel, dataset: Dataset) -> bool:
     kept = {entry.key: entry for entry in model.registry if entry.key.family in families}
     if recorder.rows.keys() != kept.keys():
         return False
+    new_terms = []
     for key, (terms, sense, _) in recorder.rows.items():
         entry = kept[key]
-        if entry.sense != sense or not dict.__eq__(entry.constraint.expr, terms):
+        expr = entry.constraint.expr
+        if entry.sense != sense:
             return False
-    for key, (_, _, bound) in recorder.rows.items():  # checked: now change the constants
+        if not dict.__eq__(expr, terms):
+            if expr.keys() != terms.keys():
+                return False
+            new_terms.append((entry, terms))
+    # checked: now change the rows
+    for key, (_, _, bound) in recorder.rows.items():
         entry = kept[key]
         entry.constraint.constant = 0.0 - bound  # as pulp.LpConstraint(expr, sense, name, bound) sets it
         entry.constraint.pi = entry.constraint.slack = None
         entry.rhs = bound
+    for entry, terms in new_terms:
+        entry.constraint.expr = pulp.LpAffineExpression(terms)  # as add_constraint makes it
+    if new_terms and model.mps_templates is not None:
+        model.mps_templates = {}  # the files' coefficients are out of date
+    if define_objectives in definers:
+        model.shortfall_objective, model.cost_objective = recorder.shortfall_objective, recorder.cost_objective
+        model.problem.setObjective(model.shortfall_objective)
     registry = model.registry
     registry.constant_violations = [v for v in registry.constant_violations if v[0].family not in families]
     registry.constant_violations += recorder.violations

@@ -367,3 +367,21 @@ def test_comparison_workbook_keeps_text_as_text(tmp_path):
     assert [c[0].value for c in cells] == list(table.scenario)
     assert all(c[0].data_type == "s" and c[1].data_type == "s" for c in cells)
     assert cells[0][2].value == 1.5 and cells[0][2].data_type == "n"
+
+
+def test_a_worker_writes_its_case_whole_or_fails_it(small, tmp_path):
+    """A local worker writes its case's folder itself (staged, then swapped in); when it cannot,
+    the case fails with the reason and no bytes are sent back."""
+    _, base, cases = load_cases(scenario_file(tmp_path, "base: ds\nscenarios:\n  a: {}\n"), base=None)
+    folder = tmp_path / "results"
+    folder.mkdir()
+    written = run_case(cases[0], "fp", SolveOptions(), base, results_dir=folder)
+    assert written["status"] == "optimal" and written["written"] and "files" not in written
+    assert sorted(p.name for p in folder.iterdir()) == ["a"]
+    assert json.loads((folder / "a" / "scenario.json").read_text())["fingerprint"] == "fp"
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    failed = run_case(cases[0], "fp", SolveOptions(), base, results_dir=blocker)
+    assert failed["status"] == "failed" and "could not write" in failed["message"] and "files" not in failed
+    sent = run_case(cases[0], "fp", SolveOptions(), base)  # no folder (a Dask worker): the bytes
+    assert sent["status"] == "optimal" and "summary.json" in sent["files"] and "scenario.json" in sent["files"]

@@ -151,8 +151,14 @@ def test_csv_writer_matches_pandas_on_results(england, tmp_path):
     pd.DataFrame({"a": [np.inf, -np.inf, 1e-320], "b": np.array([0.1, 2.5, np.nan], dtype=np.float32)}),
     pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": pd.to_datetime(["2020-01-01", None])}),
     pd.DataFrame({1: [1], 2.5: ["x"]}),
+    pd.DataFrame({"text": ["plain", "", " padded ", "ünïcode"], "n": [1, 2, 3, 4], "f": [0.5, np.nan, 2, -0.0],
+                  "b": [True, False, True, False]}),
+    pd.DataFrame({"only": ["", "x"]}),
+    pd.DataFrame({"a,b": ["x"], "c": ["y"]}),
+    pd.DataFrame({"a": ["x"], "b": ['say "hi"']}),
+    pd.DataFrame({"a": ["x", "y"], "b": ["line\rbreak", "z"]}),
 ], ids=["empty", "header-only", "types", "objects", "records", "special-floats", "extension-types",
-        "numeric-labels"])
+        "numeric-labels", "plain-joined", "one-column", "comma-in-header", "quote", "carriage-return"])
 def test_csv_writer_matches_pandas(frame, tmp_path):
     _same_csv(frame, tmp_path)
 

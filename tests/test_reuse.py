@@ -15,7 +15,7 @@ from optimiser import pipeline
 from optimiser.build import build_model
 from optimiser.loader import load_dataset
 from optimiser.mpsfile import write_mps
-from optimiser.reuse import RHS_COLUMNS, SolveCache, changed_columns, update_in_place
+from optimiser.reuse import COEFFICIENT_COLUMNS, COLUMNS, SolveCache, changed_columns, update_in_place
 from optimiser.scenarios import SupervisorHours
 from optimiser.solve import KEEP_SHORTFALL_ROW, solve_model
 from tests.reference.generate import generate_dataset
@@ -52,11 +52,12 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
     return files
 
 
-def assert_same_as_fresh(ds: Dataset, cache: SolveCache, tmp_path: Path, name: str, **options) -> None:
+def assert_same_as_fresh(ds: Dataset, cache: SolveCache, tmp_path: Path, name: str, **options) -> str:
     fresh = pipeline.run(ds, tmp_path / f"{name}-fresh", **options)
     kept = pipeline.run(ds, tmp_path / f"{name}-kept", cache=cache, **options)
     assert kept.summary.status == fresh.summary.status
     assert folder_bytes(tmp_path / f"{name}-kept") == folder_bytes(tmp_path / f"{name}-fresh")
+    return kept.summary.status
 
 
 @pytest.fixture(scope="module")
@@ -66,21 +67,24 @@ def generated(tmp_path_factory):
     return {**datasets, "england": load_dataset(ENGLAND)}
 
 
-@pytest.mark.parametrize("column", sorted(RHS_COLUMNS), ids=lambda c: ".".join(c))
+@pytest.mark.parametrize("column", sorted(COLUMNS), ids=lambda c: ".".join(c))
 @pytest.mark.parametrize("which", [*SEEDS, "england"])
-def test_right_hand_side_changes_are_solved_in_place_with_a_fresh_builds_results(generated, tmp_path, which, column):
+def test_number_changes_are_solved_in_place_with_a_fresh_builds_results(generated, tmp_path, which, column):
+    """Right-hand sides (budgets, demand...) and coefficients (rates, costs, hours, weights)."""
     base = generated[which]
     table, name = column
     if not any(getattr(row, name) for row in getattr(base, table)):
         pytest.skip(f"{which} has no {table}.{name} values")
+    low, high = (0.6, 0.95) if column in COEFFICIENT_COLUMNS else (0.5, 1.5)  # rates stay rates
     cache = SolveCache()
     pipeline.run(base, None, cache=cache)
     for i in range(2):  # twice: the second update starts from an updated model
-        case = perturbed(base, table, name, f"{which}-{i}")
+        case = perturbed(base, table, name, f"{which}-{i}", low, high)
         assert changed_columns(base, case) == {column}
-        assert_same_as_fresh(case, cache, tmp_path, f"case{i}")
+        status = assert_same_as_fresh(case, cache, tmp_path, f"case{i}")
     assert (cache.built, cache.reused) == (1, 2)
-    assert set(cache.model.mps_templates) == {"shortfall", "cost"}  # both stages written from templates
+    if status == "optimal":  # both stages' files kept, to write the next case's from
+        assert set(cache.model.mps_templates) == {"shortfall", "cost"}
 
 
 @pytest.mark.parametrize("column", [("budget", "budget_gbp"), ("workforce", "stock_wte")], ids=lambda c: ".".join(c))
@@ -93,14 +97,27 @@ def test_in_place_with_whole_places(generated, tmp_path, column):
     assert (cache.built, cache.reused) == (1, 1)
 
 
-@pytest.mark.parametrize("column", [("professions", "attrition_rate"), ("professions", "cost_per_trainee_year_gbp"),
-                                    ("regions", "cost_multiplier"), ("pipeline", "trainees")],
-                         ids=lambda c: ".".join(c))
-def test_other_changes_rebuild_the_model(generated, tmp_path, column):
-    base = generated[SEEDS[0]]
+def with_value(ds: Dataset, table: str, index: int, **values) -> Dataset:
+    rows = list(getattr(ds, table))
+    rows[index] = type(rows[index])(**{**rows[index].model_dump(), **values})
+    return replaced(ds, table, rows)
+
+
+@pytest.mark.parametrize("change", ["pipeline", "duration", "rate_to_one", "cost_to_zero"])
+def test_changes_of_the_models_shape_rebuild_it(generated, tmp_path, change):
+    """Columns that move variables (pipeline constants in many rows, a course's length) and
+    numbers that drop a variable from a row (no stock carried over; a free course) rebuild."""
+    base = generated["england"]
+    assert len(base.settings.decision_years) > 1  # so some year's stock carries over
+    first = base.professions[0]
+    case = {
+        "pipeline": lambda: perturbed(base, "pipeline", "trainees", seed=5, low=0.6, high=0.9),
+        "duration": lambda: with_value(base, "professions", 0, duration_years=first.duration_years + 1),
+        "rate_to_one": lambda: with_value(base, "professions", 0, attrition_rate=1.0),
+        "cost_to_zero": lambda: with_value(base, "professions", 0, cost_per_trainee_year_gbp=0.0),
+    }[change]()
     cache = SolveCache()
     pipeline.run(base, None, cache=cache)
-    case = perturbed(base, *column, seed=5, low=0.6, high=0.9)
     assert_same_as_fresh(case, cache, tmp_path, "other")
     assert (cache.built, cache.reused) == (2, 0)
 
@@ -157,15 +174,16 @@ def test_infeasible_and_back(generated, tmp_path):
 
 
 def test_a_failed_check_leaves_the_model_unchanged():
-    """Rows that do not match (here: a coefficient edited behind the cache's back) mean no update."""
+    """Rows that do not match (here: a variable put in a row behind the cache's back) mean no
+    update, not even of the rows that did match."""
     base = load_dataset(ENGLAND)
     model = build_model(base)
-    entry = next(e for e in model.registry if e.key.family == "budget")
-    var = next(iter(entry.constraint.expr))
-    entry.constraint.expr[var] *= 2
-    before = {e.key: e.constraint.constant for e in model.registry}
+    budget = [e for e in model.registry if e.key.family == "budget"]
+    budget[-1].constraint.expr[model.u[next(iter(model.u))]] = 1.0
+    before = {e.key: (e.constraint.constant, dict(e.constraint.expr)) for e in model.registry}
     assert not update_in_place(model, perturbed(base, "budget", "budget_gbp", 1))
-    assert {e.key: e.constraint.constant for e in model.registry} == before
+    assert not update_in_place(model, perturbed(base, "regions", "cost_multiplier", 1, 0.8, 0.9))
+    assert {e.key: (e.constraint.constant, dict(e.constraint.expr)) for e in model.registry} == before
     assert model.dataset is base
 
 
