@@ -132,15 +132,17 @@ class _Recorder(CommissionModel):
 
 
 @without_gc
-def update_in_place(model: CommissionModel, dataset: Dataset) -> bool:
+def update_in_place(model: CommissionModel, dataset: Dataset, redo: Definers = ()) -> bool:
     """Give ``model`` the rows and objectives of ``dataset`` if only ``COLUMNS`` differ and no
-    row gains, loses or moves a variable; ``False`` (and ``model`` unchanged) when it cannot."""
+    row gains, loses or moves a variable; ``False`` (and ``model`` unchanged) when it cannot.
+    ``redo``: ``define_*`` functions whose rows are made again whatever changed (rows a
+    model-level edit changed, to be edited anew)."""
     if model.elastic:
         return False
     changed = changed_columns(model.dataset, dataset)
     if changed is None or not changed <= COLUMNS.keys():
         return False
-    definers = list(dict.fromkeys(define for column in sorted(changed) for define in COLUMNS[column]))
+    definers = list(dict.fromkeys([*(define for column in sorted(changed) for define in COLUMNS[column]), *redo]))
     recorder = _Recorder(dataset, pulp.LpProblem("recorder", pulp.LpMinimize), integer=model.integer,
                          x=model.x, stock=model.stock, u=model.u, y=model.y)
     for define in definers:
@@ -199,6 +201,25 @@ class ValidatedTables:
         self.kept[name] = (table, result)
 
 
+def _redo(kept: tuple[bool, Any] | None, wanted: tuple[bool, Any]) -> Definers | None:
+    """The rows to make again to turn a model made for ``kept`` (integrality, edit) into one for
+    ``wanted``: none for the same; the rows either edit changes when both can say which;
+    ``None`` when it cannot be done in place."""
+    if kept == wanted:
+        return ()
+    if kept is None or kept[0] != wanted[0]:
+        return None
+    old, new = kept[1], wanted[1]
+    rows = []
+    for edit in (old, new):
+        if edit is not None:
+            definers = getattr(edit, "definers", None)
+            if not definers:
+                return None
+            rows += definers
+    return tuple(dict.fromkeys(rows))
+
+
 @dataclass
 class SolveCache:
     """What one process keeps between solves of related datasets (a batch worker's cases).
@@ -208,7 +229,9 @@ class SolveCache:
     and the same model-level edit (``adjust``, compared with ``==``: a plain
     function matches only itself); else a fresh build, which is then kept.
     ``adjust`` must set values, not add to them: it is made again after an
-    in-place update (``scenarios.SupervisorHours``).
+    in-place update (``scenarios.SupervisorHours``). An edit with a ``definers``
+    attribute (the ``define_*`` functions whose rows it changes) can be swapped for
+    another such edit in place: those rows are made again, then the new edit.
     """
 
     tables: ValidatedTables = field(default_factory=ValidatedTables)
@@ -223,8 +246,11 @@ class SolveCache:
         integer = dataset.settings.integer_places if integer is None else integer
         key = (integer, adjust)
         kept, self.model = self.model, None  # not kept while it changes (an interruption leaves nothing half-made)
-        if kept is not None and self.key == key and update_in_place(kept, dataset):
+        redo = _redo(self.key, key) if kept is not None else None
+        if redo is not None and update_in_place(kept, dataset, redo):
             model = kept
+            if redo:  # another edit: its coefficients are not the files'
+                model.mps_templates = {}
             self.reused += 1
         else:
             model = build_model(dataset, integer=integer)

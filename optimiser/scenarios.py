@@ -1040,6 +1040,13 @@ class SupervisorHours:
 
     hours: tuple[tuple[tuple[str, str, int], float], ...]
 
+    @property
+    def definers(self):
+        """The ``define_*`` functions whose rows it edits: one edit can replace another in place."""
+        from optimiser.build import define_supervision
+
+        return (define_supervision,)
+
     @classmethod
     def of(cls, hours: dict[tuple[str, str, int], float]) -> SupervisorHours | None:
         return cls(tuple(sorted(hours.items()))) if hours else None

@@ -138,7 +138,9 @@ def test_a_change_of_which_rows_exist_rebuilds(generated, tmp_path):
     assert (cache.built, cache.reused) == (2, 0)
 
 
-def test_settings_integrality_and_edits_must_match(generated, tmp_path):
+def test_settings_integrality_and_edits(generated, tmp_path):
+    """Settings and integrality must match; regional supervisor hours (a model-level edit) can be
+    swapped for others in place; an edit that cannot say which rows it changes cannot."""
     base = load_dataset(ENGLAND)
     slower = Settings.model_validate({**base.settings.model_dump(), "time_limit_seconds": 30})
     assert changed_columns(base, Dataset(**{**dict(base), "settings": slower})) is None
@@ -146,18 +148,25 @@ def test_settings_integrality_and_edits_must_match(generated, tmp_path):
     pipeline.run(base, None, cache=cache)
     first_year = base.settings.base_year + 1
     hours = {("clinical_psychologist", "london", first_year): 0.5, ("pwp", "london", first_year + 1): 2.0}
+    other = {("pwp", "midlands", first_year + 2): 1.5, ("clinical_psychologist", "london", first_year): 3.0}
     budget = perturbed(base, "budget", "budget_gbp", 3, 1.1, 1.2)
-    assert_same_as_fresh(budget, cache, tmp_path, "edit", adjust=SupervisorHours.of(hours))  # a new edit: built
-    assert_same_as_fresh(perturbed(base, "budget", "budget_gbp", 4, 1.1, 1.2), cache, tmp_path, "same-edit",
-                         adjust=SupervisorHours.of(dict(hours)))  # an equal edit: in place
-    assert_same_as_fresh(budget, cache, tmp_path, "lambda",
-                         adjust=lambda model: SupervisorHours.of(hours)(model))  # not comparable: built
-    assert (cache.built, cache.reused) == (3, 1)
+    steps = [
+        ("edit", budget, SupervisorHours.of(hours), (1, 1)),  # none -> hours: in place
+        ("same-edit", perturbed(base, "budget", "budget_gbp", 4, 1.1, 1.2), SupervisorHours.of(dict(hours)), (1, 2)),
+        ("other-edit", budget, SupervisorHours.of(other), (1, 3)),  # hours -> other hours: in place
+        ("no-edit", base, None, (1, 4)),  # and back to none
+        ("zero", budget, SupervisorHours.of({("pwp", "london", first_year + 2): 0.0}), (1, 5)),
+        ("after-zero", budget, SupervisorHours.of(hours), (2, 5)),  # a zero took a variable out: built
+        ("lambda", budget, lambda model: SupervisorHours.of(hours)(model), (3, 5)),  # not comparable: built
+    ]
+    for name, ds, edit, counts in steps:
+        assert_same_as_fresh(ds, cache, tmp_path, name, adjust=edit)
+        assert (cache.built, cache.reused) == counts, name
     small = generated[SEEDS[0]]
     pipeline.run(small, None, cache=cache)
     assert_same_as_fresh(perturbed(small, "budget", "budget_gbp", 5), cache, tmp_path, "integer",
                          integer=True)  # integrality differs: built
-    assert (cache.built, cache.reused) == (5, 1)
+    assert (cache.built, cache.reused) == (5, 5)
 
 
 def test_infeasible_and_back(generated, tmp_path):
