@@ -26,8 +26,9 @@ than linear).
 
 Then the default dataset (``inputs/england``): ``optimiser run`` wall time,
 start to finish (imports included), and batch throughput: ``optimiser batch``
-(the batch machinery, a process pool) on a sweep of budget-scaled copies with
-``--workers 2``, timed start to finish.
+(the batch machinery, a process pool) on two sweeps, of budgets (right-hand
+sides only) and of attrition rates (coefficients), each with ``--workers 2``,
+timed start to finish.
 
 Results: printed, and written to ``--out`` (Markdown) and the same name with ``.json``.
 Each size runs ``--reps`` times (the median is reported); timings on a shared
@@ -170,18 +171,30 @@ def time_cli_run(reps: int) -> dict:
             "solve_seconds": summary["solve_seconds"], "status": summary["status"]}
 
 
+#: The batch sweeps timed: name -> (what it changes, override target, first factor, step).
+SWEEPS = {
+    "budget": ("budgets: right-hand sides", "budget.budget_gbp", 0.9, 0.01),
+    "attrition": ("attrition rates: coefficients", "professions.attrition_rate", 0.95, 0.002),
+}
+
+
 def time_batch(scenarios: int, workers: int, reps: int, small: int = 4) -> dict:
-    """``optimiser batch`` on budget sweeps of ``scenarios`` and of ``small`` feasible cases, start to
-    finish. The difference between the two is the steady rate, without the fixed start-up (imports,
-    the worker pool, the comparison workbook written at the end)."""
-    walls, small_walls, per_case = [], [], []
+    """``optimiser batch`` on each sweep of ``SWEEPS`` (``scenarios`` cases) and on ``small`` of its
+    cases, start to finish. The difference between the two is the steady rate, without the fixed
+    start-up (imports, the worker pool, the comparison workbook written at the end)."""
+    return {name: _time_sweep(name, scenarios, workers, reps, small) for name in SWEEPS}
+
+
+def _time_sweep(name: str, scenarios: int, workers: int, reps: int, small: int) -> dict:
+    what, target, start, step = SWEEPS[name]
+    walls, small_walls, per_case, models = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         for i in range(reps):
             for count, times in ((scenarios, walls), (small, small_walls)):
                 spec = Path(tmp) / f"sweep{count}.yaml"
-                spec.write_text("scenarios:\n  budget:\n    overrides:\n      - target: budget.budget_gbp\n"
-                                f"        scale: {{start: 0.9, stop: {0.9 + 0.01 * (count - 1):.2f}, step: 0.01}}\n",
-                                encoding="utf-8")
+                spec.write_text(f"scenarios:\n  {name}:\n    overrides:\n      - target: {target}\n"
+                                f"        scale: {{start: {start}, stop: {start + step * (count - 1):.4f}, "
+                                f"step: {step}}}\n", encoding="utf-8")
                 out = Path(tmp) / f"out{count}-{i}"
                 started = time.perf_counter()
                 done = subprocess.run([sys.executable, "-m", "optimiser", "batch", str(spec), "--base", str(ENGLAND),
@@ -196,11 +209,13 @@ def time_batch(scenarios: int, workers: int, reps: int, small: int = 4) -> dict:
                     raise SystemExit(f"batch: expected {count} optimal cases, got {len(results)}")
                 if count == scenarios:
                     per_case.append(statistics.median(r["seconds"] for r in results))
+                    models.append(sum(r.get("model") == "in place" for r in results))
     wall, small_wall = statistics.median(walls), statistics.median(small_walls)
-    return {"scenarios": scenarios, "workers": workers, "wall_median": wall, "wall_runs": walls,
-            "per_second": scenarios / wall, "small_batch": small, "small_wall_median": small_wall,
-            "steady_per_second": (scenarios - small) / (wall - small_wall),
-            "case_seconds_median": statistics.median(per_case), "engine": "optimiser batch (process pool)"}
+    return {"sweep": name, "changes": what, "scenarios": scenarios, "workers": workers, "wall_median": wall,
+            "wall_runs": walls, "per_second": scenarios / wall, "small_batch": small,
+            "small_wall_median": small_wall, "steady_per_second": (scenarios - small) / (wall - small_wall),
+            "case_seconds_median": statistics.median(per_case), "in_place": statistics.median(models),
+            "engine": "optimiser batch (process pool)"}
 
 
 # ======================================================================= report
@@ -236,13 +251,13 @@ def markdown(report: dict) -> str:
         c = report["cli"]
         text.append(f"- `optimiser run inputs/england`: {c['wall_median']:.2f} s wall, start to finish "
                     f"(median of {len(c['wall_runs'])}; imports included; the two solves {c['solve_seconds']:.2f} s).")
-    if report.get("batch"):
-        b = report["batch"]
-        text.append(f"- Batch, {b['engine']}: {b['scenarios']} budget-scaled copies of inputs/england with "
-                    f"{b['workers']} workers in {b['wall_median']:.2f} s start to finish: "
-                    f"**{b['per_second']:.1f} scenarios/s** ({b['case_seconds_median'] * 1000:.0f} ms per case "
-                    f"in a worker, median); steady rate without the start-up ({b['small_batch']} cases take "
-                    f"{b['small_wall_median']:.2f} s): **{b['steady_per_second']:.1f} scenarios/s**.")
+    for b in (report.get("batch") or {}).values():
+        text.append(f"- Batch, {b['engine']}: {b['scenarios']} copies of inputs/england sweeping "
+                    f"{b['changes']}, {b['workers']} workers: {b['wall_median']:.2f} s start to finish, "
+                    f"**{b['per_second']:.1f} scenarios/s** ({b['case_seconds_median'] * 1000:.0f} ms per case in a "
+                    f"worker, median; {b['in_place']:.0f} of {b['scenarios']} re-solved in place); steady rate "
+                    f"without the start-up ({b['small_batch']} cases take {b['small_wall_median']:.2f} s): "
+                    f"**{b['steady_per_second']:.1f} scenarios/s**.")
     return "\n".join(text) + "\n"
 
 
@@ -281,8 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_batch:
         scenarios = args.scenarios or (40 if args.quick else 100)
         report["batch"] = time_batch(scenarios, args.workers, 1 if args.quick else 3)
-        print(f"batch: {report['batch']['per_second']:.1f} scenarios/s start to finish, "
-              f"{report['batch']['steady_per_second']:.1f} steady", flush=True)
+        for name, b in report["batch"].items():
+            print(f"batch ({name}): {b['per_second']:.1f} scenarios/s start to finish, "
+                  f"{b['steady_per_second']:.1f} steady", flush=True)
 
     text = markdown(report)
     print()

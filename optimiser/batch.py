@@ -223,8 +223,10 @@ def run_case(case, case_fingerprint: str, options: SolveOptions, base=None,
     started = time.perf_counter()
     out: dict[str, Any] = {"name": case.name, "worker": f"{os.getpid()}/{threading.get_ident() % 10_000}"}
     try:
+        cache = _solve_cache()
         outcome, figures = solve_overrides(base, case.overrides, None, name=case.name, options=options,
-                                           tmp_root=_tmp_root(), cache=_solve_cache(), in_memory=True)
+                                           tmp_root=_tmp_root(), cache=cache, in_memory=True)
+        out["model"] = cache.last  # re-solved in place, or built
         files = outcome.files
         summary = outcome.summary
         files[SCENARIO_FILE] = json.dumps({
@@ -625,6 +627,7 @@ def _solve_all(todo, fps, options, base, task, out: Path, report: BatchReport, *
             report.messages[case.name] = message
             _log(log, {"event": "result", "name": case.name, "status": status, "fingerprint": fps[case.name],
                        "seconds": result.get("seconds"), "worker": result.get("worker"),
+                       "model": result.get("model"),
                        **({"message": message} if status != "optimal" else {})})
             bar.update(1)
             bar.set_postfix_str(f"optimal {report.count('optimal')}, infeasible {report.count('infeasible')}, "

@@ -55,6 +55,7 @@ FAMILIES_OF: dict[Callable[[CommissionModel], None], tuple[str, ...]] = {
 }
 
 Definers = tuple[Callable[[CommissionModel], None], ...]
+IN_PLACE, BUILT = "in place", "built"
 
 #: Dataset columns that reach the LP only through right-hand sides, and the ``define_*``
 #: functions that read them.
@@ -239,6 +240,8 @@ class SolveCache:
     key: tuple[bool, Hashable] | None = None
     reused: int = 0
     built: int = 0
+    #: How the last model was made: ``IN_PLACE`` or ``BUILT``.
+    last: str = ""
 
     def model_for(self, dataset: Dataset, *, integer: bool | None = None,
                   adjust: Callable[[CommissionModel], None] | None = None) -> CommissionModel:
@@ -252,10 +255,12 @@ class SolveCache:
             if redo:  # another edit: its coefficients are not the files'
                 model.mps_templates = {}
             self.reused += 1
+            self.last = IN_PLACE
         else:
             model = build_model(dataset, integer=integer)
             model.mps_templates = {}
             self.built += 1
+            self.last = BUILT
         if adjust is not None:
             adjust(model)
         model.build_seconds = time.perf_counter() - started

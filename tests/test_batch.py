@@ -71,7 +71,9 @@ def results_log(out: Path) -> Counter:
 
 
 def mtimes(out: Path) -> dict[str, int]:
-    return {p.parent.name: p.stat().st_mtime_ns for p in (out / "scenarios").glob("*/summary.json")}
+    """When each case's result was written (not counting a staging folder a kill left behind)."""
+    return {p.parent.name: p.stat().st_mtime_ns for p in (out / "scenarios").glob("*/summary.json")
+            if not p.parent.name.startswith(".")}
 
 
 def test_local_batch_records_every_status_and_compares(small, tmp_path):
