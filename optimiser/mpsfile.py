@@ -20,7 +20,8 @@ formatting only what is new. A full write goes through the same code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter
+from itertools import groupby
+from operator import attrgetter, itemgetter
 
 import pulp
 from pulp import const
@@ -141,14 +142,12 @@ def _template(problem: pulp.LpProblem, rename: bool) -> MpsTemplate:
     position = {id(v): i for i, v in enumerate(variables)}
     columns = list(map(position.__getitem__, ids))
     order = sorted(range(len(columns)), key=columns.__getitem__)  # stable: rows stay in order
+    in_order = list(map(columns.__getitem__, order))
     entries = [_ENTRY % line for line in zip(
-        map(column_names.__getitem__, map(columns.__getitem__, order)), map(rows.__getitem__, order),
-        map(coefs.__getitem__, order))]
+        map(column_names.__getitem__, in_order), map(rows.__getitem__, order), map(coefs.__getitem__, order))]
     blocks = [""] * len(variables)
-    start = 0
-    for column, count in _runs(map(columns.__getitem__, order)):
-        blocks[column] = "".join(entries[start:start + count])
-        start += count
+    for column, lines in groupby(zip(in_order, entries), key=itemgetter(0)):
+        blocks[column] = "".join(line for _, line in lines)
     senses = tuple(c.sense for c in constraints.values())
     rows_section = "".join([" " + _ROW_TYPE[sense] + "  " + row_names[k] + "\n" for k, sense in zip(constraints, senses)])
     tail = ["BOUNDS\n"]
@@ -160,22 +159,6 @@ def _template(problem: pulp.LpProblem, rename: bool) -> MpsTemplate:
                      {name: v for name, v in zip(variable_names, variables) if name != "__dummy"})
     return MpsTemplate(rename, tuple(constraints), senses, rows_section, blocks, position, column_names,
                        len(problem._variables), "".join(tail), names)
-
-
-def _runs(values) -> list[tuple[int, int]]:
-    """``(value, how many times in a row)`` for each run of equal values."""
-    runs: list[tuple[int, int]] = []
-    last, count = None, 0
-    for value in values:
-        if value == last:
-            count += 1
-        else:
-            if count:
-                runs.append((last, count))
-            last, count = value, 1
-    if count:
-        runs.append((last, count))
-    return runs
 
 
 def _write_from(problem: pulp.LpProblem, path: str, template: MpsTemplate) -> MpsFile | None:
