@@ -11,9 +11,13 @@ from models.inputs import (
     Profession,
     RecruitmentSourceRow,
     Region,
+    Route,
     Settings,
     SupervisionRow,
+    SupervisorHoursRow,
     TableSpec,
+    Timing,
+    TraineeServiceRow,
     WorkforceRow,
 )
 from models.results import Summary
@@ -29,9 +33,13 @@ __all__ = [
     "Profession",
     "RecruitmentSourceRow",
     "Region",
+    "Route",
     "Settings",
     "Summary",
     "SupervisionRow",
+    "SupervisorHoursRow",
     "TableSpec",
+    "Timing",
+    "TraineeServiceRow",
     "WorkforceRow",
 ]

@@ -52,6 +52,12 @@ Key = Annotated[str, Field(min_length=1, pattern=r"^\S(.*\S)?$")]
 NonNegative = Annotated[float, BeforeValidator(_finite), Field(ge=0)]
 Rate = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1)]
 PositiveInt = Annotated[int, BeforeValidator(_whole), Field(ge=1)]
+Month = Annotated[int, BeforeValidator(_whole), Field(ge=1, le=12)]
+
+#: The month a financial year starts (1 April): a course starting then trains whole years.
+APRIL = 4
+MONTHS_PER_YEAR = 12
+QUALIFIED, POSTS = "qualified", "posts"
 
 
 class _Row(BaseModel):
@@ -62,15 +68,93 @@ class Profession(_Row):
     profession: Key
     name: str
     duration_years: PositiveInt
+    #: The month courses start (4 = April, 9 = September, 1 = January of the next calendar year).
+    start_month: Month = APRIL
     completion_rate: Rate
     joining_rate: Rate
     attrition_rate: Rate
     cost_per_trainee_year_gbp: NonNegative
     supervision_hours_per_trainee: NonNegative
     supervisor_hours_per_wte: NonNegative
+    #: Service of a trainee from the second training year on (``trainee_service`` rows replace it).
     trainee_service_wte: NonNegative
+    #: ``qualified``: demand means qualified staff in post; ``posts``: trainees fill the posts.
+    service_basis: Literal["qualified", "posts"] = QUALIFIED
     weight: NonNegative = 1.0
     max_growth: NonNegative | None = None
+    max_decline: Rate | None = None
+
+    @property
+    def timing(self) -> Timing:
+        return Timing(self.duration_years, self.start_month)
+
+    @property
+    def counts_trainees(self) -> bool:
+        """beta_p: trainees count against demand (``posts`` basis)."""
+        return self.service_basis == POSTS
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a cohort trains, by ``l = t - s`` (its year t less its intake year s), MODEL.md:
+
+    * ``phi(l)``: the share of year t it spends in training: ``f0`` for l = 0, 1 for
+      1 <= l <= d-1, ``1 - f0`` for l = d, with ``f0 = (12 - ((m - 4) mod 12)) / 12``;
+    * ``completion_lag`` Q: ``d - 1`` for an April start, else ``d`` (it completes during
+      year s+Q and is in post at its end);
+    * trainees still in training at the end of year t are the cohorts with 0 <= l <= Q-1,
+      in training year ``l + 1``.
+    """
+
+    duration_years: int
+    start_month: int = APRIL
+
+    @property
+    def first_year_share(self) -> float:
+        return (MONTHS_PER_YEAR - (self.start_month - APRIL) % MONTHS_PER_YEAR) / MONTHS_PER_YEAR
+
+    @property
+    def completion_lag(self) -> int:
+        return self.duration_years - 1 if self.start_month == APRIL else self.duration_years
+
+    def phi(self, lag: int) -> float:
+        d, f0 = self.duration_years, self.first_year_share
+        if lag == 0:
+            return f0
+        if 1 <= lag <= d - 1:
+            return 1.0
+        if lag == d:
+            return 1.0 - f0
+        return 0.0
+
+    @property
+    def training_lags(self) -> tuple[tuple[int, float], ...]:
+        """``(l, phi(l))`` for every l with a share of the year in training."""
+        return tuple((lag, share) for lag in range(self.duration_years + 1) if (share := self.phi(lag)) > 0)
+
+
+MAIN_ROUTE = "main"
+
+
+@dataclass(frozen=True)
+class Route:
+    """A way into a profession: its own timing, rates, cost and supervision need.
+
+    Every profession has the route ``main``, described by its ``professions`` row.
+    """
+
+    profession: str
+    route: str
+    timing: Timing
+    completion_rate: float
+    joining_rate: float
+    cost_per_trainee_year_gbp: float
+    supervision_hours_per_trainee: float
+
+    @classmethod
+    def main(cls, p: Profession) -> Route:
+        return cls(p.profession, MAIN_ROUTE, p.timing, p.completion_rate, p.joining_rate,
+                   p.cost_per_trainee_year_gbp, p.supervision_hours_per_trainee)
 
 
 class Region(_Row):
@@ -120,6 +204,18 @@ class CapacityRow(_Row):
 class SupervisionRow(_Row):
     trainee_profession: Key
     supervisor_profession: Key
+
+
+class SupervisorHoursRow(_Row):
+    profession: Key
+    region: Key
+    supervisor_hours_per_wte: NonNegative
+
+
+class TraineeServiceRow(_Row):
+    profession: Key
+    training_year: PositiveInt
+    service_wte: NonNegative
 
 
 class RecruitmentSourceRow(_Row):
@@ -181,12 +277,14 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec("budget", BudgetRow, ("year", "region"), True),
         TableSpec("inflows", InflowRow, ("profession", "region", "year"), False),
+        TableSpec("supervisor_hours", SupervisorHoursRow, ("profession", "region"), False),
+        TableSpec("trainee_service", TraineeServiceRow, ("profession", "training_year"), False),
     )
 }
 
 
 class Settings(BaseModel):
-    """``settings.yaml``: the years, the objective's weights and the solver."""
+    """``settings.yaml``: the years, the objective's weights, supervision time and the solver."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -194,7 +292,14 @@ class Settings(BaseModel):
     target_year: Year
     horizon_end: Year | None = None
     assessed_years: tuple[Year, ...] | None = None
+    #: Years after the target whose shortfall a second stage minimises (default: the decision
+    #: years after the last assessed year; ``[]`` for none).
+    sustain_years: tuple[Year, ...] | None = None
     year_weights: dict[Year, NonNegative] = Field(default_factory=dict)
+    #: W: the hours a week of one WTE, to turn supervision hours into WTE of service.
+    contracted_hours_per_week: Annotated[float, BeforeValidator(_finite), Field(gt=0)] = 37.5
+    #: Whether supervising takes time from the supervisors' own service.
+    supervision_time_counts: bool = True
     integer_places: bool = False
     solver: Literal["cbc", "highs"] = "cbc"
     time_limit_seconds: Annotated[float, Field(gt=0)] = 60.0
@@ -211,16 +316,22 @@ class Settings(BaseModel):
             raise ValueError(
                 f"horizon_end {self.horizon_end} must be at least target_year {self.target_year}"
             )
+        if self.assessed_years is not None and not self.assessed_years:
+            raise ValueError("assessed_years may not be empty")
         decision = set(range(self.base_year + 1, self.last_year + 1))
+        span = f"({self.base_year + 1}..{self.last_year})"
         for year in self.assessed:
             if year not in decision:
-                raise ValueError(
-                    f"assessed year {year} is not a decision year "
-                    f"({self.base_year + 1}..{self.last_year})"
-                )
+                raise ValueError(f"assessed year {year} is not a decision year {span}")
+        for year in self.sustain_years or ():
+            if year not in decision:
+                raise ValueError(f"sustain year {year} is not a decision year {span}")
+            if year in self.assessed:
+                raise ValueError(f"sustain year {year} is also an assessed year; a year is one or the other")
+        counted = set(self.assessed) | set(self.sustain)
         for year in self.year_weights:
-            if year not in self.assessed:
-                raise ValueError(f"year_weights names {year}, which is not an assessed year")
+            if year not in counted:
+                raise ValueError(f"year_weights names {year}, which is neither an assessed nor a sustain year")
         return self
 
     @property
@@ -235,6 +346,14 @@ class Settings(BaseModel):
     @property
     def assessed(self) -> tuple[int, ...]:
         return tuple(self.assessed_years) if self.assessed_years else (self.target_year,)
+
+    @property
+    def sustain(self) -> tuple[int, ...]:
+        """The sustain years: as given, else the decision years after the last assessed one."""
+        if self.sustain_years is not None:
+            return tuple(sorted(self.sustain_years))
+        last = max(self.assessed)
+        return tuple(t for t in self.decision_years if t > last)
 
     def year_weight(self, year: int) -> float:
         return self.year_weights.get(year, 1.0)
@@ -257,6 +376,8 @@ class Dataset(BaseModel):
     recruitment_sources: tuple[RecruitmentSourceRow, ...] = ()
     budget: tuple[BudgetRow, ...]
     inflows: tuple[InflowRow, ...] = ()
+    supervisor_hours: tuple[SupervisorHoursRow, ...] = ()
+    trainee_service: tuple[TraineeServiceRow, ...] = ()
 
     # Look-ups used by the model builder and the reports.
     @cached_property
@@ -291,6 +412,14 @@ class Dataset(BaseModel):
         return {k: tuple(v) for k, v in out.items()}
 
     @cached_property
+    def supervised_by(self) -> dict[str, tuple[str, ...]]:
+        """supervisor profession -> the trainee professions it may supervise."""
+        out: dict[str, list[str]] = {}
+        for row in self.supervision:
+            out.setdefault(row.supervisor_profession, []).append(row.trainee_profession)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
     def sources_of(self) -> dict[str, tuple[tuple[str, float], ...]]:
         """trainee profession -> ((source profession, share), ...)."""
         out: dict[str, list[tuple[str, float]]] = {}
@@ -309,6 +438,32 @@ class Dataset(BaseModel):
     @cached_property
     def inflow_wte(self) -> dict[tuple[str, str, int], float]:
         return {(i.profession, i.region, i.year): i.inflow_wte for i in self.inflows}
+
+    @cached_property
+    def routes(self) -> dict[str, tuple[Route, ...]]:
+        """profession -> its routes (``main`` first)."""
+        return {p.profession: (Route.main(p),) for p in self.professions}
+
+    @cached_property
+    def regional_supervisor_hours(self) -> dict[tuple[str, str], float]:
+        return {(h.profession, h.region): h.supervisor_hours_per_wte for h in self.supervisor_hours}
+
+    def supervisor_hours_per_wte(self, profession: str, region: str) -> float:
+        """v[q,r]: the ``supervisor_hours`` row, else the profession's national value."""
+        hours = self.regional_supervisor_hours.get((profession, region))
+        return self.profession[profession].supervisor_hours_per_wte if hours is None else hours
+
+    @cached_property
+    def _service_rows(self) -> dict[tuple[str, int], float]:
+        return {(s.profession, s.training_year): s.service_wte for s in self.trainee_service}
+
+    def trainee_service_wte(self, profession: str, training_year: int) -> float:
+        """sigma[p,n]: the ``trainee_service`` row, else 0 in the first training year and the
+        profession's ``trainee_service_wte`` from the second on."""
+        value = self._service_rows.get((profession, training_year))
+        if value is not None:
+            return value
+        return 0.0 if training_year == 1 else self.profession[profession].trainee_service_wte
 
     def table_rows(self, name: str) -> tuple[BaseModel, ...]:
         return getattr(self, name)

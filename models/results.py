@@ -11,10 +11,16 @@ Status = Literal[
 ]
 
 
+#: The figures of a result, in the order comparison and frontier tables show them.
+SUMMARY_FIGURES = ("weighted_shortfall", "sustain_shortfall", "total_shortfall_wte", "qualified_shortfall_wte",
+                   "total_cost_gbp", "committed_cost_after_horizon_gbp")
+
+
 class Summary(BaseModel):
     """What every consumer of a result (people, batch tables, tests) reads first.
 
-    ``weighted_shortfall``, ``total_shortfall_wte`` and ``total_cost_gbp`` are
+    The figures (``weighted_shortfall``, ``sustain_shortfall``, ``total_shortfall_wte``,
+    ``qualified_shortfall_wte``, ``total_cost_gbp``, ``committed_cost_after_horizon_gbp``) are
     ``None`` unless the status is ``optimal`` (or ``time_limit`` with a plan,
     flagged by ``has_plan``): a plan that is not a plan never carries figures.
     """
@@ -25,8 +31,15 @@ class Summary(BaseModel):
     message: str
     has_plan: bool
     weighted_shortfall: float | None
+    #: Stage 2's objective: the weighted shortfall of the sustain years (``None``: none).
+    sustain_shortfall: float | None = None
     total_shortfall_wte: float | None
+    #: The target year's shortfall with no trainee counted (every profession's qualified staff).
+    qualified_shortfall_wte: float | None = None
     total_cost_gbp: float | None
+    #: What cohorts started by the horizon's end cost after it; stage 3 minimises the sum
+    #: of this and ``total_cost_gbp``.
+    committed_cost_after_horizon_gbp: float | None = None
     solver: str
     solve_seconds: float
     build_seconds: float
@@ -34,6 +47,7 @@ class Summary(BaseModel):
     target_year: int
     decision_years: list[int]
     assessed_years: list[int]
+    sustain_years: list[int] = []
     integer_places: bool
     shadow_prices_from: str | None
     dataset: str

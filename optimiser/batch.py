@@ -50,6 +50,8 @@ from typing import Any
 
 import click
 
+from models.results import SUMMARY_FIGURES
+
 BATCH_FILE = "batch.json"
 LOG_FILE = "batch_log.jsonl"
 SCENARIO_FILE = "scenario.json"
@@ -81,8 +83,6 @@ def solve_overrides(base, overrides, out_dir: str | Path | None, *, name: str | 
     """Apply ``overrides`` to ``base``, validate, then ``pipeline.run`` (build, solve, write
     ``out_dir`` whole, or with ``in_memory`` make its files): ``(RunOutcome, figures)``.
 
-    A model-level override (regional supervisor hours) goes to the pipeline as ``adjust``,
-    so the built model and every model the solve rebuilds (diagnosis, LP relaxation) get it.
     ``cache`` (a ``reuse.SolveCache``): the base's validated tables, and the last model,
     re-solved in place when only right-hand sides differ.
     ``figures`` are the case's budgets and supervision capacities (``case_figures``).
@@ -91,28 +91,26 @@ def solve_overrides(base, overrides, out_dir: str | Path | None, *, name: str | 
     from optimiser import pipeline
     from optimiser.errors import InputError
     from optimiser.loader import validate_raw
-    from optimiser.scenarios import SupervisorHours, apply_overrides, explain_input_error
+    from optimiser.scenarios import apply_overrides, explain_input_error
 
     applied = apply_overrides(base, overrides)
     try:
         dataset = validate_raw(applied.raw, known=cache.tables if cache is not None else None)
     except InputError as exc:
         raise explain_input_error(exc, applied, name) from None
-    hours = applied.supervisor_hours
     outcome = pipeline.run(dataset, out_dir, integer=options.integer, solver=options.solver,
                            time_limit_seconds=options.time_limit_seconds, tmp_root=tmp_root, scenario=name,
-                           overrides=applied.records, adjust=SupervisorHours.of(hours), cache=cache,
-                           in_memory=in_memory)
-    return outcome, case_figures(dataset, hours, outcome.results)
+                           overrides=applied.records, cache=cache, in_memory=in_memory)
+    return outcome, case_figures(dataset, outcome.results)
 
 
-def case_figures(dataset, hours: dict[tuple[str, str, int], float], results) -> dict[str, list]:
+def case_figures(dataset, results) -> dict[str, list]:
     """The figures a frontier is drawn against, recorded in each case's ``scenario.json``.
 
     ``budget``: ``[year, region or None, budget_gbp]`` per budget row (after the overrides).
     ``supervision_capacity``: ``[profession, region, year, hours_per_wte, capacity]`` for each
     supervising profession (of trainees that need supervision), region and decision year:
-    the hours a week a qualified WTE gives there (with regional overrides) and the
+    the hours a week a qualified WTE gives there (``supervisor_hours``, else national) and the
     capacity, hours per WTE x the stock at the start of the year: the base-year stock
     in the first decision year, later the plan's (``None`` without a plan).
     """
@@ -125,12 +123,11 @@ def case_figures(dataset, hours: dict[tuple[str, str, int], float], results) -> 
         w = results.workforce
         planned = {(p, r, int(y)): float(s) for p, r, y, s in zip(w.profession, w.region, w.year, w.stock_wte)}
     capacity = []
-    professions, regions, stocks = dataset.profession, sorted(dataset.region), dataset.stock_wte
+    regions, stocks = sorted(dataset.region), dataset.stock_wte
     for q in supervisors:
-        national = professions[q].supervisor_hours_per_wte
         for r in regions:
+            h = dataset.supervisor_hours_per_wte(q, r)
             for t in st.decision_years:
-                h = hours.get((q, r, t), national)
                 stock = stocks.get((q, r), 0.0) if t - 1 == st.base_year else planned.get((q, r, t - 1))
                 capacity.append([q, r, t, h, None if stock is None else h * stock])
     return {"budget": [[b.year, b.region, b.budget_gbp] for b in dataset.budget],
@@ -709,9 +706,7 @@ def comparison_table(out: Path, cases, fps: dict[str, str], report: BatchReport 
         if summary is not None:
             status = summary.get("status")
             row.update(status=status, reason=None if status == "optimal" else summary.get("message"),
-                       weighted_shortfall=summary.get("weighted_shortfall"),
-                       total_shortfall_wte=summary.get("total_shortfall_wte"),
-                       total_cost_gbp=summary.get("total_cost_gbp"))
+                       **{key: summary.get(key) for key in SUMMARY_FIGURES})
             limits = summary.get("binding_limits") or []
         else:
             status = report.statuses.get(case.name, PENDING) if report else PENDING
@@ -719,7 +714,7 @@ def comparison_table(out: Path, cases, fps: dict[str, str], report: BatchReport 
                 status = FAILED
             row.update(status=status, reason=(report.messages.get(case.name) if report else None)
                        or ("not run yet (interrupted); run the same command again" if status == PENDING else None),
-                       weighted_shortfall=None, total_shortfall_wte=None, total_cost_gbp=None)
+                       **dict.fromkeys(SUMMARY_FIGURES))
             limits = []
         for i in range(BINDING_SHOWN):
             limit = limits[i] if i < len(limits) else None

@@ -2,9 +2,12 @@
 
 ``build_model`` creates the variables, then calls one ``define_*`` function
 per constraint family; each states in its docstring the mathematics it adds.
-Notation (MODEL.md): p profession, r region, t decision year (b+1..H), d
-duration, c completion, j joining, a attrition; ``I[p,r,s]`` is the intake of
-year s: the variable ``x`` for decision years, the pipeline table for s <= b.
+Notation (MODEL.md version 2, written out in ``docs/model.md``): p profession, k
+route, r region, t decision year (b+1..H), d duration, m start month, c
+completion, j joining, a attrition; ``I[p,k,r,s]`` is the intake of year s: the
+variable ``x`` for decision years, the pipeline table for s <= b (main route).
+A route's timing (``models.inputs.Timing``) gives ``phi(l)``, the share of year
+s+l its cohort spends in training, and Q, the year s+Q it completes in.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from models.inputs import Dataset
+from models.inputs import MAIN_ROUTE, Dataset, Route
 from optimiser.gcpause import without_gc
-from optimiser.registry import EQ, FAMILIES, GE, LE, ConstraintKey, Entry, Registry
+from optimiser.registry import EQ, FAMILIES, GE, LE, ConstraintKey, Entry, Registry, relax_sign
 
 #: Elastic copies weigh each violation per user unit (GBP 1m, hour, place, WTE) equally.
 Key3 = tuple[str, str, int]
+Key4 = tuple[str, str, str, int]
 #: A row without variables that is violated by no more than this holds (rounding in the inputs).
 CONSTANT_ROW_TOLERANCE = 1e-9
 
@@ -59,51 +63,92 @@ class CommissionModel:
     problem: pulp.LpProblem
     elastic: bool = False
     integer: bool = False
-    x: dict[Key3, pulp.LpVariable] = field(default_factory=dict)
+    #: intake ``x[p,k,r,t]`` by (profession, route, region, decision year)
+    x: dict[Key4, pulp.LpVariable] = field(default_factory=dict)
     stock: dict[Key3, pulp.LpVariable] = field(default_factory=dict)
+    #: shortfall ``u[p,r,t]`` for the assessed and the sustain years
     u: dict[Key3, pulp.LpVariable] = field(default_factory=dict)
     y: dict[tuple[str, str, str, int], pulp.LpVariable] = field(default_factory=dict)
     registry: Registry = field(default_factory=Registry)
+    #: Stage 1: weighted target shortfall; stage 2: weighted sustain shortfall (``None``
+    #: without sustain years); stage 3: the whole cost (decision years and committed after).
     shortfall_objective: pulp.LpAffineExpression | None = None
+    sustain_objective: pulp.LpAffineExpression | None = None
     cost_objective: pulp.LpAffineExpression | None = None
+    #: What cohorts started by the horizon's end cost in the years after it (GBP).
+    committed_cost: Lin = field(default_factory=lambda: Lin())
     build_seconds: float = 0.0
     #: MPS files of each solve stage, kept to write again with new right-hand sides when the
     #: model is re-solved in place (``optimiser.reuse``); ``None``: not kept.
     mps_templates: dict | None = None
-    _in_training: dict[Key3, Lin] = field(default_factory=dict)
+    _in_training: dict[Key4, Lin] = field(default_factory=dict)
 
     # ------------------------------------------------------------ expressions
     @property
     def settings(self):
         return self.dataset.settings
 
-    def add_intake(self, lin: Lin, p: str, r: str, s: int, coef: float) -> None:
-        """Add ``coef * I[p,r,s]`` to ``lin``."""
-        var = self.x.get((p, r, s))
+    def add_intake(self, lin: Lin, p: str, k: str, r: str, s: int, coef: float) -> None:
+        """Add ``coef * I[p,k,r,s]``: the variable for a decision year, the pipeline before."""
+        var = self.x.get((p, k, r, s))
         if var is not None:
             lin.add(var, coef)
-        elif s <= self.settings.base_year:
+        elif s <= self.settings.base_year and k == MAIN_ROUTE:
             lin.constant += coef * self.dataset.pipeline_trainees.get((p, r, s), 0.0)
 
-    def in_training(self, p: str, r: str, t: int) -> Lin:
-        """``N[p,r,t] = sum of I[p,r,s] for s = t-d+1 .. t`` (cached)."""
-        key = (p, r, t)
+    def in_training(self, route: Route, r: str, t: int) -> Lin:
+        """``N[p,k,r,t] = sum over l of phi_k(l) * I[p,k,r,t-l]``: trainee-years in year t (cached)."""
+        key = (route.profession, route.route, r, t)
         lin = self._in_training.get(key)
         if lin is None:
             lin = Lin()
-            d = self.dataset.profession[p].duration_years
-            for s in range(t - d + 1, t + 1):
-                self.add_intake(lin, p, r, s, 1.0)
+            for lag, share in route.timing.training_lags:
+                self.add_intake(lin, route.profession, route.route, r, t - lag, share)
             self._in_training[key] = lin
         return lin
 
-    def still_in_training(self, p: str, r: str, t: int) -> Lin:
-        """``M[p,r,t] = sum of I[p,r,s] for s = t-d+2 .. t`` (empty for d = 1)."""
+    def on_placement(self, p: str, r: str, t: int) -> Lin:
+        """``P[p,r,t] = sum over k, and l = 0..d_k-1, of I[p,k,r,t-l]``."""
         lin = Lin()
-        d = self.dataset.profession[p].duration_years
-        for s in range(t - d + 2, t + 1):
-            self.add_intake(lin, p, r, s, 1.0)
+        for route in self.dataset.routes[p]:
+            for lag in range(route.timing.duration_years):
+                self.add_intake(lin, p, route.route, r, t - lag, 1.0)
         return lin
+
+    def completions(self, route: Route, r: str, t: int, coef: float = 1.0) -> Lin:
+        """``coef * C[p,k,r,t] = coef * c_k * I[p,k,r,t-Q_k]``."""
+        lin = Lin()
+        self.add_intake(lin, route.profession, route.route, r, t - route.timing.completion_lag,
+                        coef * route.completion_rate)
+        return lin
+
+    def still_in_training(self, p: str, r: str, t: int, service: bool = False) -> Lin:
+        """Trainees in training at the end of year t: ``sum over k, and l = 0..Q_k-1, of
+        I[p,k,r,t-l]``; with ``service``, each weighted by ``sigma[p,l+1]`` (that is ``T[p,r,t]``)."""
+        lin = Lin()
+        for route in self.dataset.routes[p]:
+            for lag in range(route.timing.completion_lag):
+                coef = self.dataset.trainee_service_wte(p, lag + 1) if service else 1.0
+                if coef:
+                    self.add_intake(lin, p, route.route, r, t - lag, coef)
+        return lin
+
+    def national_intake(self, lin: Lin, p: str, t: int, coef: float) -> None:
+        """Add ``coef * X[p,t]``, the national intake over routes and regions."""
+        for route in self.dataset.routes[p]:
+            for r in self.dataset.regions:
+                self.add_intake(lin, p, route.route, r.region, t, coef)
+
+    def supervision_given(self, lin: Lin, q: str, r: str, t: int, coef: float) -> None:
+        """Add ``coef * G[q,r,t]``, the WTE of service q's staff give to supervising:
+        ``(1/W) * sum over p of y[p,q,r,t]`` when supervision time counts, else 0."""
+        st = self.settings
+        if not st.supervision_time_counts:
+            return
+        for p in self.dataset.supervised_by.get(q, ()):
+            var = self.y.get((p, q, r, t))
+            if var is not None:
+                lin.add(var, coef / st.contracted_hours_per_week)
 
     def stock_at(self, lin: Lin, p: str, r: str, t: int, coef: float) -> None:
         """Add ``coef * S[p,r,t]``: the variable, or ``stock_wte`` for the base year."""
@@ -111,6 +156,15 @@ class CommissionModel:
             lin.constant += coef * self.dataset.stock_wte.get((p, r), 0.0)
         else:
             lin.add(self.stock[(p, r, t)], coef)
+
+    def supply(self, p: str, r: str, t: int, qualified: bool = False) -> Lin:
+        """``Y[p,r,t] = S + beta_p * T - G``; with ``qualified``, ``S - G`` (trainees not counted)."""
+        lin = Lin()
+        self.stock_at(lin, p, r, t, 1.0)
+        if self.dataset.profession[p].counts_trainees and not qualified:
+            lin.add_lin(self.still_in_training(p, r, t, service=True), 1.0)
+        self.supervision_given(lin, p, r, t, -1.0)
+        return lin
 
     # -------------------------------------------------------------- registry
     def add_constraint(self, family: str, profession: str | None, region: str | None,
@@ -120,9 +174,10 @@ class CommissionModel:
         terms = lin.terms  # copied by LpAffineExpression below
         bound = rhs - lin.constant
         violation = None
-        if self.elastic and FAMILIES[family].limit:
+        spec = FAMILIES[family]
+        if self.elastic and spec.limit:
             violation = self.problem.add_variable(f"v_{len(self.registry)}", lowBound=0)
-            terms = {**terms, violation: 1.0 if sense == GE else -1.0}
+            terms = {**terms, violation: float(relax_sign(sense, spec))}
         if not terms:
             violated_by = constant_violation(sense, bound)
             if violated_by is not None:
@@ -145,31 +200,38 @@ def constant_violation(sense: int, bound: float) -> float | None:
 
 
 def define_variables(m: CommissionModel) -> None:
-    """Intake ``x[p,r,t] >= 0`` (integer with ``integer_places``), stock ``S[p,r,t] >= 0``,
-    shortfall ``u[p,r,t] >= 0`` for assessed t, and supervision allocation
-    ``y[p,q,r,t] >= 0`` (hours a week) for each supervision row with ``h_p > 0``.
+    """Intake ``x[p,k,r,t] >= 0`` per route (integer with ``integer_places``), stock
+    ``S[p,r,t] >= 0``, shortfall ``u[p,r,t] >= 0`` for the assessed and the sustain years,
+    and supervision ``y[p,q,r,t] >= 0`` (hours a week) for each supervision row of a
+    trainee profession p with a route that needs supervision.
 
     In an elastic copy ``S`` is free and ``S >= 0`` becomes a relaxable constraint.
     """
     ds, st = m.dataset, m.settings
     category = pulp.LpInteger if m.integer else pulp.LpContinuous
     stock_floor = None if m.elastic else 0
-    assessed = set(st.assessed)
+    counted = set(st.assessed) | set(st.sustain)
     for p in ds.professions:
         for r in ds.regions:
             for t in st.decision_years:
+                for route in ds.routes[p.profession]:
+                    m.x[(p.profession, route.route, r.region, t)] = m.problem.add_variable(
+                        f"x_{len(m.x)}", lowBound=0, cat=category)
                 key = (p.profession, r.region, t)
-                m.x[key] = m.problem.add_variable(f"x_{len(m.x)}", lowBound=0, cat=category)
                 m.stock[key] = m.problem.add_variable(f"s_{len(m.stock)}", lowBound=stock_floor)
-                if t in assessed:
+                if t in counted:
                     m.u[key] = m.problem.add_variable(f"u_{len(m.u)}", lowBound=0)
     for p in ds.professions:
-        if p.supervision_hours_per_trainee <= 0:
+        if not _needs_supervision(ds, p.profession):
             continue
         for q in ds.supervisors_of.get(p.profession, ()):
             for r in ds.regions:
                 for t in st.decision_years:
                     m.y[(p.profession, q, r.region, t)] = m.problem.add_variable(f"y_{len(m.y)}", lowBound=0)
+
+
+def _needs_supervision(ds: Dataset, p: str) -> bool:
+    return any(route.supervision_hours_per_trainee > 0 for route in ds.routes[p])
 
 
 # ---------------------------------------------------------------- constraints
@@ -178,26 +240,28 @@ def define_variables(m: CommissionModel) -> None:
 def define_stock_balance(m: CommissionModel) -> None:
     """Stock at the end of each decision year t, for every p, r::
 
-        S[p,r,t] = (1-a) S[p,r,t-1] + j c I[p,r,t-d+1] + inflow[p,r,t]
-                   - sum over trainee professions q of share[q,p] I[q,r,t]
+        S[p,r,t] = (1-a) S[p,r,t-1] + sum over k of j_k c_k I[p,k,r,t-Q_k] + inflow[p,r,t]
+                   - sum over trainee professions q of share[q,p] I[q,main,r,t]
 
-    with ``S[p,r,b] = stock_wte``. Its dual is the value of one more WTE of inflow.
+    with ``S[p,r,b] = stock_wte``; ``Q_k`` is the route's completion lag (``d - 1`` for an
+    April start, ``d`` otherwise). Its dual is the value of one more WTE of inflow.
     """
     ds, st = m.dataset, m.settings
     recruits_from: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for row in ds.recruitment_sources:
         recruits_from[row.source_profession].append((row.trainee_profession, row.share))
     for p in ds.professions:
-        pk, d = p.profession, p.duration_years
+        pk = p.profession
         for r in ds.regions:
             rk = r.region
             for t in st.decision_years:
                 lin = Lin()
                 lin.add(m.stock[(pk, rk, t)], 1.0)
                 m.stock_at(lin, pk, rk, t - 1, -(1.0 - p.attrition_rate))
-                m.add_intake(lin, pk, rk, t - d + 1, -p.joining_rate * p.completion_rate)
+                for route in ds.routes[pk]:
+                    lin.add_lin(m.completions(route, rk, t), -route.joining_rate)
                 for q, share in recruits_from.get(pk, ()):
-                    m.add_intake(lin, q, rk, t, share)
+                    m.add_intake(lin, q, MAIN_ROUTE, rk, t, share)
                 m.add_constraint("stock_balance", pk, rk, t, lin, EQ, ds.inflow_wte.get((pk, rk, t), 0.0))
 
 
@@ -215,38 +279,43 @@ def define_stock_floor(m: CommissionModel) -> None:
 
 
 def define_shortfall(m: CommissionModel) -> None:
-    """For each assessed year t and every p, r::
+    """For each assessed and each sustain year t and every p, r::
 
-        u[p,r,t] >= demand[p,r,t] - (S[p,r,t] + trainee_service_wte[p] * M[p,r,t]),  u >= 0
+        u[p,r,t] >= demand[p,r,t] - Y[p,r,t],   u >= 0
+        Y[p,r,t] = S[p,r,t] + beta_p * T[p,r,t] - G[p,r,t]
+
+    ``T = sum over k, l = 0..Q_k-1 of sigma[p,l+1] I[p,k,r,t-l]`` is the service of
+    trainees by year of training, counted (beta = 1) only for ``posts`` professions;
+    ``G = (1/W) sum over trainee professions of y[.,p,r,t]`` is the time p's staff give
+    to supervision (0 unless ``supervision_time_counts``).
     """
     ds = m.dataset
     for (pk, rk, t), u in m.u.items():
-        lin = m.still_in_training(pk, rk, t)
-        scale = ds.profession[pk].trainee_service_wte
-        lin = _scaled(lin, scale)
+        lin = m.supply(pk, rk, t)
         lin.add(u, 1.0)
-        m.stock_at(lin, pk, rk, t, 1.0)
         m.add_constraint("shortfall", pk, rk, t, lin, GE, ds.demand_wte.get((pk, rk, t), 0.0))
 
 
 def define_budget(m: CommissionModel) -> None:
     """For each decision year t with a national budget row::
 
-        sum over p, r of cost_per_trainee_year[p] * cost_multiplier[r] * N[p,r,t] <= budget[t]
+        sum over p, k, r of cost_k * cost_multiplier[r] * N[p,k,r,t] <= budget[t]
 
-    and, for each region r with a regional row for t, the same sum over r's
-    professions <= budget[r,t]. Pipeline trainees count (their cost is committed).
+    and, for each region r with a regional row for t, the same sum over r <= budget[r,t].
+    ``N`` counts trainee-years (a September start spends 7/12 of its first year in
+    training); pipeline trainees count (their cost is committed).
     """
     ds, st = m.dataset, m.settings
     for t in st.decision_years:
         national = Lin()
         regional = {r.region: Lin() for r in ds.regions}
         for p in ds.professions:
-            for r in ds.regions:
-                cost = p.cost_per_trainee_year_gbp * r.cost_multiplier
-                n = m.in_training(p.profession, r.region, t)
-                national.add_lin(n, cost)
-                regional[r.region].add_lin(n, cost)
+            for route in ds.routes[p.profession]:
+                for r in ds.regions:
+                    cost = route.cost_per_trainee_year_gbp * r.cost_multiplier
+                    n = m.in_training(route, r.region, t)
+                    national.add_lin(n, cost)
+                    regional[r.region].add_lin(n, cost)
         if t in ds.national_budget_gbp:
             m.add_constraint("budget", None, None, t, national, LE, ds.national_budget_gbp[t])
         for r in ds.regions:
@@ -258,44 +327,51 @@ def define_budget(m: CommissionModel) -> None:
 def define_supervision(m: CommissionModel) -> None:
     """Supervision hours a week flow from qualified staff to trainees, per region r and year t::
 
-        need[p]:     sum over supervisor rows q of y[p,q,r,t] >= supervision_hours[p] * N[p,r,t]
-        capacity[q]: sum over trainee rows p of y[p,q,r,t] <= supervisor_hours_per_wte[q] * S[q,r,t-1]
+        need[p]:     sum over supervisor rows q of y[p,q,r,t] = sum over k of h_k N[p,k,r,t]
+        capacity[q]: sum over trainee rows p of y[p,q,r,t] <= v[q,r] * S[q,r,t-1]
 
-    Capacity comes from the stock at the start of the year. Trainees that need
-    supervision and have no supervisor row cannot be taken (their need row reads
-    ``0 >= h * N``).
+    The hours given are the hours needed, no more. ``v[q,r]`` is the ``supervisor_hours``
+    row, else q's ``supervisor_hours_per_wte``; capacity comes from the stock at the start
+    of the year. Trainees that need supervision and have no supervisor row cannot be taken
+    (their need row reads ``0 = h * N``).
     """
     ds, st = m.dataset, m.settings
     by_supervisor: dict[tuple[str, str, int], Lin] = defaultdict(Lin)
     for (pk, q, rk, t), var in m.y.items():
         by_supervisor[(q, rk, t)].add(var, 1.0)
     for p in ds.professions:
-        h = p.supervision_hours_per_trainee
-        if h <= 0:
+        pk = p.profession
+        if not _needs_supervision(ds, pk):
             continue
         for r in ds.regions:
             for t in st.decision_years:
-                lin = _scaled(m.in_training(p.profession, r.region, t), -h)
-                for q in ds.supervisors_of.get(p.profession, ()):
-                    lin.add(m.y[(p.profession, q, r.region, t)], 1.0)
-                m.add_constraint("supervision_need", p.profession, r.region, t, lin, GE, 0.0)
+                lin = Lin()
+                for route in ds.routes[pk]:
+                    lin.add_lin(m.in_training(route, r.region, t), -route.supervision_hours_per_trainee)
+                for q in ds.supervisors_of.get(pk, ()):
+                    lin.add(m.y[(pk, q, r.region, t)], 1.0)
+                m.add_constraint("supervision_need", pk, r.region, t, lin, EQ, 0.0)
     for (q, rk, t), lin in by_supervisor.items():
-        m.stock_at(lin, q, rk, t - 1, -ds.profession[q].supervisor_hours_per_wte)
+        m.stock_at(lin, q, rk, t - 1, -ds.supervisor_hours_per_wte(q, rk))
         m.add_constraint("supervision_capacity", q, rk, t, lin, LE, 0.0)
 
 
 def define_placements(m: CommissionModel) -> None:
-    """``N[p,r,t] <= placement_capacity[p,r,t]`` where the capacity table gives one."""
+    """``P[p,r,t] <= placement_capacity[p,r,t]`` where the capacity table gives one, with
+    ``P = sum over k, and l = 0..d_k-1, of I[p,k,r,t-l]``: the trainees on placement in the
+    academic year that starts in year t."""
     for (pk, rk, t), row in m.dataset.capacity_row.items():
         if row.placement_capacity is not None:
-            m.add_constraint("placements", pk, rk, t, m.in_training(pk, rk, t), LE, row.placement_capacity)
+            m.add_constraint("placements", pk, rk, t, m.on_placement(pk, rk, t), LE, row.placement_capacity)
 
 
 def define_intake_limits(m: CommissionModel) -> None:
-    """``intake_min <= x[p,r,t] <= intake_max`` where given (a blank minimum is 0)."""
-    for (pk, rk, t), row in m.dataset.capacity_row.items():
+    """``intake_min <= sum over k of x[p,k,r,t] <= intake_max`` where given (a blank minimum is 0)."""
+    ds = m.dataset
+    for (pk, rk, t), row in ds.capacity_row.items():
         lin = Lin()
-        lin.add(m.x[(pk, rk, t)], 1.0)
+        for route in ds.routes[pk]:
+            lin.add(m.x[(pk, route.route, rk, t)], 1.0)
         if row.intake_min:
             m.add_constraint("intake_min", pk, rk, t, lin, GE, row.intake_min)
         if row.intake_max is not None:
@@ -303,42 +379,61 @@ def define_intake_limits(m: CommissionModel) -> None:
 
 
 def define_growth(m: CommissionModel) -> None:
-    """Where ``max_growth`` g is given, for each decision year t::
+    """On the national intake ``X[p,t] = sum over k, r of I[p,k,r,t]``, for each decision year t::
 
-        sum over r of I[p,r,t] <= (1 + g) * sum over r of I[p,r,t-1]
+        growth  (max_growth g):   X[p,t] <= (1 + g) * X[p,t-1]
+        decline (max_decline δ):  X[p,t] >= (1 - δ) * X[p,t-1]
 
-    (for the first decision year, the right side is the pipeline's base-year intake).
+    For the first decision year, ``X[p,t-1]`` is the pipeline's base-year intake (a
+    profession with none and a ``max_growth`` can take no trainees).
     """
     ds, st = m.dataset, m.settings
     for p in ds.professions:
-        if p.max_growth is None:
-            continue
         for t in st.decision_years:
-            lin = Lin()
-            for r in ds.regions:
-                m.add_intake(lin, p.profession, r.region, t, 1.0)
-                m.add_intake(lin, p.profession, r.region, t - 1, -(1.0 + p.max_growth))
-            m.add_constraint("growth", p.profession, None, t, lin, LE, 0.0)
+            if p.max_growth is not None:
+                lin = Lin()
+                m.national_intake(lin, p.profession, t, 1.0)
+                m.national_intake(lin, p.profession, t - 1, -(1.0 + p.max_growth))
+                m.add_constraint("growth", p.profession, None, t, lin, LE, 0.0)
+            if p.max_decline is not None:
+                lin = Lin()
+                m.national_intake(lin, p.profession, t, 1.0)
+                m.national_intake(lin, p.profession, t - 1, -(1.0 - p.max_decline))
+                m.add_constraint("decline", p.profession, None, t, lin, GE, 0.0)
 
 
 def define_objectives(m: CommissionModel) -> None:
     """Stage 1: ``sum over assessed t, p, r of year_weight[t] * weight[p] * u[p,r,t]``.
-    Stage 2: ``sum over decision t, p, r of cost[p] * cost_multiplier[r] * N[p,r,t]``.
+    Stage 2: the same sum over the sustain years (none: no stage 2).
+    Stage 3: the whole cost of the plan: ``sum over decision t, p, k, r of cost_k * m_r *
+    N[p,k,r,t]`` plus the cost committed after the horizon H, ``sum over p, k, r, s <= H,
+    t > H of cost_k * m_r * phi_k(t-s) * I[p,k,r,s]``.
 
     An elastic copy instead minimises the violations, each per user unit
     (GBP 1m of budget, hour, place, WTE).
     """
     ds, st = m.dataset, m.settings
-    shortfall = Lin()
+    assessed = set(st.assessed)
+    shortfall, sustain = Lin(), Lin()
     for (pk, rk, t), u in m.u.items():
-        shortfall.add(u, st.year_weight(t) * ds.profession[pk].weight)
-    cost = Lin()
+        (shortfall if t in assessed else sustain).add(u, st.year_weight(t) * ds.profession[pk].weight)
+    cost, committed = Lin(), Lin()
+    horizon = st.last_year
     for p in ds.professions:
-        for r in ds.regions:
-            for t in st.decision_years:
-                cost.add_lin(m.in_training(p.profession, r.region, t),
-                             p.cost_per_trainee_year_gbp * r.cost_multiplier)
+        for route in ds.routes[p.profession]:
+            starts = sorted({s for (q, _, s) in ds.pipeline_trainees if q == p.profession} | set(st.decision_years))
+            tail = {s: sum(share for lag, share in route.timing.training_lags if s + lag > horizon) for s in starts}
+            for r in ds.regions:
+                price = route.cost_per_trainee_year_gbp * r.cost_multiplier
+                for t in st.decision_years:
+                    cost.add_lin(m.in_training(route, r.region, t), price)
+                for s in starts:
+                    if tail[s]:
+                        m.add_intake(committed, p.profession, route.route, r.region, s, price * tail[s])
+    m.committed_cost = committed
+    cost.add_lin(committed, 1.0)
     m.shortfall_objective = shortfall.expression()
+    m.sustain_objective = sustain.expression() if st.sustain else None
     m.cost_objective = cost.expression()
     if m.elastic:
         violations = Lin()
@@ -364,7 +459,7 @@ LIMIT_FAMILIES = {
     "supervision": define_supervision,
     "placements": define_placements,
     "intake_limits": define_intake_limits,
-    "growth": define_growth,
+    "growth": define_growth,  # and decline
 }
 
 

@@ -8,12 +8,11 @@ week, place, WTE). The non-zero violations are the conflicts reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from models.inputs import Dataset
 from optimiser import solver as slv
-from optimiser.build import CommissionModel, build_model
+from optimiser.build import build_model
 from optimiser.years import format_year
 
 VIOLATION_TOLERANCE = 1e-6
@@ -21,7 +20,7 @@ VIOLATION_TOLERANCE = 1e-6
 _UNITS = {
     "budget": "GBP", "regional_budget": "GBP", "supervision_capacity": "hours a week",
     "supervision_need": "hours a week", "placements": "trainees", "intake_min": "places",
-    "intake_max": "places", "growth": "trainees", "stock_floor": "WTE",
+    "intake_max": "places", "growth": "trainees", "decline": "trainees", "stock_floor": "WTE",
 }
 
 
@@ -51,24 +50,17 @@ def describe(family: str, profession: str | None, region: str | None, year: int,
         return f"the {profession} maximum intake{where} in {y} must rise by {amount:,.1f} places"
     if family == "growth":
         return f"{profession} national intake in {y} must exceed its growth limit by {amount:,.1f} trainees"
+    if family == "decline":
+        return f"{profession} national intake in {y} must fall below its decline limit by {amount:,.1f} trainees"
     if family == "stock_floor":
         return f"{profession}{where} stock would fall {amount:,.1f} WTE below zero in {y} (recruitment into training drains it)"
     return f"{family} {profession or ''} {region or ''} {y}: {amount:,.3f}"
 
 
 def diagnose_infeasibility(dataset: Dataset, solver: str, time_limit_seconds: float,
-                           tmp_root: str | Path | None = None,
-                           adjust: Callable[[CommissionModel], None] | None = None,
-                           ) -> tuple[list[dict], slv.SolverRun | None]:
-    """Solve the elastic copy; return the conflicts (largest first) and the solver run.
-
-    ``adjust`` changes the built elastic model before it is solved, for model-level
-    edits that the dataset cannot express (``optimiser.scenarios``: regional
-    supervisor hours), so the diagnosis sees the same limits as the solve.
-    """
+                           tmp_root: str | Path | None = None) -> tuple[list[dict], slv.SolverRun | None]:
+    """Solve the elastic copy; return the conflicts (largest first) and the solver run."""
     model = build_model(dataset, elastic=True, integer=False)
-    if adjust is not None:
-        adjust(model)
     run = slv.run_solver(model.problem, solver, time_limit_seconds, tmp_root)
     if run.status != slv.OPTIMAL:
         return [], run

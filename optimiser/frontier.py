@@ -20,9 +20,10 @@ points lies between their marginal values.
 Supervision (``--kind supervision --region R``): the hours a week a qualified
 WTE gives in region R (``supervisor_hours_per_wte``, of every supervising
 profession or of ``--profession``) are scaled by each factor, in that region
-only (a model-level override: see ``optimiser.scenarios``). The x-axis is the
-region's supervision capacity in the first decision year, or in year Y with
-``--year`` (hours a week: hours per WTE x the stock at the start of the year,
+only and in every year (rows of the ``supervisor_hours`` table, which has no
+year: see ``optimiser.scenarios``). The x-axis is the region's supervision
+capacity in the first decision year, or in year Y with ``--year`` (hours a
+week: hours per WTE x the stock at the start of the year,
 the base year's or the plan's); ``marginal_value_per_hour`` is the
 capacity-weighted mean shadow price of the region's supervision capacity
 limits (of year Y only, with ``--year``; weighted shortfall removed per extra
@@ -44,6 +45,7 @@ from typing import Any
 
 import click
 
+from models.results import SUMMARY_FIGURES
 from optimiser.years import format_year
 
 FRONTIER_CSV = "frontier.csv"
@@ -65,7 +67,7 @@ def frontier_cases(base, kind: str, scales: list[float], *, year=None, region=No
         return InputError([Problem("command line", None, option, None, message)])
 
     where: dict[str, Any] = {}
-    if year is not None:
+    if year is not None and kind == "budget":  # supervisor hours have no year: --year picks the axis
         where["year"] = year
     if region is not None:
         where["region"] = region
@@ -136,9 +138,7 @@ def frontier_table(out: Path, cases, kind: str, *, year=None, region=None, profe
             supervision = _read_csv(folder / "supervision.csv") if constraints is not None else None
             row.update(_supervision_point(figures, constraints, supervision, year=year, region=region,
                                           profession=profession))
-        row.update(weighted_shortfall=summary.get("weighted_shortfall"),
-                   total_shortfall_wte=summary.get("total_shortfall_wte"),
-                   total_cost_gbp=summary.get("total_cost_gbp"))
+        row.update({key: summary.get(key) for key in SUMMARY_FIGURES})
         if kind == "budget" and constraints is not None:
             national = constraints[(constraints.family == "budget")]
             for _, c in national.sort_values("year").iterrows():
@@ -148,7 +148,7 @@ def frontier_table(out: Path, cases, kind: str, *, year=None, region=None, profe
         rows.append(row)
     table = pd.DataFrame(rows)
     first = ["point", "scale", "budget_gbp" if kind == "budget" else "supervision_hours_per_week", "status",
-             "weighted_shortfall", "total_shortfall_wte", "total_cost_gbp"]
+             *SUMMARY_FIGURES]
     numeric = first[4:] + [first[2]] + [c for c in table.columns if c.startswith(("marginal_", "max_", "shadow_"))]
     for column in numeric:
         table[column] = pd.to_numeric(table[column], errors="coerce") if column in table.columns else float("nan")
@@ -335,7 +335,7 @@ def register(main) -> None:
                   help="Last scale factor.")
     @click.option("--steps", type=click.IntRange(min=1, max=10_000), default=11, show_default=True,
                   help="Number of points, evenly spaced.")
-    @click.option("--year", default=None, help="Scale only this year (2022 or 2022/23).")
+    @click.option("--year", default=None, help="Budgets: scale only this year (2022 or 2022/23). Supervision: the year whose capacity is the x-axis.")
     @click.option("--region", default=None, help="Supervision: the region (required). Budget: that region's caps.")
     @click.option("--profession", default=None, help="Supervision: only this supervising profession.")
     @click.option("--set", "sets", multiple=True, metavar="OVERRIDE", help="What-if applied to every point first.")

@@ -18,7 +18,7 @@ from optimiser.build import CommissionModel
 from optimiser.errors import InputError, Problem
 from optimiser.registry import ConstraintKey, Entry
 
-FORMAT = "psych-commission-model/1"
+FORMAT = "psych-commission-model/2"
 
 
 def _expr(expr: pulp.LpAffineExpression) -> dict:
@@ -41,7 +41,10 @@ def model_to_dict(model: CommissionModel) -> dict:
         "constant_violations": [[k.family, k.profession, k.region, k.year, gap]
                                 for k, gap in model.registry.constant_violations],
         "shortfall_objective": _expr(model.shortfall_objective),
+        "sustain_objective": None if model.sustain_objective is None else _expr(model.sustain_objective),
         "cost_objective": _expr(model.cost_objective),
+        "committed_cost": {"constant": model.committed_cost.constant,
+                           "terms": [[v.name, c] for v, c in model.committed_cost.terms.items()]},
     }
 
 
@@ -65,7 +68,7 @@ def load_model(path: str | Path) -> CommissionModel:
     variables, problem = pulp.LpProblem.fromDict(data["problem"])
     dataset = Dataset.model_validate(data["dataset"])
     model = CommissionModel(dataset, problem, integer=data["integer"], build_seconds=data["build_seconds"])
-    model.x = {(p, r, t): variables[n] for p, r, t, n in data["x"]}
+    model.x = {(p, k, r, t): variables[n] for p, k, r, t, n in data["x"]}
     model.stock = {(p, r, t): variables[n] for p, r, t, n in data["stock"]}
     model.u = {(p, r, t): variables[n] for p, r, t, n in data["u"]}
     model.y = {(p, q, r, t): variables[n] for p, q, r, t, n in data["y"]}
@@ -73,7 +76,13 @@ def load_model(path: str | Path) -> CommissionModel:
         key = ConstraintKey(family, p, r, t)
         model.registry.entries[key] = Entry(key, problem.get_constraint_by_name(name), sense, rhs)
     model.registry.constant_violations = [(ConstraintKey(f, p, r, t), g) for f, p, r, t, g in data["constant_violations"]]
-    for attr in ("shortfall_objective", "cost_objective"):
+    for attr in ("shortfall_objective", "sustain_objective", "cost_objective"):
         expr = data[attr]
-        setattr(model, attr, pulp.LpAffineExpression({variables[n]: c for n, c in expr["terms"]}, expr["constant"]))
+        if expr is not None:
+            setattr(model, attr, pulp.LpAffineExpression({variables[n]: c for n, c in expr["terms"]},
+                                                         expr["constant"]))
+    committed = data["committed_cost"]
+    model.committed_cost.constant = committed["constant"]
+    for n, c in committed["terms"]:
+        model.committed_cost.add(variables[n], c)
     return model

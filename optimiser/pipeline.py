@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,8 +57,11 @@ def make_summary(model: CommissionModel, solution: Solution, results: Results | 
         message=solution.message,
         has_plan=plan,
         weighted_shortfall=results.weighted_shortfall if plan else None,
+        sustain_shortfall=results.sustain_shortfall if plan else None,
         total_shortfall_wte=results.total_shortfall_wte if plan else None,
+        qualified_shortfall_wte=results.qualified_shortfall_wte if plan else None,
         total_cost_gbp=results.total_cost_gbp if plan else None,
+        committed_cost_after_horizon_gbp=results.committed_cost_after_horizon_gbp if plan else None,
         solver=solution.solver,
         solve_seconds=round(solution.solve_seconds, 4),
         build_seconds=round(model.build_seconds, 4),
@@ -67,6 +69,7 @@ def make_summary(model: CommissionModel, solution: Solution, results: Results | 
         target_year=st.target_year,
         decision_years=list(st.decision_years),
         assessed_years=list(st.assessed),
+        sustain_years=list(st.sustain),
         integer_places=model.integer,
         shadow_prices_from=solution.shadow_prices_from if plan else None,
         dataset=model.dataset.source,
@@ -82,11 +85,9 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
                     solver: str | None = None, time_limit_seconds: float | None = None,
                     tmp_root: str | Path | None = None, scenario: str | None = None,
                     overrides: list[dict[str, Any]] | None = None,
-                    adjust: Callable[[CommissionModel], None] | None = None,
                     in_memory: bool = False) -> RunOutcome:
     """Solve ``model`` and, if ``out_dir`` is given, write its results folder whole.
 
-    ``adjust``: a model-level edit already made to ``model`` (``solve.solve_model``).
     ``in_memory``: make the folder's files as bytes (``RunOutcome.files``; a batch worker
     sends them to the process that writes them), with no ``out_dir``.
     """
@@ -94,7 +95,7 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
         raise ValueError("in_memory makes the files instead of writing out_dir: give one or the other")
     keep = mps is None and (out_dir is not None or in_memory)  # the folder's MPS: the file CBC read for stage 1
     solution = solve_model(model, solver=solver, time_limit_seconds=time_limit_seconds, tmp_root=tmp_root,
-                           keep_mps=keep, adjust=adjust)
+                           keep_mps=keep)
     if keep:
         # no stage-1 solve (inputs contradict a limit): the model is as built, write it now
         mps = solution.shortfall_mps.encode() if solution.shortfall_mps is not None else write_mps(model)
@@ -132,21 +133,16 @@ def run(dataset: str | Path | Dataset, out_dir: str | Path | None, *, cache: Sol
         **options) -> RunOutcome:
     """Load, validate, build, solve and write: the whole job.
 
-    ``adjust=f`` makes a model-level edit (``f(model)``) to the built model, and to every
-    model the solve rebuilds (what-if scenarios: regional supervisor hours).
     ``cache``: a model kept from an earlier run, re-solved in place when ``dataset`` differs
     from its own only in right-hand sides (``optimiser.reuse``).
     """
     if not isinstance(dataset, Dataset):
         dataset = load_dataset(dataset)
     integer = options.pop("integer", None)
-    adjust = options.get("adjust")
     if cache is not None:
-        model = cache.model_for(dataset, integer=integer, adjust=adjust)
+        model = cache.model_for(dataset, integer=integer)
     else:
         model = build_model(dataset, integer=integer)
-        if adjust is not None:
-            adjust(model)
     return solve_and_write(model, out_dir, **options)
 
 

@@ -28,6 +28,8 @@ class Family:
     unit: str
     scale: float = 1.0
     limit: bool = True
+    #: An equality a user relaxes downwards, as if it were ``>=`` (supervision need).
+    relax_down: bool = False
 
 
 FAMILIES: dict[str, Family] = {
@@ -36,11 +38,12 @@ FAMILIES: dict[str, Family] = {
         Family("budget", "GBP 1m of national budget", 1e6),
         Family("regional_budget", "GBP 1m of regional budget", 1e6),
         Family("supervision_capacity", "supervision hour a week"),
-        Family("supervision_need", "supervision hour a week needed less per trainee group"),
+        Family("supervision_need", "supervision hour a week needed less per trainee group", relax_down=True),
         Family("placements", "placement"),
         Family("intake_min", "place of minimum intake"),
         Family("intake_max", "place of maximum intake"),
         Family("growth", "trainee of national intake"),
+        Family("decline", "trainee less of national intake"),
         Family("stock_floor", "WTE a pool may lend beyond its stock"),
         Family("stock_balance", "WTE of extra inflow", limit=False),
         Family("shortfall", "WTE of extra supply", limit=False),
@@ -69,7 +72,13 @@ class Entry:
     @property
     def relax_sign(self) -> int:
         """+1 when relaxing means lowering the right-hand side (>=), -1 when raising it."""
-        return 1 if self.sense == GE else -1
+        return relax_sign(self.sense, FAMILIES[self.key.family])
+
+
+def relax_sign(sense: int, family: Family) -> int:
+    """+1 when relaxing a row means lowering its right-hand side (``>=``, or an equality
+    relaxed downwards), -1 when it means raising it."""
+    return 1 if sense == GE or (sense == EQ and family.relax_down) else -1
 
 
 class Registry:

@@ -29,9 +29,14 @@ def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.Dat
     target = format_year(summary.target_year)
     if summary.has_plan:
         years = f"{format_year(summary.decision_years[0])}..{format_year(summary.decision_years[-1])}"
-        lines.append(f"{target} shortfall: {summary.total_shortfall_wte:,.1f} WTE "
+        lines.append(f"{target} shortfall: {summary.total_shortfall_wte:,.1f} WTE counting trainees in posts, "
+                     f"{_figure(summary.qualified_shortfall_wte)} WTE of qualified staff "
                      f"(weighted objective {summary.weighted_shortfall:,.1f})")
-        lines.append(f"Cost of trainees {years}: {money(summary.total_cost_gbp)}")
+        if summary.sustain_years:
+            span = f"{format_year(summary.sustain_years[0])}..{format_year(summary.sustain_years[-1])}"
+            lines.append(f"Sustain years {span}: weighted shortfall {_figure(summary.sustain_shortfall)}")
+        lines.append(f"Cost of trainees {years}: {money(summary.total_cost_gbp)}; committed after "
+                     f"{format_year(summary.decision_years[-1])}: {_money(summary.committed_cost_after_horizon_gbp)}")
     if plan is not None and not plan.empty:
         intake = plan.groupby("year")["intake"].sum()
         lines.append("Places to commission: " + ", ".join(f"{format_year(y)} {v:,.1f}" for y, v in intake.items()))
@@ -56,6 +61,14 @@ def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.Dat
     for warning in summary.warnings:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.1f}"
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else money(value)
 
 
 def render_folder(folder: str | Path) -> str:

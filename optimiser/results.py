@@ -33,9 +33,15 @@ class Results:
     workforce: pd.DataFrame
     supervision: pd.DataFrame
     constraints: pd.DataFrame
+    #: The target year's shortfall, unweighted: counting trainees where the basis does, and
+    #: on the qualified basis (trainees never counted).
     total_shortfall_wte: float
+    qualified_shortfall_wte: float
+    #: Stage 1's and stage 2's objectives, recomputed from the plan (``None``: no sustain years).
     weighted_shortfall: float
+    sustain_shortfall: float | None
     total_cost_gbp: float
+    committed_cost_after_horizon_gbp: float
 
 
 def plan_values(model: CommissionModel, solution: Solution) -> dict:
@@ -76,56 +82,82 @@ def _year_label():
     return functools.lru_cache(maxsize=None)(format_year)
 
 
+PLAN_COLUMNS = ["profession", "route", "region", "year", "year_label", "intake", "in_training", "on_placement",
+                "in_training_end", "completions", "cost_gbp"]
+WORKFORCE_COLUMNS = ["profession", "region", "year", "year_label", "service_basis", "stock_wte",
+                     "trainee_service_wte", "counted_service_wte", "supervision_given_wte", "supply_wte",
+                     "qualified_supply_wte", "demand_wte", "shortfall_wte", "qualified_shortfall_wte",
+                     "assessed", "sustain", "weighted_shortfall"]
+
+
 def plan_table(model: CommissionModel, values) -> pd.DataFrame:
+    """One row per profession, route, region and decision year: intake ``x``, trainee-years
+    ``N``, trainees on placement ``P``, trainees still in training at the year end,
+    completions ``C`` and the year's cost ``cost_k * m_r * N``."""
     ds = model.dataset
     label = _year_label()
     rows = []  # tuples (not dicts), for speed; pandas infers each column's type the same way
     for p in ds.professions:
-        for r in ds.regions:
-            for t in ds.settings.decision_years:
-                pk, rk = p.profession, r.region
-                n = value_of(model.in_training(pk, rk, t), values)
-                completions = Lin()
-                model.add_intake(completions, pk, rk, t - p.duration_years + 1, p.completion_rate)
-                rows.append((
-                    pk, rk, t, label(t),
-                    _clean(values.get(model.x[(pk, rk, t)], 0.0)),
-                    _clean(n),
-                    _clean(value_of(model.still_in_training(pk, rk, t), values)),
-                    _clean(value_of(completions, values)),
-                    _clean(n * p.cost_per_trainee_year_gbp * r.cost_multiplier),
-                ))
-    return pd.DataFrame.from_records(rows, columns=[
-        "profession", "region", "year", "year_label", "intake", "in_training", "in_training_end",
-        "completions", "cost_gbp"])
+        pk = p.profession
+        for route in ds.routes[pk]:
+            for r in ds.regions:
+                rk = r.region
+                for t in ds.settings.decision_years:
+                    n = value_of(model.in_training(route, rk, t), values)
+                    rows.append((
+                        pk, route.route, rk, t, label(t),
+                        _clean(values.get(model.x[(pk, route.route, rk, t)], 0.0)),
+                        _clean(n),
+                        _clean(_route_value(model, route, rk, t, values, range(route.timing.duration_years))),
+                        _clean(_route_value(model, route, rk, t, values, range(route.timing.completion_lag))),
+                        _clean(value_of(model.completions(route, rk, t), values)),
+                        _clean(n * route.cost_per_trainee_year_gbp * r.cost_multiplier),
+                    ))
+    return pd.DataFrame.from_records(rows, columns=PLAN_COLUMNS)
+
+
+def _route_value(model: CommissionModel, route, r: str, t: int, values, lags) -> float:
+    """``sum over l in lags of I[p,k,r,t-l]``, for one route."""
+    lin = Lin()
+    for lag in lags:
+        model.add_intake(lin, route.profession, route.route, r, t - lag, 1.0)
+    return value_of(lin, values)
 
 
 def workforce_table(model: CommissionModel, values) -> pd.DataFrame:
+    """One row per profession, region and decision year: stock ``S``, trainee service ``T``
+    (and what the service basis counts of it), supervision given ``G``, supply ``Y = S +
+    beta T - G`` and on the qualified basis ``S - G``, demand and both shortfalls."""
     ds, st = model.dataset, model.settings
-    assessed = set(st.assessed)
+    assessed, sustain = set(st.assessed), set(st.sustain)
     label = _year_label()
     rows = []
     for p in ds.professions:
+        beta = 1.0 if p.counts_trainees else 0.0
         for r in ds.regions:
             for t in st.decision_years:
                 pk, rk = p.profession, r.region
                 stock = values.get(model.stock[(pk, rk, t)], 0.0)
-                service = p.trainee_service_wte * value_of(model.still_in_training(pk, rk, t), values)
-                supply = stock + service
+                service = value_of(model.still_in_training(pk, rk, t, service=True), values)
+                given = Lin()
+                model.supervision_given(given, pk, rk, t, 1.0)
+                given_wte = value_of(given, values)
+                supply = stock + beta * service - given_wte
+                qualified = stock - given_wte
+                counted = t in assessed or t in sustain
                 demand = ds.demand_wte.get((pk, rk, t))
-                if demand is None and t in assessed:
+                if demand is None and counted:
                     demand = 0.0
+                gap = None if demand is None else _clean(max(0.0, demand - supply))
                 rows.append((
-                    pk, rk, t, label(t),
-                    _clean(stock), _clean(service), _clean(supply), demand,
-                    None if demand is None else _clean(max(0.0, demand - supply)),
-                    t in assessed,
-                    (None if demand is None or t not in assessed else
-                     _clean(max(0.0, demand - supply) * p.weight * st.year_weight(t))),
+                    pk, rk, t, label(t), p.service_basis,
+                    _clean(stock), _clean(service), _clean(beta * service), _clean(given_wte),
+                    _clean(supply), _clean(qualified), demand, gap,
+                    None if demand is None else _clean(max(0.0, demand - qualified)),
+                    t in assessed, t in sustain,
+                    _clean(gap * p.weight * st.year_weight(t)) if counted else None,
                 ))
-    return pd.DataFrame.from_records(rows, columns=[
-        "profession", "region", "year", "year_label", "stock_wte", "trainee_service_wte", "supply_wte",
-        "demand_wte", "shortfall_wte", "assessed", "weighted_shortfall"])
+    return pd.DataFrame.from_records(rows, columns=WORKFORCE_COLUMNS)
 
 
 def supervision_table(model: CommissionModel, values) -> pd.DataFrame:
@@ -214,14 +246,18 @@ def build_results(model: CommissionModel, solution: Solution) -> Results:
     workforce = workforce_table(model, values)
     plan = plan_table(model, values)
     target = workforce[workforce["year"] == model.settings.target_year]
+    weighted = workforce["weighted_shortfall"].fillna(0)
     return Results(
         plan=plan,
         workforce=workforce,
         supervision=supervision_table(model, values),
         constraints=constraints_table(model, solution, values),
         total_shortfall_wte=float(target["shortfall_wte"].fillna(0).sum()),
-        weighted_shortfall=float(workforce["weighted_shortfall"].fillna(0).sum()),
+        qualified_shortfall_wte=float(target["qualified_shortfall_wte"].fillna(0).sum()),
+        weighted_shortfall=float(weighted[workforce["assessed"]].sum()),
+        sustain_shortfall=float(weighted[workforce["sustain"]].sum()) if model.settings.sustain else None,
         total_cost_gbp=float(plan["cost_gbp"].sum()),
+        committed_cost_after_horizon_gbp=_clean(value_of(model.committed_cost, values)),
     )
 
 

@@ -18,7 +18,7 @@ alone changed, both stages' MPS files are written from templates
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +50,7 @@ FAMILIES_OF: dict[Callable[[CommissionModel], None], tuple[str, ...]] = {
     define_supervision: ("supervision_need", "supervision_capacity"),
     define_placements: ("placements",),
     define_intake_limits: ("intake_min", "intake_max"),
-    define_growth: ("growth",),
+    define_growth: ("growth", "decline"),
     define_objectives: (),  # both stages' objectives
 }
 
@@ -78,6 +78,9 @@ COEFFICIENT_COLUMNS: dict[tuple[str, str], Definers] = {
     ("professions", "completion_rate"): (define_stock_balance,),
     ("recruitment_sources", "share"): (define_stock_balance,),
     ("professions", "trainee_service_wte"): (define_shortfall,),
+    ("trainee_service", "service_wte"): (define_shortfall,),
+    ("supervisor_hours", "supervisor_hours_per_wte"): (define_supervision,),
+    ("professions", "max_decline"): (define_growth,),
     ("professions", "supervision_hours_per_trainee"): (define_supervision,),
     ("professions", "supervisor_hours_per_wte"): (define_supervision,),
     ("professions", "cost_per_trainee_year_gbp"): (define_budget, define_objectives),
@@ -133,17 +136,16 @@ class _Recorder(CommissionModel):
 
 
 @without_gc
-def update_in_place(model: CommissionModel, dataset: Dataset, redo: Definers = ()) -> bool:
+def update_in_place(model: CommissionModel, dataset: Dataset) -> bool:
     """Give ``model`` the rows and objectives of ``dataset`` if only ``COLUMNS`` differ and no
     row gains, loses or moves a variable; ``False`` (and ``model`` unchanged) when it cannot.
-    ``redo``: ``define_*`` functions whose rows are made again whatever changed (rows a
-    model-level edit changed, to be edited anew)."""
+    """
     if model.elastic:
         return False
     changed = changed_columns(model.dataset, dataset)
     if changed is None or not changed <= COLUMNS.keys():
         return False
-    definers = list(dict.fromkeys([*(define for column in sorted(changed) for define in COLUMNS[column]), *redo]))
+    definers = list(dict.fromkeys(define for column in sorted(changed) for define in COLUMNS[column]))
     recorder = _Recorder(dataset, pulp.LpProblem("recorder", pulp.LpMinimize), integer=model.integer,
                          x=model.x, stock=model.stock, u=model.u, y=model.y)
     for define in definers:
@@ -173,7 +175,8 @@ def update_in_place(model: CommissionModel, dataset: Dataset, redo: Definers = (
     if new_terms and model.mps_templates is not None:
         model.mps_templates = {}  # the files' coefficients are out of date
     if define_objectives in definers:
-        model.shortfall_objective, model.cost_objective = recorder.shortfall_objective, recorder.cost_objective
+        model.shortfall_objective, model.sustain_objective = recorder.shortfall_objective, recorder.sustain_objective
+        model.cost_objective, model.committed_cost = recorder.cost_objective, recorder.committed_cost
         model.problem.setObjective(model.shortfall_objective)
     registry = model.registry
     registry.constant_violations = [v for v in registry.constant_violations if v[0].family not in families]
@@ -202,58 +205,29 @@ class ValidatedTables:
         self.kept[name] = (table, result)
 
 
-def _redo(kept: tuple[bool, Any] | None, wanted: tuple[bool, Any]) -> Definers | None:
-    """The rows to make again to turn a model made for ``kept`` (integrality, edit) into one for
-    ``wanted``: none for the same; the rows either edit changes when both can say which;
-    ``None`` when it cannot be done in place."""
-    if kept == wanted:
-        return ()
-    if kept is None or kept[0] != wanted[0]:
-        return None
-    old, new = kept[1], wanted[1]
-    rows = []
-    for edit in (old, new):
-        if edit is not None:
-            definers = getattr(edit, "definers", None)
-            if not definers:
-                return None
-            rows += definers
-    return tuple(dict.fromkeys(rows))
-
-
 @dataclass
 class SolveCache:
     """What one process keeps between solves of related datasets (a batch worker's cases).
 
     ``model_for`` returns the kept model, updated in place, when the new dataset
-    differs from it only in right-hand sides and asks for the same integrality
-    and the same model-level edit (``adjust``, compared with ``==``: a plain
-    function matches only itself); else a fresh build, which is then kept.
-    ``adjust`` must set values, not add to them: it is made again after an
-    in-place update (``scenarios.SupervisorHours``). An edit with a ``definers``
-    attribute (the ``define_*`` functions whose rows it changes) can be swapped for
-    another such edit in place: those rows are made again, then the new edit.
+    differs from it only in ``COLUMNS`` and asks for the same integrality; else a
+    fresh build, which is then kept.
     """
 
     tables: ValidatedTables = field(default_factory=ValidatedTables)
     model: CommissionModel | None = None
-    key: tuple[bool, Hashable] | None = None
+    integer: bool | None = None
     reused: int = 0
     built: int = 0
     #: How the last model was made: ``IN_PLACE`` or ``BUILT``.
     last: str = ""
 
-    def model_for(self, dataset: Dataset, *, integer: bool | None = None,
-                  adjust: Callable[[CommissionModel], None] | None = None) -> CommissionModel:
+    def model_for(self, dataset: Dataset, *, integer: bool | None = None) -> CommissionModel:
         started = time.perf_counter()
         integer = dataset.settings.integer_places if integer is None else integer
-        key = (integer, adjust)
         kept, self.model = self.model, None  # not kept while it changes (an interruption leaves nothing half-made)
-        redo = _redo(self.key, key) if kept is not None else None
-        if redo is not None and update_in_place(kept, dataset, redo):
+        if kept is not None and self.integer == integer and update_in_place(kept, dataset):
             model = kept
-            if redo:  # another edit: its coefficients are not the files'
-                model.mps_templates = {}
             self.reused += 1
             self.last = IN_PLACE
         else:
@@ -261,8 +235,6 @@ class SolveCache:
             model.mps_templates = {}
             self.built += 1
             self.last = BUILT
-        if adjust is not None:
-            adjust(model)
         model.build_seconds = time.perf_counter() - started
-        self.model, self.key = model, key
+        self.model, self.integer = model, integer
         return model

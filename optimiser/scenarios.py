@@ -13,12 +13,16 @@ Overrides are applied to the *raw text tables* of the dataset
 exactly as a hand-edited file would be; a value an override makes invalid is
 reported with the scenario's name and the line of the scenario file.
 
-One override is *model-level*: ``supervisor_hours_per_wte`` is a national
-column of ``professions``, but a region (or year) filter on it is accepted and
-changes the hours a qualified WTE of that profession gives **in that region
-(and year) only**. The dataset cannot say that, so the change is made to the
-built model's supervision capacity rows (``patch_supervision``); every other
-column of ``professions`` refuses a region or year filter with a message.
+Regional supervisor hours: ``supervisor_hours_per_wte`` is a national column of
+``professions``, but a region filter on it is accepted and changes the hours a
+qualified WTE of that profession gives **in that region only**: it edits (or
+adds) that profession's rows of the ``supervisor_hours`` table, starting from
+the national value where the table has no row, exactly as a hand-edited table
+would. ``supervisor_hours.supervisor_hours_per_wte[profession=..,region=..]``
+does the same. The table has no year, so neither takes a year filter; every
+other column of ``professions`` refuses a region or year filter with a message.
+A regional row replaces the national value in its region, so a later change of
+the national value leaves it alone.
 
 Precedence: the base dataset, then the scenario's overrides in the order they
 are written (its ``settings:`` block first), then command-line ``--set``
@@ -50,8 +54,11 @@ from optimiser.loader import RawDataset, RawTable
 from optimiser.years import format_year, parse_year
 
 SETTINGS = "settings"
-#: The one column that also takes region and year filters (applied to the built model).
+#: The one national column that also takes a region filter (it edits ``supervisor_hours``).
 REGIONAL_SUPERVISOR_HOURS = ("professions", "supervisor_hours_per_wte")
+#: The table a region-filtered change of supervisor hours edits, and its columns.
+HOURS_TABLE = "supervisor_hours"
+HOURS_COLUMN = "supervisor_hours_per_wte"
 #: A scenario file may expand to at most this many cases.
 MAX_CASES = 100_000
 #: Changes listed in full per override in summary.json (the count is always given).
@@ -84,8 +91,8 @@ class Override(BaseModel):
     """One override, resolved against a dataset: the cells it selects and how it changes them.
 
     ``where`` maps a key column of the table (``profession``, ``region``,
-    ``year``, ``start_year``, ``trainee_profession``...; for the model-level
-    supervisor hours also ``region`` and ``year``) to the values it may take;
+    ``year``, ``start_year``, ``trainee_profession``...; for the national
+    supervisor hours also ``region``) to the values it may take;
     ``None`` matches a blank cell (a national budget row).
     """
 
@@ -110,9 +117,11 @@ class Override(BaseModel):
         return dict(self.where)
 
     @property
-    def model_level(self) -> bool:
-        return (self.table, self.column) == REGIONAL_SUPERVISOR_HOURS and any(
-            k in ("region", "year") for k, _ in self.where)
+    def regional_hours(self) -> bool:
+        """A change of regional supervisor hours (rows of ``supervisor_hours``, added if missing)."""
+        if (self.table, self.column) == REGIONAL_SUPERVISOR_HOURS:
+            return any(k == "region" for k, _ in self.where)
+        return (self.table, self.column) == (HOURS_TABLE, HOURS_COLUMN)
 
     @property
     def text(self) -> str:
@@ -643,13 +652,16 @@ def _check_target(ov: Override, where: dict[str, Any], base: Base,
     out: list[tuple[str, tuple[Scalar, ...]]] = []
     for key, raw_values in where.items():
         column = _filter_column(ov.table, key)
-        if column is None and regional and key in ("region", "year"):
+        if column is None and regional and key == "region":
             column = key
         if column is None:
+            if regional and key == "year":
+                raise fail("supervisor hours per WTE have no year: a region filter changes the "
+                           "supervisor_hours table, whose rows apply to every year")
             if ov.table == "professions" and key in ("region", "year"):
                 raise fail(f"{ov.target} is national (one value per profession), so a {key} filter cannot "
-                           f"apply; only professions.supervisor_hours_per_wte takes region and year filters "
-                           "(they change the supervision capacity of that region/year in the model)")
+                           f"apply; only professions.supervisor_hours_per_wte takes a region filter "
+                           "(it changes the supervisor_hours table)")
             keys = ", ".join(dict.fromkeys(k for k in ("profession", "region", "year") + spec.key
                                            if _filter_column(ov.table, k)))
             raise fail(f"{ov.table} cannot be filtered by '{key}'" + (f"; it can be by {keys}" if keys else
@@ -714,10 +726,9 @@ def _check_filter_value(ov: Override, column: str, value: Any, base: Base, fail)
 
 @dataclass
 class Applied:
-    """The outcome of applying overrides: the edited raw dataset, model-level edits, records."""
+    """The outcome of applying overrides: the edited raw dataset and what changed."""
 
     raw: RawDataset
-    supervisor_hours: dict[tuple[str, str, int], float]
     records: list[dict[str, Any]]
     #: (table label, row number, column) -> override that wrote that cell
     cells: dict[tuple[str, int, str], Override]
@@ -739,7 +750,6 @@ class _Edit:
     cells: dict[tuple[str, int, str], Override] = field(default_factory=dict)
     settings_by: dict[str, Override] = field(default_factory=dict)
     touched: dict[tuple, Override] = field(default_factory=dict)
-    hours: dict[tuple[str, str, int], float] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def claim(self, ov: Override, key: tuple) -> bool:
@@ -756,8 +766,10 @@ class _Edit:
         return True
 
     def table(self, name: str) -> RawTable:
-        """The edited copy of a table (copied on first change)."""
-        table = self.tables[name]
+        """The edited copy of a table (copied on first change; an absent table is added)."""
+        table = self.tables.get(name)
+        if table is None:
+            table = RawTable(name, f"{name} (added by overrides)", list(TABLES[name].columns))
         if name not in self.copied:
             table = RawTable(table.name, table.label, list(table.columns), table.header_row,
                              [(n, dict(c)) for n, c in table.rows])
@@ -769,11 +781,9 @@ class _Edit:
 def apply_overrides(base: Base, overrides: list[Override] | tuple[Override, ...]) -> Applied:
     """Apply ``overrides`` in order to a copy of the base dataset (the base is never changed).
 
-    Settings are applied first (they change no table), so a model-level change
-    without a year filter covers the decision years *after* the settings
-    (``settings.target_year=2024`` adds 2024). Raises ``InputError`` for an
+    Settings are applied first (they change no table). Raises ``InputError`` for an
     override that matches no row or clashes with an earlier override of the
-    same layer, or a model-level value that is negative.
+    same layer, or a regional supervisor hours value that is negative.
     """
     raw = base.raw
     edit = _Edit(base, dict(raw.tables), dict(raw.settings))
@@ -785,7 +795,7 @@ def apply_overrides(base: Base, overrides: list[Override] | tuple[Override, ...]
     for i, ov in enumerate(overrides):
         if ov.table == SETTINGS:
             continue
-        if ov.model_level:
+        if ov.regional_hours:
             changes = _apply_hours(ov, edit)
             if changes is not None:
                 edit.records[i] = _record(ov, changes)
@@ -795,7 +805,7 @@ def apply_overrides(base: Base, overrides: list[Override] | tuple[Override, ...]
         raise InputError(_unique(edit.problems))
     records = [edit.records[i] for i in sorted(edit.records)] + edit.derived
     edited = RawDataset(raw.source, edit.tables, edit.settings, raw.settings_label, dict(raw.settings_rows))
-    return Applied(edited, edit.hours, records, edit.cells, edit.settings_by)
+    return Applied(edited, records, edit.cells, edit.settings_by)
 
 
 def _apply_setting(edit: _Edit, index: int, ov: Override) -> None:
@@ -855,8 +865,6 @@ def _apply_table(edit: _Edit, index: int, ov: Override) -> None:
         row[ov.column] = new
         edit.cells[(table.label, number, ov.column)] = ov
         changes.append({"row": number, "key": _row_key(ov.table, keys), "from": old, "to": new})
-        if ov.table == "professions" and ov.column == REGIONAL_SUPERVISOR_HOURS[1]:
-            _national_hours_change(ov, keys["profession"], edit.hours)
     if not matched:
         edit.problems.append(ov.problem(f"matches no row of {table.label}" + (
             " (filters: " + ", ".join(f"{k}={'|'.join(_show(v) for v in vals)}" for k, vals in ov.where) + ")"
@@ -873,7 +881,7 @@ def _cell_text(key: tuple) -> str:
     if key[0] == SETTINGS:
         return f"settings.{key[1]}"
     if key[0] == "hours":
-        return f"supervisor_hours_per_wte of {key[1]} in {key[2]} {format_year(key[3])}"
+        return f"supervisor_hours_per_wte of {key[1]} in {key[2]}"
     return f"{key[0]}.{key[2]} of {key[1]}"
 
 
@@ -905,36 +913,52 @@ def _record(ov: Override, changes: list[dict]) -> dict[str, Any]:
               "override": ov.text, "target": ov.target,
               "where": {k: list(v) for k, v in ov.where}, "op": ov.op, "value": ov.value,
               "values_changed": len(changes), "changes": changes[:MAX_LISTED_CHANGES]}
-    if ov.model_level:
-        record["applied_to"] = "model (supervision capacity rows of the selected regions and years)"
+    if ov.regional_hours:
+        record["applied_to"] = "supervisor_hours table (rows of the selected professions and regions)"
     return record
 
 
 def _apply_hours(ov: Override, edit: _Edit) -> list | None:
-    """A region/year-filtered supervisor_hours_per_wte: effective hours per (profession, region, year).
-
-    Without a year filter it covers every decision year of the edited settings (``edit.years``).
-    """
+    """Regional supervisor hours: edit the ``supervisor_hours`` row of each selected
+    (profession, region), adding it, from the national value, where the table has none."""
     base = edit.base
     filters = ov.filters
     professions = filters.get("profession") or tuple(sorted(base.professions))
     regions = filters.get("region") or tuple(sorted(base.regions))
-    years = filters.get("year") or edit.years
-    current = _current_national(edit.tables, base)
+    national = _current_national(edit.tables, base)
+    table = edit.table(HOURS_TABLE)
+    for column in TABLES[HOURS_TABLE].columns:
+        if column not in table.columns:
+            table.columns.append(column)
+    rows = {(str(cells.get("profession") or "").strip(), str(cells.get("region") or "").strip()): (number, cells)
+            for number, cells in table.rows}
     changes = []
     for q in professions:
         for r in regions:
-            for t in years:
-                if not edit.claim(ov, ("hours", q, r, t)):
+            if not edit.claim(ov, ("hours", q, r)):
+                return None
+            found = rows.get((q, r))
+            if found is None:
+                number = max((n for n, _ in table.rows), default=table.header_row) + 1
+                found = rows[(q, r)] = (number, {"profession": q, "region": r, HOURS_COLUMN: None})
+                table.rows.append(found)
+                old = national[q]
+            else:
+                try:
+                    old = float(found[1].get(HOURS_COLUMN))
+                except (TypeError, ValueError):
+                    edit.problems.append(ov.problem(f"{table.label} row {found[0]} has {found[1].get(HOURS_COLUMN)!r} "
+                                                    f"in {HOURS_COLUMN}, which is not a number"))
                     return None
-                old = edit.hours.get((q, r, t), current[q])
-                new = _compute(ov, old)
-                if not math.isfinite(new) or new < 0:
-                    edit.problems.append(ov.problem(f"gives {q} supervisor hours per WTE of {new:g} in {r} "
-                                                    f"{format_year(t)}; it must be a number >= 0"))
-                    return None
-                edit.hours[(q, r, t)] = new
-                changes.append({"key": f"{q}/{r}/{t}", "from": old, "to": new})
+            new = _compute(ov, old)
+            if not math.isfinite(new) or new < 0:
+                edit.problems.append(ov.problem(f"gives {q} supervisor hours per WTE of {new:g} in {r}; "
+                                                "it must be a number >= 0"))
+                return None
+            number, cells = found
+            cells[HOURS_COLUMN] = _text(_round(new))
+            edit.cells[(table.label, number, HOURS_COLUMN)] = ov
+            changes.append({"row": number, "key": f"{q}/{r}", "from": old, "to": new})
     return changes
 
 
@@ -958,17 +982,6 @@ def _current_national(tables: dict[str, RawTable], base: Base) -> dict[str, floa
         except (TypeError, ValueError):
             pass
     return out
-
-
-def _national_hours_change(ov: Override, q: str, hours: dict) -> None:
-    """A later national change of q's hours applies to its regional values too (precedence)."""
-    if ov.op == "set":
-        try:
-            value = float(ov.value)
-        except (TypeError, ValueError):
-            return  # not a number: validation names the cell and the override
-    for key in [k for k in hours if k[0] == q]:
-        hours[key] = _compute(ov, hours[key]) if ov.op != "set" else value
 
 
 def _follow_target_year(base_settings: dict, settings: dict, by: dict[str, Override], records: list) -> None:
@@ -1025,62 +1038,6 @@ def explain_input_error(exc: InputError, applied: Applied, case_name: str | None
             scenario = f" (scenario '{case_name}', after its overrides)" if case_name else " (after the overrides)"
             out.append(Problem(p.file, p.row, p.column, p.value, p.message + scenario))
     return InputError(out)
-
-
-# ============================================================ the built model
-
-
-@dataclass(frozen=True)
-class SupervisorHours:
-    """The ``adjust`` edit of a case with regional supervisor hours: ``patch_supervision``.
-
-    Compared by value, so a kept model made with the same hours can be re-solved in
-    place (``reuse.SolveCache``); it sets values, so making it twice is making it once.
-    """
-
-    hours: tuple[tuple[tuple[str, str, int], float], ...]
-
-    @property
-    def definers(self):
-        """The ``define_*`` functions whose rows it edits: one edit can replace another in place."""
-        from optimiser.build import define_supervision
-
-        return (define_supervision,)
-
-    @classmethod
-    def of(cls, hours: dict[tuple[str, str, int], float]) -> SupervisorHours | None:
-        return cls(tuple(sorted(hours.items()))) if hours else None
-
-    def __call__(self, model) -> None:
-        patch_supervision(model, dict(self.hours))
-
-
-def patch_supervision(model, hours: dict[tuple[str, str, int], float]) -> None:
-    """Give supervisor profession q in region r and year t ``hours[q, r, t]`` hours a week per WTE.
-
-    The supervision capacity row of (q, r, t) reads ``sum of y <= h_q * S[q,r,t-1]``
-    (MODEL.md); this replaces ``h_q`` in that one row: the coefficient of the
-    stock variable, or the right-hand side when ``t-1`` is the base year. Rows
-    that do not exist (no trainee profession is supervised by q) need nothing.
-    Works on the elastic diagnosis copy too (its violation variable is untouched).
-    """
-    ds = model.dataset
-    base_year = ds.settings.base_year
-    for (q, r, t), h in hours.items():
-        entry = model.registry.get("supervision_capacity", q, r, t)
-        if entry is None:
-            continue
-        if t - 1 == base_year:
-            rhs = h * ds.stock_wte.get((q, r), 0.0)
-            entry.constraint.changeRHS(rhs)
-            entry.rhs = rhs
-        else:
-            var = model.stock[(q, r, t - 1)]
-            if h:
-                entry.constraint.expr[var] = -h
-            else:
-                entry.constraint.expr.pop(var, None)
-        entry.constraint.modified = True
 
 
 # =================================================================== scenarios

@@ -1,16 +1,18 @@
 """Solve a built model lexicographically and read back the plan and the duals.
 
-Stage 1 minimises the weighted shortfall; stage 2 keeps it within
-``1e-6`` relative plus ``1e-6`` absolute of its optimum and minimises the total
-cost of trainees. Shadow prices come from stage 1 (the LP, or its LP
-relaxation when ``integer_places``), so they read as weighted shortfall removed.
+Stage 1 minimises the weighted target shortfall; stage 2 (when there are
+sustain years) keeps it within ``1e-6`` relative plus ``1e-6`` absolute of its
+optimum and minimises the weighted sustain shortfall; stage 3 keeps both and
+minimises the whole cost of the plan (the decision years' and what the cohorts
+started commit after the horizon). Shadow prices come from stage 1 (the LP, or
+its LP relaxation when ``integer_places``), so they read as weighted target
+shortfall removed.
 An infeasible model is followed by an elastic solve that names the smallest
 relaxations that would make it feasible (``optimiser.diagnose``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +24,10 @@ from optimiser.registry import ConstraintKey, Registry
 
 STAGE2_RELATIVE_TOLERANCE = 1e-6
 STAGE2_ABSOLUTE_TOLERANCE = 1e-6
-#: The row stage 2 adds for its solve (and removes after): shortfall within tolerance of stage 1's.
-KEEP_SHORTFALL_ROW = "keep_shortfall_optimal"
-SHORTFALL_STAGE, COST_STAGE = "shortfall", "cost"
+SHORTFALL_STAGE, SUSTAIN_STAGE, COST_STAGE = "shortfall", "sustain", "cost"
+#: The rows later stages add for their solves (and remove after): an earlier stage's
+#: objective within tolerance of its optimum.
+KEEP_ROW = {SHORTFALL_STAGE: "keep_shortfall_optimal", SUSTAIN_STAGE: "keep_sustain_optimal"}
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Solution:
     #: With ``solve_model(keep_mps=True)``: the shortfall-stage problem, as MPS text.
     shortfall_mps: str | None = None
     stages: list[dict] = field(default_factory=list)
+    #: Each stage's optimum, by stage name (only stages solved to optimality).
+    objectives: dict[str, float] = field(default_factory=dict)
     conflicts: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -74,18 +79,14 @@ def _duals(registry: Registry) -> dict[ConstraintKey, float]:
 
 def solve_model(model: CommissionModel, *, solver: str | None = None,
                 time_limit_seconds: float | None = None, tmp_root: str | Path | None = None,
-                keep_mps: bool = False, adjust: Callable[[CommissionModel], None] | None = None) -> Solution:
-    """Run both stages on ``model`` and read the results.
+                keep_mps: bool = False) -> Solution:
+    """Run the stages on ``model`` and read the results.
 
-    ``model.problem`` is left as built (stage 2's row and objective are taken off again),
-    with the variables holding the final stage's values, so it can be solved again.
+    ``model.problem`` is left as built (the later stages' rows and objectives are taken off
+    again), with the variables holding the final stage's values, so it can be solved again.
 
     ``keep_mps`` keeps the shortfall stage as MPS text (``Solution.shortfall_mps``; with CBC,
     the very file it solved, so a results folder needs no second copy written).
-    ``adjust`` is a model-level edit the dataset cannot express (``optimiser.scenarios``:
-    regional supervisor hours), already made to ``model``: it is made to the models rebuilt
-    from the dataset here too (the infeasibility diagnosis, the LP relaxation that prices
-    an integer plan), so every solve sees the same limits.
     """
     settings = model.settings
     solver = solver or settings.solver
@@ -94,7 +95,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
     if model.registry.constant_violations:
         solution.status, solution.message = slv.INFEASIBLE, "inputs contradict a limit before any decision"
-        return _diagnose(model, solution, solver, limit, tmp_root, adjust)
+        return _diagnose(model, solution, solver, limit, tmp_root)
 
     gap = settings.mip_gap if model.integer else None
     templates = model.mps_templates if model.mps_templates is not None else {}
@@ -106,7 +107,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
     if not stage1.has_values:
         solution.status, solution.message = stage1.status, stage1.message
         if stage1.status == slv.INFEASIBLE:
-            return _diagnose(model, solution, solver, limit, tmp_root, adjust)
+            return _diagnose(model, solution, solver, limit, tmp_root)
         return solution
     if not model.integer:
         solution.duals = _duals(model.registry)
@@ -115,36 +116,20 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
     z1 = stage1.objective or 0.0
 
     if stage1.status == slv.OPTIMAL:
-        bound = z1 + STAGE2_RELATIVE_TOLERANCE * abs(z1) + STAGE2_ABSOLUTE_TOLERANCE
-        problem = model.problem
-        keep = pulp.LpConstraint(model.shortfall_objective, pulp.LpConstraintLE, KEEP_SHORTFALL_ROW, bound)
-        problem.addConstraint(keep)
-        problem.setObjective(model.cost_objective)
-        try:
-            # written from stage 1's file (the same rows and one more) or an earlier cost stage's
-            template = templates.get(COST_STAGE) or templates.get(SHORTFALL_STAGE)
-            stage2 = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap,
-                                    template=template)
-        finally:
-            _take_off_stage2(model, keep)
-        _keep_template(templates, COST_STAGE, stage2)
-        _record(solution, COST_STAGE, stage2)
-        if not stage2.has_values:
-            solution.status = stage2.status if stage2.status != slv.INFEASIBLE else slv.ERROR
-            solution.message = f"the cost stage failed after an optimal shortfall stage: {stage2.message}"
-            return solution
-        solution.status, solution.message = stage2.status, stage2.message
+        solution.objectives[SHORTFALL_STAGE] = z1
+        failed = _later_stages(model, solution, solver, limit, tmp_root, gap, templates, z1)
+        if failed is not None:
+            return failed
     else:
         solution.status, solution.message = stage1.status, stage1.message
-        solution.warnings.append("the shortfall stage stopped at its time limit; "
-                                 "the cost stage was not run, so the plan may spend more than it needs")
+        solution.warnings.append("the shortfall stage stopped at its time limit; the later stages were "
+                                 "not run, so the plan may leave more sustain-year shortfall or spend more "
+                                 "than it needs")
 
     solution.values = {var: (var.varValue or 0.0) for var in model.problem.variables()}
 
     if model.integer:
         relaxed = build_model(model.dataset, integer=False)
-        if adjust is not None:
-            adjust(relaxed)
         run = slv.run_solver(relaxed.problem, solver, limit, tmp_root)
         _record(solution, "lp_relaxation_for_duals", run)
         if run.status == slv.OPTIMAL:
@@ -156,25 +141,64 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
     return solution
 
 
+def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit: float,
+                  tmp_root: str | Path | None, gap: float | None, templates: dict, z1: float) -> Solution | None:
+    """Stages 2 (sustain, when there are sustain years) and 3 (cost), each keeping the earlier
+    stages' objectives within tolerance of their optima. Returns the solution when a stage
+    fails (its status says how), ``None`` when the last stage set the status."""
+    problem = model.problem
+    kept: list[pulp.LpConstraint] = []
+    stages = [(SUSTAIN_STAGE, model.sustain_objective)] if model.sustain_objective is not None else []
+    stages.append((COST_STAGE, model.cost_objective))
+    previous, previous_objective, optimum = SHORTFALL_STAGE, model.shortfall_objective, z1
+    try:
+        for stage, objective in stages:
+            bound = optimum + STAGE2_RELATIVE_TOLERANCE * abs(optimum) + STAGE2_ABSOLUTE_TOLERANCE
+            keep = pulp.LpConstraint(previous_objective, pulp.LpConstraintLE, KEEP_ROW[previous], bound)
+            problem.addConstraint(keep)
+            kept.append(keep)
+            problem.setObjective(objective)
+            # written from the previous stage's file (the same rows and one more) or an earlier run's
+            template = templates.get(stage) or templates.get(previous)
+            run = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap,
+                                 template=template)
+            _keep_template(templates, stage, run)
+            _record(solution, stage, run)
+            if not run.has_values:
+                solution.status = run.status if run.status != slv.INFEASIBLE else slv.ERROR
+                solution.message = f"the {stage} stage failed after an optimal shortfall stage: {run.message}"
+                return solution
+            solution.status, solution.message = run.status, run.message
+            if run.status != slv.OPTIMAL:
+                solution.warnings.append(f"the {stage} stage stopped at its time limit; later stages were not run")
+                break
+            solution.objectives[stage] = run.objective or 0.0
+            previous, previous_objective, optimum = stage, objective, run.objective or 0.0
+    finally:
+        _take_off(model, kept)
+    return None
+
+
 def _keep_template(templates: dict, stage: str, run: slv.SolverRun) -> None:
     if run.template is not None:
         templates[stage] = run.template
 
 
-def _take_off_stage2(model: CommissionModel, keep: pulp.LpConstraint) -> None:
-    """Leave ``model.problem`` as built: without stage 2's row, minimising the shortfall."""
+def _take_off(model: CommissionModel, kept: list[pulp.LpConstraint]) -> None:
+    """Leave ``model.problem`` as built: without the later stages' rows, minimising the shortfall."""
     problem = model.problem
-    problem._constraints.pop(KEEP_SHORTFALL_ROW, None)
-    if problem.modifiedConstraints and problem.modifiedConstraints[-1] is keep:
-        problem.modifiedConstraints.pop()
+    for keep in reversed(kept):
+        problem._constraints.pop(keep.name, None)
+        if problem.modifiedConstraints and problem.modifiedConstraints[-1] is keep:
+            problem.modifiedConstraints.pop()
     problem.setObjective(model.shortfall_objective)
 
 
 def _diagnose(model: CommissionModel, solution: Solution, solver: str, limit: float,
-              tmp_root: str | Path | None, adjust: Callable[[CommissionModel], None] | None = None) -> Solution:
+              tmp_root: str | Path | None) -> Solution:
     from optimiser.diagnose import diagnose_infeasibility
 
-    conflicts, run = diagnose_infeasibility(model.dataset, solver, limit, tmp_root, adjust=adjust)
+    conflicts, run = diagnose_infeasibility(model.dataset, solver, limit, tmp_root)
     if run is not None:
         _record(solution, "elastic_diagnosis", run)
     solution.conflicts = conflicts

@@ -86,7 +86,8 @@ def test_local_batch_records_every_status_and_compares(small, tmp_path):
     assert list(table.scenario) == ["baseline", "broke"] + [f"sweep--budget_gbp=x{s:g}--attrition_rate={a:g}"
                                                             for s in (1, 1.5, 2) for a in (0.05, 0.2)]
     assert list(table.columns) == ["scenario", "scenario_group", "status", "reason", "weighted_shortfall",
-                                   "total_shortfall_wte", "total_cost_gbp", "binding_1", "binding_1_shadow_price",
+                                   "sustain_shortfall", "total_shortfall_wte", "qualified_shortfall_wte",
+                                   "total_cost_gbp", "committed_cost_after_horizon_gbp", "binding_1", "binding_1_shadow_price",
                                    "binding_2", "binding_2_shadow_price", "binding_3", "binding_3_shadow_price",
                                    "overrides", "results"]
     broke = table.set_index("scenario").loc["broke"]

@@ -92,9 +92,10 @@ def test_one_year_budget_frontier_by_hand(tmp_path):
 
 
 def test_regional_supervision_frontier(tmp_path):
-    """r1 trains 5 x scale a year (10 WTE x 1 h x scale / 2 h per trainee); r2 stays at 5."""
+    """r1 trains 5 x scale a year (10 WTE x 1 h x scale / 2 h per trainee); r2 stays at 5.
+    (Supervision time not counted: the frontier's arithmetic, not supervision's, is tested.)"""
     ds = write_dataset(
-        tmp_path / "ds",
+        tmp_path / "ds", settings={"supervision_time_counts": False},
         regions=[{"region": "r1", "name": "R1", "cost_multiplier": 1}, {"region": "r2", "name": "R2", "cost_multiplier": 1}],
         professions=[profession("p", supervision_hours_per_trainee=2, supervisor_hours_per_wte=1)],
         supervision=[{"trainee_profession": "p", "supervisor_profession": "p"}],
@@ -133,9 +134,10 @@ def test_england_supervision_frontier_is_monotone(tmp_path):
 
 def _two_year_supervision(tmp_path: Path) -> Path:
     """One-year course, 2 h of supervision a trainee, 1 h per qualified WTE, 10 WTE per region, no budget.
-    2021: 5 trainees in each region (10 h); they qualify, so 2022 has 15 WTE to supervise with."""
+    2021: 5 trainees in each region (10 h); they qualify, so 2022 has 15 WTE to supervise with.
+    Supervision time not counted."""
     return write_dataset(
-        tmp_path / "ds", settings={"target_year": 2022},
+        tmp_path / "ds", settings={"target_year": 2022, "supervision_time_counts": False},
         regions=[{"region": "r1", "name": "R1", "cost_multiplier": 1}, {"region": "r2", "name": "R2", "cost_multiplier": 1}],
         professions=[profession("p", supervision_hours_per_trainee=2, supervisor_hours_per_wte=1)],
         supervision=[{"trainee_profession": "p", "supervisor_profession": "p"}],
@@ -144,17 +146,20 @@ def _two_year_supervision(tmp_path: Path) -> Path:
 
 
 def test_supervision_frontier_of_one_year(tmp_path):
-    """--year 2022 scales r1's 2022 hours by s: capacity 15 s hours (15 WTE at the start of 2022), 7.5 s
-    trainees; shortfall 162.5 - 7.5 s; each 2022 hour trains half a trainee (0.5 WTE). An hour of 2021
-    is worth more (its trainees supervise in 2022): it must not enter the marginal value."""
+    """Scaling r1's hours by s scales them in every year (the supervisor_hours table has no year);
+    --year 2022 makes 2022's capacity the axis. r1: 2021 10 s hours -> 5 s trainees, who qualify:
+    2022 starts with 10 + 5 s WTE, s (10 + 5 s) hours -> s (10 + 5 s) / 2 trainees. Shortfall
+    r1 90 - 10 s - 2.5 s^2, r2 77.5. Each 2022 hour trains half a trainee (0.5 WTE). An hour of
+    2021 is worth more (its trainees supervise in 2022): it must not enter the marginal value."""
     ds = _two_year_supervision(tmp_path)
     out = tmp_path / "out"
     result = invoke("frontier", ds, "-o", out, "--kind", "supervision", "--region", "r1", "--year", "2022",
                     "--from", "0.5", "--to", "2", "--steps", "3", "--quiet")
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "frontier.csv")
-    assert list(table.supervision_hours_per_week) == pytest.approx([7.5, 18.75, 30], abs=1e-4)
-    assert list(table.weighted_shortfall) == pytest.approx([162.5 - 7.5 * s for s in (0.5, 1.25, 2)], abs=1e-3)
+    assert list(table.supervision_hours_per_week) == pytest.approx([s * (10 + 5 * s) for s in (0.5, 1.25, 2)], abs=1e-4)
+    assert list(table.weighted_shortfall) == pytest.approx([167.5 - 10 * s - 2.5 * s * s for s in (0.5, 1.25, 2)],
+                                                           abs=1e-3)
     assert list(table.marginal_value_per_hour) == pytest.approx([0.5] * 3, abs=1e-6)
     assert_monotone(table, "supervision_hours_per_week")
     # without --year the axis is the first decision year's capacity (10 WTE x 1 h x s)
@@ -163,7 +168,7 @@ def test_supervision_frontier_of_one_year(tmp_path):
     assert whole.exit_code == 0, whole.output
     assert list(pd.read_csv(tmp_path / "all" / "frontier.csv").supervision_hours_per_week) == pytest.approx([5, 12.5, 20])
     figures = json.loads((out / "scenarios" / "supervision-x2" / "scenario.json").read_text())["figures"]
-    assert ["p", "r1", 2022, 2.0, pytest.approx(30, abs=1e-4)] in figures["supervision_capacity"]
+    assert ["p", "r1", 2022, 2.0, pytest.approx(40, abs=1e-4)] in figures["supervision_capacity"]
 
 
 def test_options_that_select_nothing_are_refused_before_solving(tmp_path):

@@ -14,12 +14,12 @@ def approx(value):
     return pytest.approx(value, rel=TOL, abs=TOL)
 
 
-def one_profession(tmp_path, *, demand_wte=10.0, stock=0.0, budget=6000.0, **tables):
+def one_profession(tmp_path, *, demand_wte=10.0, stock=0.0, budget=6000.0, settings=None, **tables):
     tables.setdefault("professions", [profession("p")])
     tables.setdefault("workforce", [{"profession": "p", "region": "r1", "stock_wte": stock}])
     tables.setdefault("demand", [{"profession": "p", "region": "r1", "year": 2021, "demand_wte": demand_wte}])
     tables.setdefault("budget", [{"year": 2021, "budget_gbp": budget}])
-    return write_dataset(tmp_path / "ds", **tables)
+    return write_dataset(tmp_path / "ds", settings=settings, **tables)
 
 
 def test_budget_limits_intake(tmp_path, solve):
@@ -66,9 +66,10 @@ def test_regional_budget(tmp_path, solve):
 
 def test_supervision_capacity(tmp_path, solve):
     """Trainees t need 2 h a week each; 10 WTE of supervisors s give 1 h each: 5 trainees,
-    shortfall 5 of 10. One more supervision hour a week -> 0.5 trainee -> 0.5 WTE."""
+    shortfall 5 of 10. One more supervision hour a week -> 0.5 trainee -> 0.5 WTE.
+    (Supervision time not counted here: ``test_hand_models_v2`` prices it.)"""
     ds = one_profession(
-        tmp_path, budget=1e9,
+        tmp_path, budget=1e9, settings={"supervision_time_counts": False},
         professions=[profession("t", supervision_hours_per_trainee=2),
                      profession("s", supervisor_hours_per_wte=1)],
         workforce=[{"profession": "t", "region": "r1", "stock_wte": 0},
@@ -87,9 +88,10 @@ def test_supervision_capacity(tmp_path, solve):
 def test_supervision_capacity_grows_with_the_plan(tmp_path, solve):
     """Capacity in year t comes from the stock at the end of t-1. Supervisors s (stock 2,
     1 h each) may supervise t (1 h each) and s itself (1 h each); horizon 2021..2022, target 2022.
-    2021: 2 h -> 2 trainees. Training s in 2021 (2 places) gives 4 h in 2022."""
+    2021: 2 h -> 2 trainees. Training s in 2021 (2 places) gives 4 h in 2022.
+    (Supervision time not counted, and no sustain years after 2022.)"""
     ds = write_dataset(
-        tmp_path / "ds", settings={"target_year": 2022},
+        tmp_path / "ds", settings={"target_year": 2022, "supervision_time_counts": False},
         professions=[profession("t", supervision_hours_per_trainee=1),
                      profession("s", supervision_hours_per_trainee=1, supervisor_hours_per_wte=1)],
         workforce=[{"profession": "t", "region": "r1", "stock_wte": 0},
@@ -157,17 +159,20 @@ def test_growth_limit(tmp_path, solve):
 
 
 def test_dynamics_two_year_course(tmp_path, solve):
-    """d = 2, c = 0.8, j = 0.5, a = 0.1, stock 100, trainee service 0.25, GBP 1,000 a year.
+    """d = 2 (April starts), c = 0.8, j = 0.5, a = 0.1, stock 100, GBP 1,000 a year; a
+    ``posts`` profession whose first-year trainees give 0.25 WTE (a ``trainee_service`` row).
     Pipeline: 10 started 2020 (complete end 2021). Budgets: 2021 GBP 20k, 2022 GBP 50k.
       S2021 = 0.9*100 + 0.5*0.8*10 = 94;  S2022 = 0.9*94 + 0.4*x21 = 84.6 + 0.4 x21
       supply2022 = S2022 + 0.25*x22;  N2021 = 10 + x21 <= 20;  N2022 = x21 + x22 <= 50
     Max 0.4 x21 + 0.25 x22 -> x21 = 10, x22 = 40: supply 98.6, shortfall 120 - 98.6 = 21.4.
     Duals: GBP 1m more in 2022 -> 1,000 x22 -> 250 WTE; in 2021 -> 1,000 more x21 and
-    1,000 fewer x22 -> 1,000 * (0.4 - 0.25) = 150 WTE."""
+    1,000 fewer x22 -> 1,000 * (0.4 - 0.25) = 150 WTE. The 2022 cohort's second year,
+    2023, is after the horizon: 40 x GBP 1,000 committed."""
     ds = write_dataset(
         tmp_path / "ds", settings={"target_year": 2022},
         professions=[profession("p", duration_years=2, completion_rate=0.8, joining_rate=0.5,
-                                attrition_rate=0.1, trainee_service_wte=0.25)],
+                                attrition_rate=0.1, trainee_service_wte=0, service_basis="posts")],
+        trainee_service=[{"profession": "p", "training_year": 1, "service_wte": 0.25}],
         workforce=[{"profession": "p", "region": "r1", "stock_wte": 100}],
         demand=[{"profession": "p", "region": "r1", "year": 2022, "demand_wte": 120}],
         pipeline=[{"profession": "p", "region": "r1", "start_year": 2020, "trainees": 10}],
@@ -177,6 +182,7 @@ def test_dynamics_two_year_course(tmp_path, solve):
     assert s.intake("p", "r1", 2022) == approx(40)
     assert s.summary["weighted_shortfall"] == approx(21.4)
     assert s.summary["total_cost_gbp"] == approx(70_000)
+    assert s.summary["committed_cost_after_horizon_gbp"] == approx(40_000)
     assert s.shadow("budget", year=2022) == approx(250)
     assert s.shadow("budget", year=2021) == approx(150)
     plan = s.table("plan").set_index("year")

@@ -10,14 +10,13 @@ from pathlib import Path
 import pulp
 import pytest
 
-from models.inputs import Dataset, Settings
+from models.inputs import Dataset, Settings, SupervisorHoursRow
 from optimiser import pipeline
 from optimiser.build import build_model
 from optimiser.loader import load_dataset
 from optimiser.mpsfile import write_mps
 from optimiser.reuse import COEFFICIENT_COLUMNS, COLUMNS, SolveCache, changed_columns, update_in_place
-from optimiser.scenarios import SupervisorHours
-from optimiser.solve import KEEP_SHORTFALL_ROW, solve_model
+from optimiser.solve import KEEP_ROW, solve_model
 from tests.reference.generate import generate_dataset
 
 ENGLAND = Path(__file__).resolve().parents[1] / "inputs" / "england"
@@ -83,8 +82,9 @@ def test_number_changes_are_solved_in_place_with_a_fresh_builds_results(generate
         assert changed_columns(base, case) == {column}
         status = assert_same_as_fresh(case, cache, tmp_path, f"case{i}")
     assert (cache.built, cache.reused) == (1, 2)
-    if status == "optimal":  # both stages' files kept, to write the next case's from
-        assert set(cache.model.mps_templates) == {"shortfall", "cost"}
+    if status == "optimal":  # every stage's file kept, to write the next case's from
+        stages = {"shortfall", "sustain", "cost"} if case.settings.sustain else {"shortfall", "cost"}
+        assert set(cache.model.mps_templates) == stages
 
 
 @pytest.mark.parametrize("column", [("budget", "budget_gbp"), ("workforce", "stock_wte")], ids=lambda c: ".".join(c))
@@ -138,35 +138,36 @@ def test_a_change_of_which_rows_exist_rebuilds(generated, tmp_path):
     assert (cache.built, cache.reused) == (2, 0)
 
 
-def test_settings_integrality_and_edits(generated, tmp_path):
-    """Settings and integrality must match; regional supervisor hours (a model-level edit) can be
-    swapped for others in place; an edit that cannot say which rows it changes cannot."""
+def test_settings_integrality_and_regional_hours(generated, tmp_path):
+    """Settings and integrality must match. Regional supervisor hours are rows of the
+    ``supervisor_hours`` table: new values of the same rows are solved in place; rows added
+    or taken away, or a zero that takes a stock variable out of a row, rebuild."""
     base = load_dataset(ENGLAND)
     slower = Settings.model_validate({**base.settings.model_dump(), "time_limit_seconds": 30})
     assert changed_columns(base, Dataset(**{**dict(base), "settings": slower})) is None
     cache = SolveCache()
     pipeline.run(base, None, cache=cache)
-    first_year = base.settings.base_year + 1
-    hours = {("clinical_psychologist", "london", first_year): 0.5, ("pwp", "london", first_year + 1): 2.0}
-    other = {("pwp", "midlands", first_year + 2): 1.5, ("clinical_psychologist", "london", first_year): 3.0}
+
+    def hours(cp: float, pwp: float) -> Dataset:
+        rows = [SupervisorHoursRow(profession="clinical_psychologist", region="london", supervisor_hours_per_wte=cp),
+                SupervisorHoursRow(profession="pwp", region="midlands", supervisor_hours_per_wte=pwp)]
+        return replaced(budget, "supervisor_hours", rows)
+
     budget = perturbed(base, "budget", "budget_gbp", 3, 1.1, 1.2)
     steps = [
-        ("edit", budget, SupervisorHours.of(hours), (1, 1)),  # none -> hours: in place
-        ("same-edit", perturbed(base, "budget", "budget_gbp", 4, 1.1, 1.2), SupervisorHours.of(dict(hours)), (1, 2)),
-        ("other-edit", budget, SupervisorHours.of(other), (1, 3)),  # hours -> other hours: in place
-        ("no-edit", base, None, (1, 4)),  # and back to none
-        ("zero", budget, SupervisorHours.of({("pwp", "london", first_year + 2): 0.0}), (1, 5)),
-        ("after-zero", budget, SupervisorHours.of(hours), (2, 5)),  # a zero took a variable out: built
-        ("lambda", budget, lambda model: SupervisorHours.of(hours)(model), (3, 5)),  # not comparable: built
+        ("rows", hours(0.5, 2.0), (2, 0)),  # rows added: built
+        ("values", hours(3.0, 1.5), (2, 1)),  # the same rows, new values: in place
+        ("zero", hours(3.0, 0.0), (3, 1)),  # a zero took a variable out: built
+        ("back", base, (4, 1)),  # rows taken away: built
     ]
-    for name, ds, edit, counts in steps:
-        assert_same_as_fresh(ds, cache, tmp_path, name, adjust=edit)
+    for name, ds, counts in steps:
+        assert_same_as_fresh(ds, cache, tmp_path, name)
         assert (cache.built, cache.reused) == counts, name
     small = generated[SEEDS[0]]
     pipeline.run(small, None, cache=cache)
     assert_same_as_fresh(perturbed(small, "budget", "budget_gbp", 5), cache, tmp_path, "integer",
                          integer=True)  # integrality differs: built
-    assert (cache.built, cache.reused) == (5, 5)
+    assert (cache.built, cache.reused) == (6, 1)
 
 
 def test_infeasible_and_back(generated, tmp_path):
@@ -200,7 +201,8 @@ def test_solving_leaves_the_problem_as_built(tmp_path):
     model = build_model(load_dataset(ENGLAND))
     rows, objective = list(model.problem._constraints), model.problem.objective
     first = solve_model(model)
-    assert list(model.problem._constraints) == rows and KEEP_SHORTFALL_ROW not in model.problem._constraints
+    assert list(model.problem._constraints) == rows
+    assert not set(KEEP_ROW.values()) & set(model.problem._constraints)
     assert model.problem.objective is objective is model.shortfall_objective
     second = solve_model(model)
     assert [s["objective"] for s in second.stages] == [s["objective"] for s in first.stages]

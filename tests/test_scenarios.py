@@ -34,9 +34,10 @@ def invoke(*args):
 @pytest.fixture
 def two_regions(tmp_path):
     """p needs 2 supervision hours a week per trainee; a qualified WTE gives 1; 10 WTE in each region,
-    so each region can train 5 a year. Demand is far above; no budget limit; one-year course."""
+    so each region can train 5 a year. Demand is far above; no budget limit; one-year course.
+    Supervision time is not counted (the scenario mechanics, not supervision, are tested here)."""
     return write_dataset(
-        tmp_path / "ds",
+        tmp_path / "ds", settings={"supervision_time_counts": False},
         regions=[{"region": "r1", "name": "R1", "cost_multiplier": 1}, {"region": "r2", "name": "R2", "cost_multiplier": 1}],
         professions=[profession("p", supervision_hours_per_trainee=2, supervisor_hours_per_wte=1),
                      profession("q", attrition_rate=0.1)],
@@ -364,15 +365,15 @@ def test_regional_supervisor_hours_change_that_region_only(tmp_path, two_regions
     # one more hour a week in r1 trains half a trainee more: 0.5 WTE of shortfall removed
     assert caps.loc["r1", "shadow_price"] == pytest.approx(0.5)
     record = json.loads((out / "summary.json").read_text())["overrides"][0]
-    assert record["applied_to"].startswith("model") and record["changes"][0]["to"] == 2.0
-    # the same through a later national change on the command line: precedence applies it on top
+    assert record["applied_to"].startswith("supervisor_hours table") and record["changes"][0]["to"] == 2.0
+    # a later national change on the command line: r1's row replaces the national value there
     both = tmp_path / "both"
     path = write_yaml(tmp_path / "s.yaml",
                       "scenarios:\n  s:\n    - professions.supervisor_hours_per_wte[profession=p,region=r1]=2\n")
     result = invoke("run", two_regions, "-o", both, "--scenario", path,
                     "--set", "professions.supervisor_hours_per_wte[profession=p]=*1.5")
     assert result.exit_code == 0, result.output
-    assert _intake(both, "r1") == pytest.approx(15, abs=1e-3) and _intake(both, "r2") == pytest.approx(7.5, abs=1e-3)
+    assert _intake(both, "r1") == pytest.approx(10, abs=1e-3) and _intake(both, "r2") == pytest.approx(7.5, abs=1e-3)
 
 
 def test_regional_supervisor_hours_reach_the_diagnosis_and_integer_prices(tmp_path, two_regions):
@@ -454,17 +455,25 @@ def test_a_lower_target_year_keeps_a_default_horizon(tmp_path):
     assert "horizon_end" not in up
 
 
-def test_regional_supervisor_hours_cover_the_years_a_scenario_adds(tmp_path, two_regions):
-    base = prepare_base(two_regions)  # decision years 2021 only
-    applied = apply_overrides(base, cli_overrides(["settings.target_year=2023",
-                                                   "professions.supervisor_hours_per_wte[region=r1]=2"], base))
-    assert sorted(t for (q, r, t) in applied.supervisor_hours if (q, r) == ("p", "r1")) == [2021, 2022, 2023]
-    england = prepare_base(ENGLAND)  # 2021..2023; the scenario moves the target (and horizon) to 2024
-    path = write_yaml(tmp_path / "s.yaml", "scenarios:\n  later:\n    settings: {target_year: 2024}\n    overrides:\n"
-                                           "      - professions.supervisor_hours_per_wte[region=london]=*2\n")
+def test_regional_supervisor_hours_are_rows_of_the_supervisor_hours_table(tmp_path, two_regions):
+    """A region filter writes (or adds) rows of ``supervisor_hours``, from the national value
+    where there is none; the table has no year, so a year filter is refused."""
+    base = prepare_base(two_regions)
+    applied = apply_overrides(base, cli_overrides(["professions.supervisor_hours_per_wte[region=r1]=*3"], base))
+    table = applied.raw.tables["supervisor_hours"]
+    assert [cells for _, cells in table.rows] == [{"profession": "p", "region": "r1", "supervisor_hours_per_wte": "3"},
+                                                  {"profession": "q", "region": "r1", "supervisor_hours_per_wte": "0"}]
+    again = apply_overrides(base, cli_overrides(["supervisor_hours.supervisor_hours_per_wte[profession=p,region=r1|r2]=2"],
+                                                base))
+    assert sorted(c["region"] for _, c in again.raw.tables["supervisor_hours"].rows) == ["r1", "r2"]
+    with pytest.raises(InputError) as excinfo:
+        cli_overrides(["professions.supervisor_hours_per_wte[region=r1,year=2021]=2"], base)
+    assert "have no year" in problems_of(excinfo)[0]
+    england = prepare_base(ENGLAND)
+    path = write_yaml(tmp_path / "s.yaml", "scenarios:\n  london:\n    - professions.supervisor_hours_per_wte[region=london]=*2\n")
     (case,) = expand(load_scenario_file(path), england)
-    hours = apply_overrides(england, case.overrides).supervisor_hours
-    assert {t for (_, r, t) in hours} == {2021, 2022, 2023, 2024}
+    rows = apply_overrides(england, case.overrides).raw.tables["supervisor_hours"].rows
+    assert {c["region"] for _, c in rows} == {"london"} and len(rows) == len(england.professions)
 
 
 def test_malformed_settings_and_empty_sweeps_are_located_errors(tmp_path, two_regions):

@@ -192,10 +192,15 @@ def _headline_cards(result: ResultFolder, target: str) -> list[tuple[str, str, s
     places = float(plan["intake"].sum()) if plan is not None and not plan.empty else 0.0
     cards = [
         (f"{target} shortfall", f"{text.wte(s.total_shortfall_wte)} WTE",
-         f"{s.total_shortfall_wte / demand:.1%} of demand unmet" if demand else ""),
+         (f"{s.total_shortfall_wte / demand:.1%} of demand unmet, " if demand else "")
+         + "counting trainees who fill posts"),
+        (f"{target} shortfall, qualified staff", f"{text.wte(s.qualified_shortfall_wte)} WTE",
+         "counting no trainee"),
         ("Places to commission", f"{places:,.0f}",
          f"{format_year(s.decision_years[0])} to {format_year(s.decision_years[-1])}"),
         ("Cost of trainees", text.gbp(s.total_cost_gbp), "all years, including trainees already in training"),
+        ("Committed after the horizon", text.gbp(s.committed_cost_after_horizon_gbp),
+         f"training after {format_year(s.decision_years[-1])} of cohorts already started"),
         (f"{target} supply", f"{supply:,.0f} WTE", f"against demand of {demand:,.0f} WTE"),
     ]
     if result.why is not None:

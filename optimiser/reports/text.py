@@ -224,7 +224,15 @@ def headline(result) -> list[str]:
                      f"the plan closes {wte(closes)} WTE of it.")
     share = (1 - s.total_shortfall_wte / demand) if demand else None
     met = f" ({share:.1%} of demand met)" if share is not None else ""
-    lines.append(f"{wte(s.total_shortfall_wte)} WTE stays open in {target}{met}.")
+    lines.append(f"{wte(s.total_shortfall_wte)} WTE stays open in {target}{met}, counting the trainees "
+                 "who fill posts in professions whose demand is for posts.")
+    if s.qualified_shortfall_wte is not None:
+        lines.append(f"Counting qualified staff only, {wte(s.qualified_shortfall_wte)} WTE stays open: "
+                     f"{wte(s.qualified_shortfall_wte - s.total_shortfall_wte)} WTE of the {target} answer "
+                     "depends on counting trainees.")
+    if s.committed_cost_after_horizon_gbp:
+        lines.append(f"Cohorts started by {format_year(s.decision_years[-1])} commit a further "
+                     f"{money(s.committed_cost_after_horizon_gbp)} of training after it.")
     if s.status != "optimal":
         lines.append("The solve stopped at its time limit: the plan is feasible but not proven optimal.")
     return lines

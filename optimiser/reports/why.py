@@ -63,7 +63,7 @@ COMPONENT_LABELS = {
     "supervision": "Supervision",
     "placements": "Placements",
     "intake_limits": "Intake limits",
-    "growth": "Growth limits",
+    "growth": "Growth and decline limits",
 }
 
 #: Constraint families of the registry (constraints.csv ``family``) by the limit family that adds them.
@@ -72,7 +72,7 @@ REGISTRY_FAMILY = {
     "supervision_capacity": "supervision", "supervision_need": "supervision",
     "placements": "placements",
     "intake_min": "intake_limits", "intake_max": "intake_limits",
-    "growth": "growth",
+    "growth": "growth", "decline": "growth",
 }
 
 METHOD = ("Training time is the target-year shortfall with every limit lifted (no commissioning can close it "

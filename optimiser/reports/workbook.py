@@ -34,9 +34,16 @@ COLUMNS: dict[str, tuple[str | None, str]] = {
     "scenario": (None, "Scenario"), "profession": (None, "Profession"), "profession_name": (None, "Profession name"),
     "region": (None, "Region"), "region_name": (None, "Region name"), "year": (YEAR, "Year"),
     "year_label": (None, "Financial year"), "intake": (WTE, "Intake (places)"),
-    "in_training": (WTE, "In training"), "in_training_end": (WTE, "In training at year end"),
+    "route": (None, "Route"), "in_training": (WTE, "Trainee-years in training"),
+    "on_placement": (WTE, "On placement"), "in_training_end": (WTE, "In training at year end"),
     "completions": (WTE, "Completions"), "cost_gbp": (GBP, "Cost (GBP)"), "stock_wte": (WTE, "Stock (WTE)"),
     "trainee_service_wte": (WTE, "Trainee service (WTE)"), "supply_wte": (WTE, "Supply (WTE)"),
+    "service_basis": (None, "Service basis"), "counted_service_wte": (WTE, "Trainee service counted (WTE)"),
+    "supervision_given_wte": (WTE, "Supervision given (WTE)"),
+    "qualified_supply_wte": (WTE, "Qualified supply (WTE)"),
+    "qualified_shortfall_wte": (WTE, "Shortfall of qualified staff (WTE)"), "sustain": (None, "Sustain year"),
+    "sustain_shortfall": (WTE, "Sustain-years weighted shortfall"),
+    "committed_cost_after_horizon_gbp": (GBP, "Committed after the horizon (GBP)"),
     "demand_wte": (WTE, "Demand (WTE)"), "shortfall_wte": (WTE, "Shortfall (WTE)"), "assessed": (None, "Assessed"),
     "weighted_shortfall": (WTE, "Weighted shortfall"), "unmet": (SHARE, "Demand unmet"),
     "family": (None, "Family"), "family_name": (None, "Limit"), "sense": (None, "Sense"), "lhs": (PLAIN, "Used (LHS)"),
@@ -185,14 +192,22 @@ def _summary_frame(result: ResultFolder) -> pd.DataFrame:
         demand = float(target["demand_wte"].fillna(0).sum())
         rows += [
             (f"Shortfall in {format_year(s.target_year)} (WTE)", s.total_shortfall_wte, WTE,
-             "demand minus supply, summed over professions and regions"),
+             "demand minus supply, summed over professions and regions; trainees count where demand is for posts"),
+            (f"Shortfall of qualified staff in {format_year(s.target_year)} (WTE)", s.qualified_shortfall_wte, WTE,
+             "the same with no trainee counted"),
             ("Weighted shortfall (objective)", s.weighted_shortfall, WTE, "weights by profession and assessed year"),
             (f"Demand in {format_year(s.target_year)} (WTE)", demand, WTE, ""),
             ("Demand unmet", (s.total_shortfall_wte / demand) if demand else None, SHARE, ""),
             ("Places to commission", places, WTE,
              f"{format_year(s.decision_years[0])} to {format_year(s.decision_years[-1])}"),
             ("Cost of trainees (GBP)", s.total_cost_gbp, GBP, "every trainee in training in the decision years"),
+            ("Committed after the horizon (GBP)", s.committed_cost_after_horizon_gbp, GBP,
+             f"what cohorts started by {format_year(s.decision_years[-1])} cost after it"),
         ]
+        if s.sustain_years:
+            rows.append(("Sustain-years weighted shortfall", s.sustain_shortfall, WTE,
+                         f"{format_year(s.sustain_years[0])} to {format_year(s.sustain_years[-1])}, "
+                         "minimised second"))
         if result.why is not None:
             rows.append(("Shortfall with no new places (WTE)", result.why.no_new_places_wte, WTE,
                          "pipeline only: what the plan closes is the difference"))
