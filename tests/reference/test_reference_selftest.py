@@ -17,19 +17,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .checker import check_results, simulate, total_shortfall, weighted_shortfall, write_results
+from .checker import (check_results, completion_offset, months_in_year, qualified_shortfall, simulate,
+                      sustain_shortfall, total_shortfall, weighted_shortfall, write_results)
 from .generate import generate_dataset
-from .spec_lp import DatasetError, load_dataset, parse_year, solve_reference, year_label
+from .spec_lp import DatasetError, load_dataset, parse_year, solve_reference, timing, year_label
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROF_COLUMNS = ["profession", "name", "duration_years", "completion_rate", "joining_rate", "attrition_rate",
-                "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
-                "trainee_service_wte", "weight", "max_growth"]
+PROF_COLUMNS_V1 = ["profession", "name", "duration_years", "completion_rate", "joining_rate", "attrition_rate",
+                   "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
+                   "trainee_service_wte", "weight", "max_growth"]
+PROF_COLUMNS = PROF_COLUMNS_V1 + ["start_month", "service_basis", "max_decline"]
 
 
-def prof(key="P", d=1, c=1, j=1, a=0, cost=1000, h=0, H=0, tsw=0, weight="", g=""):
-    return [key, f"name {key}", d, c, j, a, cost, h, H, tsw, weight, g]
+def prof(key="P", d=1, c=1, j=1, a=0, cost=1000, h=0, H=0, tsw=0, weight="", g="", m="", basis="", dec=""):
+    return [key, f"name {key}", d, c, j, a, cost, h, H, tsw, weight, g, m, basis, dec]
 
 
 def _csv(path: Path, header, rows):
@@ -41,11 +43,18 @@ def _csv(path: Path, header, rows):
 
 def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(), pipeline=None,
          capacity=None, supervision=None, sources=None, budget=(), regional=False, inflows=None,
-         settings=None, name="ds") -> Path:
-    """Write a dataset; optional tables are only written when given (None = file absent)."""
+         supervisor_hours=None, trainee_service=None, settings=None, name="ds", v1=False) -> Path:
+    """Write a dataset; optional tables are only written when given (None = file absent).
+
+    ``v1=True`` writes professions.csv with the version-1 columns only.
+    """
     out = tmp_path / name
     out.mkdir()
-    _csv(out / "professions.csv", PROF_COLUMNS, profs or [prof()])
+    rows = profs or [prof()]
+    if v1:
+        _csv(out / "professions.csv", PROF_COLUMNS_V1, [r[:len(PROF_COLUMNS_V1)] for r in rows])
+    else:
+        _csv(out / "professions.csv", PROF_COLUMNS, rows)
     _csv(out / "regions.csv", ["region", "name", "cost_multiplier"], [[r, r, m] for r, m in regions])
     _csv(out / "workforce.csv", ["profession", "region", "stock_wte"], stock)
     _csv(out / "demand.csv", ["profession", "region", "year", "demand_wte"], demand)
@@ -60,6 +69,8 @@ def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(
         "supervision.csv": (["trainee_profession", "supervisor_profession"], supervision),
         "recruitment_sources.csv": (["trainee_profession", "source_profession", "share"], sources),
         "inflows.csv": (["profession", "region", "year", "inflow_wte"], inflows),
+        "supervisor_hours.csv": (["profession", "region", "supervisor_hours_per_wte"], supervisor_hours),
+        "trainee_service.csv": (["profession", "training_year", "service_wte"], trainee_service),
     }
     for file, (header, rows) in optional.items():
         if rows is not None:
@@ -186,22 +197,54 @@ def test_unassessed_year_is_not_optimised(tmp_path):
 
 
 def test_pipeline_duration_service_and_completion(tmp_path):
-    """d = 2, c = 0.8, j = 0.5, a = 0.1, tsw = 0.5, stock 10, pipeline 4 started 2020.
+    """d = 2 (April: phi = 1, 1, 0; Q = 1), c = 0.8, j = 0.5, a = 0.1, stock 10, pipeline 4 started 2020.
 
-    2021: N = 4 + x <= 9 (budget) -> x = 5 (cheapest that... all of it helps):
-    S = 0.9 * 10 + 0.5 * 0.8 * 4 = 10.6, M = x, supply = 10.6 + 0.5 x = 13.1,
-    shortfall 20 - 13.1 = 6.9, cost 9 * 1000.
+    ``posts`` basis with sigma[1] = 0.5 (trainee_service row). 2021: N = 4 + x <= 9 (budget) -> x = 5
+    (all of it helps): S = 0.9 * 10 + 0.5 * 0.8 * 4 = 10.6, E = x, T = 0.5 x, Y = 10.6 + 0.5 x = 13.1,
+    shortfall 20 - 13.1 = 6.9 (qualified basis: 20 - 10.6 = 9.4), P = 9, cost 9 * 1000; the 2021
+    cohort's second year (2022) is after the horizon: committed 5 * 1000.
     """
-    r = solve(make(tmp_path, profs=[prof(d=2, c=0.8, j=0.5, a=0.1, tsw=0.5)], stock=[["P", "R", 10]],
+    r = solve(make(tmp_path, profs=[prof(d=2, c=0.8, j=0.5, a=0.1, tsw=0.5, basis="posts")],
+                   stock=[["P", "R", 10]], trainee_service=[["P", 1, 0.5]],
                    demand=[["P", "R", 2021, 20]], pipeline=[["P", "R", 2020, 4], ["P", "R", 2018, 50]],
                    budget=[[2021, 9000]]))
-    assert r["intake"][("P", "R", 2021)] == approx(5)
-    assert r["stock"][("P", "R", 2021)] == approx(10.6)
-    assert r["in_training"][("P", "R", 2021)] == approx(9)
-    assert r["in_training_end"][("P", "R", 2021)] == approx(5)
-    assert r["completions"][("P", "R", 2021)] == approx(3.2)
+    key = ("P", "R", 2021)
+    assert r["intake"][key] == approx(5)
+    assert r["stock"][key] == approx(10.6)
+    assert r["in_training"][key] == approx(9)
+    assert r["on_placement"][key] == approx(9)
+    assert r["in_training_end"][key] == approx(5)
+    assert r["trainee_service"][key] == approx(2.5)
+    assert r["completions"][key] == approx(3.2)
     assert r["weighted_shortfall"] == approx(6.9)
+    assert r["qualified_shortfall_wte"] == approx(9.4)
     assert r["total_cost_gbp"] == approx(9000)
+    assert r["committed_cost_after_horizon_gbp"] == approx(5000)
+
+
+def test_version_one_dataset_loads_with_defaults(tmp_path):
+    """The dataset above with only the version-1 columns and no trainee_service table.
+
+    Defaults: start month 4, ``qualified`` basis, sigma[1] = 0, no decline, no sustain years,
+    W = 37.5, supervision time counts. Trainees no longer count, so x cannot help in 2021
+    and the cost stage takes x = 0: Y = S = 10.6, shortfall 9.4, cost 4 * 1000 (pipeline), nothing committed.
+    """
+    path = make(tmp_path, profs=[prof(d=2, c=0.8, j=0.5, a=0.1, tsw=0.5)], stock=[["P", "R", 10]],
+                demand=[["P", "R", 2021, 20]], pipeline=[["P", "R", 2020, 4], ["P", "R", 2018, 50]],
+                budget=[[2021, 9000]], v1=True)
+    ds = load_dataset(path)
+    p = ds.professions["P"]
+    assert (p.start_month, p.service_basis, p.max_decline) == (4, "qualified", None)
+    assert ds.sustain_years == [] and ds.horizon_end == 2021
+    assert ds.contracted_hours_per_week == 37.5 and ds.supervision_time_counts is True
+    assert ds.sigma("P", 1) == 0 and ds.sigma("P", 2) == 0.5
+    r = solve(path)
+    assert r["intake"][("P", "R", 2021)] == approx(0)
+    assert r["weighted_shortfall"] == approx(9.4)
+    assert r["total_shortfall_wte"] == approx(9.4)
+    assert r["sustain_shortfall"] is None
+    assert r["total_cost_gbp"] == approx(4000)
+    assert r["committed_cost_after_horizon_gbp"] == approx(0)
 
 
 def test_inflows(tmp_path):
@@ -264,11 +307,12 @@ def test_supervision_without_supervisor_row_takes_no_trainees(tmp_path):
 def test_supervision_capacity_grows_with_stock(tmp_path):
     """Self-supervision, h = H = 1, stock 2, d = 1, demand 10 in 2022 only.
 
+    Supervision time does not count (so supply is the stock):
     2021: x1 <= S0 = 2 -> S1 = 4; 2022: x2 <= S1 = 4 -> S2 = 8, shortfall 2, cost 6 trainees.
     """
     r = solve(make(tmp_path, profs=[prof(h=1, H=1)], stock=[["P", "R", 2]],
                    demand=[["P", "R", 2022, 10]], budget=[[2021, 100000]], supervision=[["P", "P"]],
-                   settings={"target_year": 2022}))
+                   settings={"target_year": 2022, "supervision_time_counts": False}))
     assert r["intake"][("P", "R", 2021)] == approx(2)
     assert r["intake"][("P", "R", 2022)] == approx(4)
     assert r["weighted_shortfall"] == approx(2)
@@ -361,18 +405,48 @@ def test_input_errors(tmp_path):
 
 @pytest.fixture
 def solved(tmp_path):
-    """A small dataset exercising every family, solved and written as results."""
-    ds = make(tmp_path, profs=[prof("P", d=2, h=2, g=1.0, tsw=0.5), prof("Q", H=1, a=0.1)],
+    """A small dataset exercising every family, solved and written as results.
+
+    P: two-year September course on the ``posts`` basis with sigma[1] = 0.2, growth and decline
+    limits; Q supervises P (regional supervisor hours in B); horizon 2023 after the target 2022,
+    so 2023 is a sustain year; 30 contracted hours a week.
+    """
+    ds = make(tmp_path, profs=[prof("P", d=2, h=2, g=1.0, tsw=0.5, m=9, basis="posts", dec=0.5),
+                               prof("Q", H=2, a=0.1)],
               regions=[("A", 1.2), ("B", "")],
               stock=[["Q", "A", 10], ["Q", "B", 10], ["P", "A", 5]],
-              demand=[["P", "A", 2021, 12], ["P", "B", 2021, 6], ["P", "A", 2022, 15], ["Q", "A", 2022, 9]],
+              demand=[["P", "A", 2021, 12], ["P", "B", 2021, 6], ["P", "A", 2022, 15], ["Q", "A", 2022, 9],
+                      ["P", "A", 2023, 15]],
               pipeline=[["P", "A", 2020, 3], ["P", "B", 2020, 2]],
               capacity=[["P", "B", 2022, 6, "", 3], ["P", "A", 2021, "", 1, ""]],
               supervision=[["P", "Q"]], sources=[["P", "Q", 0.2]],
+              supervisor_hours=[["Q", "B", 1.5]], trainee_service=[["P", 1, 0.2]],
               budget=[[2021, "", 30000], [2022, "A", 20000]], regional=True,
-              settings={"target_year": 2022, "assessed_years": [2021, 2022]})
+              settings={"target_year": 2022, "horizon_end": 2023, "assessed_years": [2021, 2022],
+                        "contracted_hours_per_week": 30})
     results = write_results(ds, solve(ds), tmp_path / "results")
     return ds, results
+
+
+def solution_of(path: Path, x: dict, y: dict) -> dict:
+    """A solve_reference()-shaped solution for plan (x, y), every figure from the checker's simulation."""
+    data = load_dataset(path)
+    sim = simulate(data, x, y)
+    keys = [(p, r, t) for p in data.professions for r in data.regions for t in data.decision_years]
+    pick = lambda store: {k: store[k] for k in keys}  # noqa: E731
+    return {
+        "status": "optimal", "intake": dict(x), "supervision": dict(y),
+        "in_training": pick(sim.N), "on_placement": pick(sim.P), "in_training_end": pick(sim.E),
+        "completions": pick(sim.C), "cost": pick(sim.cost), "stock": pick(sim.S),
+        "trainee_service": pick(sim.T),
+        "counted_service": {k: data.professions[k[0]].beta * sim.T[k] for k in keys},
+        "supervision_given": pick(sim.G), "supply": pick(sim.supply), "qualified_supply": pick(sim.qualified),
+        "demand": {k: data.demand.get(k, 0.0) for k in keys}, "shortfall": pick(sim.shortfall),
+        "qualified_shortfall": pick(sim.qualified_shortfall),
+        "weighted_shortfall": weighted_shortfall(data, sim), "sustain_shortfall": sustain_shortfall(data, sim),
+        "total_shortfall_wte": total_shortfall(data, sim), "qualified_shortfall_wte": qualified_shortfall(data, sim),
+        "total_cost_gbp": sum(sim.cost.values()), "committed_cost_after_horizon_gbp": sim.committed,
+    }
 
 
 def _edit_csv(path: Path, match: dict, column: str, value):
@@ -446,7 +520,7 @@ def test_checker_flags_limits(solved):
 
 def test_checker_flags_placement_growth_and_regional_budget(solved):
     ds, results = solved
-    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2022}, "intake", "30")
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2022}, "intake", "300")
     text = "\n".join(check_results(ds, results))
     assert "growth: P national intake" in text
     assert "region A spend" in text
@@ -486,26 +560,18 @@ def test_checker_flags_missing_rows_and_status(solved):
 
 
 def test_checker_compares_with_reference_optimum(solved):
-    """A feasible but worse plan (x = intake_min) passes the constraints but not the optimum check."""
+    """A feasible but worse plan (3 P trainees a year in A) passes the constraints, not the optimum check."""
     ds, results = solved
-    ref = solve(ds)
     data = load_dataset(ds)
-    zero = {**ref, "intake": {k: data.intake_min.get(k, 0.0) for k in ref["intake"]}}
-    # derived figures of that plan from the checker's own simulation (y of the optimum still fits)
-    sim = simulate(data, zero["intake"])
-    keys = list(ref["intake"])
-    zero.update(in_training={k: sim.N[k] for k in keys}, in_training_end={k: sim.M[k] for k in keys},
-                completions={k: sim.C[k] for k in keys}, cost={k: sim.cost[k] for k in keys},
-                stock={k: sim.S[k] for k in keys}, supply={k: sim.supply[k] for k in keys},
-                shortfall={k: sim.shortfall[k] for k in keys},
-                weighted_shortfall=weighted_shortfall(data, sim), total_shortfall_wte=total_shortfall(data, sim),
-                total_cost_gbp=sum(sim.cost.values()),
-                supervision={("P", "Q", r, t): 2 * sim.N["P", r, t] for r in ("A", "B") for t in (2021, 2022)})
+    x = {(p, r, t): (3.0 if (p, r) == ("P", "A") else 0.0)
+         for p in data.professions for r in data.regions for t in data.decision_years}
+    sim = simulate(data, x)
+    y = {("P", "Q", r, t): 2 * sim.N["P", r, t] for r in data.regions for t in data.decision_years}
     shutil.rmtree(results)
-    write_results(ds, zero, results)
+    write_results(ds, solution_of(ds, x, y), results)
     assert check_results(ds, results) == []
     text = "\n".join(check_results(ds, results, compare_reference=True))
-    assert "vs reference optimum: weighted_shortfall" in text
+    assert "vs reference optimum" in text
 
 
 # ---------------------------------------------------------------------------- generator
