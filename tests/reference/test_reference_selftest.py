@@ -284,6 +284,227 @@ def test_recruitment_source_shortfall_tradeoff(tmp_path):
     assert r["weighted_shortfall"] == approx(10 / 3)
 
 
+# ---------------------------------------------------------------------------- version 2: timing
+
+
+def test_timing_table_and_checker_months_agree():
+    """phi and Q from the formula of MODEL.md, and the checker's month count, for every d and month.
+
+    April d = 3: phi = 1, 1, 1, 0, Q = 2. September d = 1: f0 = (12 - 5) / 12 = 7/12, phi = 7/12, 5/12,
+    Q = 1. January d = 2: f0 = (12 - 9) / 12 = 1/4, phi = 1/4, 1, 3/4, Q = 2.
+    """
+    assert timing(3, 4) == ([1, 1, 1, 0], 2)
+    phi, lag = timing(1, 9)
+    assert phi == approx([7 / 12, 5 / 12]) and lag == 1
+    phi, lag = timing(2, 1)
+    assert phi == approx([0.25, 1, 0.75]) and lag == 2
+    for d in range(1, 5):
+        for m in range(1, 13):
+            phi, lag = timing(d, m)
+            assert [months_in_year(d, m, l) for l in range(d + 1)] == approx(phi)
+            assert months_in_year(d, m, d + 1) == 0 and months_in_year(d, m, -1) == 0
+            assert completion_offset(d, m) == lag
+
+
+def test_september_one_year_course_completes_next_year(tmp_path):
+    """d = 1, start month 9: phi = 7/12, 5/12; Q = 1 (a cohort of year s is in post at the end of s + 1).
+
+    Pipeline 6 started September 2020: 5/12 of a year in 2021 (cost 2500) and in post at the end of
+    2021. Target 2022, demand 16: S2022 = 6 + x2021 -> x2021 = 10 (x2022 would only qualify in 2023, so
+    the cost stage leaves it 0). N2021 = 5/12*6 + 7/12*10 = 8.3333, N2022 = 5/12*10 = 4.1667;
+    P2021 = 10 (only this year's intake is on placement), E2021 = 10; C2021 = 6, C2022 = 10;
+    cost 8333.33 + 4166.67 = 12500, nothing after the horizon.
+
+    Same course, target = horizon = 2021, demand 16, intake_min 3: x cannot help in 2021 -> x = 3,
+    shortfall 16 - 6 = 10, cost 2500 + 3 * 7/12 * 1000 = 4250, committed 3 * 5/12 * 1000 = 1250.
+    """
+    common = dict(profs=[prof(m=9)], pipeline=[["P", "R", 2020, 6]], budget=[[2019, 1]])
+    r = solve(make(tmp_path, **common, demand=[["P", "R", 2021, 4], ["P", "R", 2022, 16]],
+                   settings={"target_year": 2022}, name="two"))
+    k1, k2 = ("P", "R", 2021), ("P", "R", 2022)
+    assert r["intake"] == {k1: approx(10), k2: approx(0)}
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["stock"][k1] == approx(6) and r["stock"][k2] == approx(16)
+    assert r["completions"][k1] == approx(6) and r["completions"][k2] == approx(10)
+    assert r["in_training"][k1] == approx(2.5 + 70 / 12) and r["in_training"][k2] == approx(50 / 12)
+    assert r["on_placement"][k1] == approx(10) and r["on_placement"][k2] == approx(0)
+    assert r["in_training_end"][k1] == approx(10) and r["in_training_end"][k2] == approx(0)
+    assert r["cost"][k1] == approx(2500 + 70000 / 12) and r["total_cost_gbp"] == approx(12500)
+    assert r["committed_cost_after_horizon_gbp"] == approx(0)
+
+    r = solve(make(tmp_path, **common, demand=[["P", "R", 2021, 16]],
+                   capacity=[["P", "R", 2021, "", 3, ""]], name="one"))
+    assert r["intake"][k1] == approx(3)
+    assert r["weighted_shortfall"] == approx(10)
+    assert r["total_cost_gbp"] == approx(4250)
+    assert r["committed_cost_after_horizon_gbp"] == approx(1250)
+
+
+def test_january_start(tmp_path):
+    """d = 1, start month 1: f0 = 3/12, phi = 1/4, 3/4, Q = 1.
+
+    Pipeline 4 of start year 2020 (January 2021): 3/4 of 2021 in training (cost 3000), in post at the
+    end of 2021. Target 2022, demand 8: x2021 = 4 (January 2022 start, in post at the end of 2022);
+    cost 2021 = 3000 + 1/4*4*1000 = 4000, 2022 = 3/4*4*1000 = 3000, total 7000; x2022 = 0.
+    """
+    r = solve(make(tmp_path, profs=[prof(m=1)], pipeline=[["P", "R", 2020, 4]],
+                   demand=[["P", "R", 2022, 8]], budget=[[2019, 1]], settings={"target_year": 2022}))
+    k1, k2 = ("P", "R", 2021), ("P", "R", 2022)
+    assert r["intake"] == {k1: approx(4), k2: approx(0)}
+    assert r["stock"][k1] == approx(4) and r["stock"][k2] == approx(8)
+    assert r["in_training"][k1] == approx(4) and r["in_training"][k2] == approx(3)
+    assert r["in_training_end"][k1] == approx(4)
+    assert r["cost"][k1] == approx(4000) and r["cost"][k2] == approx(3000)
+    assert r["total_cost_gbp"] == approx(7000) and r["committed_cost_after_horizon_gbp"] == approx(0)
+    assert r["weighted_shortfall"] == approx(0)
+
+
+def test_service_by_training_year_on_both_bases(tmp_path):
+    """d = 3 April (Q = 2: trainees are in training years 1 and 2 at year ends), trainee_service_wte 0.4.
+
+    Stock 20, pipeline 5 (2019, completes at the end of 2021) and 10 (2020, training year 2 at the end
+    of 2021); intake_max 8; demand 40 in 2021. S2021 = 20 + 5 = 25; T2021 = sigma1 x + 10 sigma2.
+
+    * qualified basis, no rows: sigma = (0, 0.4): T = 4 is reported but not counted; x cannot help -> 0;
+      Y = 25, shortfall 15 = the qualified-basis shortfall.
+    * posts basis, no rows: x still cannot help (sigma1 = 0) -> 0; Y = 25 + 4 = 29, shortfall 11,
+      qualified shortfall 15.
+    * posts basis, rows sigma1 = 0.25, sigma2 = 0.5: x = 8, T = 2 + 5 = 7, Y = 32, shortfall 8,
+      qualified shortfall 15.
+    """
+    common = dict(stock=[["P", "R", 20]], pipeline=[["P", "R", 2019, 5], ["P", "R", 2020, 10]],
+                  capacity=[["P", "R", 2021, "", "", 8]], demand=[["P", "R", 2021, 40]], budget=[[2019, 1]])
+    key = ("P", "R", 2021)
+    r = solve(make(tmp_path, profs=[prof(d=3, tsw=0.4)], **common, name="qualified"))
+    assert r["intake"][key] == approx(0)
+    assert r["trainee_service"][key] == approx(4) and r["counted_service"][key] == approx(0)
+    assert r["supply"][key] == approx(25)
+    assert r["total_shortfall_wte"] == approx(15) and r["qualified_shortfall_wte"] == approx(15)
+    r = solve(make(tmp_path, profs=[prof(d=3, tsw=0.4, basis="posts")], **common, name="posts"))
+    assert r["intake"][key] == approx(0)
+    assert r["counted_service"][key] == approx(4) and r["supply"][key] == approx(29)
+    assert r["total_shortfall_wte"] == approx(11) and r["qualified_shortfall_wte"] == approx(15)
+    r = solve(make(tmp_path, profs=[prof(d=3, tsw=0.4, basis="posts")], **common, name="rows",
+                   trainee_service=[["P", 1, 0.25], ["P", 2, 0.5]]))
+    assert r["intake"][key] == approx(8)
+    assert r["trainee_service"][key] == approx(7) and r["supply"][key] == approx(32)
+    assert r["in_training_end"][key] == approx(18)
+    assert r["total_shortfall_wte"] == approx(8) and r["qualified_shortfall_wte"] == approx(15)
+
+
+def test_supervision_time_reduces_supervisor_supply(tmp_path):
+    """P (d = 1) needs 7.5 h a week per trainee from Q (5 h per WTE), Q stock 30 = Q demand, P demand 10.
+
+    Q takes no trainees (intake_max 0), so its supply is 30 - G_Q.
+    G_Q = 7.5 x / W. Stage 1 minimises (10 - x) + 7.5 x / W, so x = 10 while Q can give 150 h:
+    * W = 37.5: y = 75 (exactly the need), G = 2, Y_Q = 28, weighted shortfall 2 (all of it Q's; also
+      the qualified-basis figure: P is in post, Q is short by 2).
+    * supervision_time_counts false: G = 0, shortfall 0.
+    * W = 30: G = 2.5, shortfall 2.5.
+    * supervisor_hours row (Q, R) = 2 h per WTE: 60 h -> x = 8, y = 60, G = 1.6; shortfall 2 + 1.6 = 3.6.
+    """
+    common = dict(profs=[prof("P", h=7.5), prof("Q", H=5)], stock=[["Q", "R", 30]],
+                  demand=[["P", "R", 2021, 10], ["Q", "R", 2021, 30]], budget=[[2019, 1]],
+                  supervision=[["P", "Q"]], capacity=[["Q", "R", 2021, "", "", 0]])
+    kp, kq, ky = ("P", "R", 2021), ("Q", "R", 2021), ("P", "Q", "R", 2021)
+    r = solve(make(tmp_path, **common, name="default"))
+    assert r["intake"][kp] == approx(10)
+    assert r["supervision"][ky] == approx(75)
+    assert r["supervision_given"][kq] == approx(2) and r["supply"][kq] == approx(28)
+    assert r["weighted_shortfall"] == approx(2) and r["qualified_shortfall_wte"] == approx(2)
+    r = solve(make(tmp_path, **common, name="off", settings={"supervision_time_counts": False}))
+    assert r["supervision"][ky] == approx(75) and r["supervision_given"][kq] == approx(0)
+    assert r["weighted_shortfall"] == approx(0)
+    r = solve(make(tmp_path, **common, name="thirty", settings={"contracted_hours_per_week": 30}))
+    assert r["supervision_given"][kq] == approx(2.5) and r["weighted_shortfall"] == approx(2.5)
+    r = solve(make(tmp_path, **common, name="regional", supervisor_hours=[["Q", "R", 2]]))
+    assert r["intake"][kp] == approx(8)
+    assert r["supervision"][ky] == approx(60) and r["supervision_given"][kq] == approx(1.6)
+    assert r["weighted_shortfall"] == approx(3.6)
+
+
+def test_supervision_hours_given_equal_need(tmp_path):
+    """Q supervises only itself (h = 1, v = 10); supervision time does not count.
+
+    Stock 4, demand 10, intake_min 6: N = 6, so y = 6 exactly (not the 40 Q could give): the need row
+    is an equality. x = 6 closes the gap; cost 6000.
+    """
+    r = solve(make(tmp_path, profs=[prof("Q", h=1, H=10)], stock=[["Q", "R", 4]],
+                   demand=[["Q", "R", 2021, 10]], budget=[[2019, 1]], supervision=[["Q", "Q"]],
+                   capacity=[["Q", "R", 2021, "", 6, ""]], settings={"supervision_time_counts": False}))
+    assert r["intake"][("Q", "R", 2021)] == approx(6)
+    assert r["supervision"][("Q", "Q", "R", 2021)] == approx(6)
+
+
+def test_sustain_stage_changes_the_plan(tmp_path):
+    """d = 1, attrition 0.5, demand 10 in 2021 (target) and 2022; budgets 12 trainees in 2021, 3 in 2022.
+
+    Stage 1 needs x1 >= 10 (S2021 = x1). S2022 = 0.5 x1 + x2.
+    * sustain_years [] (none): the cost stage takes x1 = 10, x2 = 0: cost 10000, sustain shortfall None.
+    * default (the decision years after the last assessed year: [2022]), weight 2 on 2022: stage 2
+      raises S2022 as far as it can: x2 = 3, x1 = 12 -> S2022 = 9, sustain shortfall 2 * 1 = 2;
+      weighted (target) shortfall still 0; cost 15000.
+    """
+    common = dict(profs=[prof(a=0.5)], demand=[["P", "R", 2021, 10], ["P", "R", 2022, 10]],
+                  budget=[[2021, 12000], [2022, 3000]])
+    k1, k2 = ("P", "R", 2021), ("P", "R", 2022)
+    r = solve(make(tmp_path, **common, name="none",
+                   settings={"horizon_end": 2022, "sustain_years": [], "year_weights": {2022: 2}}))
+    assert r["intake"] == {k1: approx(10), k2: approx(0)}
+    assert r["sustain_shortfall"] is None and r["total_cost_gbp"] == approx(10000)
+    path = make(tmp_path, **common, name="sustain", settings={"horizon_end": "2022/23", "year_weights": {2022: 2}})
+    assert load_dataset(path).sustain_years == [2022]
+    r = solve(path)
+    assert r["intake"] == {k1: approx(12), k2: approx(3)}
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["sustain_shortfall"] == approx(2) and r["stage2_objective"] == approx(2)
+    assert r["total_shortfall_wte"] == approx(0)
+    assert r["total_cost_gbp"] == approx(15000)
+
+
+def test_max_decline(tmp_path):
+    """d = 1, max_decline 0.25, base-year intake 8 (pipeline 2020), no demand, target 2022.
+
+    X2021 >= 0.75 * 8 = 6, X2022 >= 0.75 * 6 = 4.5; the cost stage takes exactly that: cost 10500
+    (the April 2020 one-year cohort costs nothing after 2020).
+    """
+    r = solve(make(tmp_path, profs=[prof(dec=0.25)], pipeline=[["P", "R", 2020, 8]], budget=[[2019, 1]],
+                   settings={"target_year": 2022}))
+    assert r["intake"] == {("P", "R", 2021): approx(6), ("P", "R", 2022): approx(4.5)}
+    assert r["total_cost_gbp"] == approx(10500)
+
+
+def test_committed_cost_after_horizon(tmp_path):
+    """d = 3 April, target = horizon = 2021, pipeline 3 (2020), intake_min 2 in 2021, no demand.
+
+    2021: N = 2 + 3 = 5 -> cost 5000. After 2021: 2022: 2 (year 2) + 3 (year 3) = 5, 2023: 2 -> 7000.
+    """
+    r = solve(make(tmp_path, profs=[prof(d=3)], pipeline=[["P", "R", 2020, 3]], budget=[[2019, 1]],
+                   capacity=[["P", "R", 2021, "", 2, ""]]))
+    assert r["intake"][("P", "R", 2021)] == approx(2)
+    assert r["total_cost_gbp"] == approx(5000)
+    assert r["committed_cost_after_horizon_gbp"] == approx(7000)
+    assert r["stage3_objective"] == approx(12000)
+
+
+def test_whole_cost_stage_has_no_saving_from_late_long_courses(tmp_path):
+    """``posts`` basis, d = 3 April, sigma1 = 0.6 (row), sigma2 = 1; demand 10 in 2022 = target = horizon.
+
+    Pipeline 3 (2020) completes at the end of 2022: S2022 = 3. Y2022 = 3 + x2021 (year 2) + 0.6 x2022.
+    Every trainee costs 3000 in all, so the whole-cost stage takes x2021 = 7 (21000) rather than
+    x2022 = 11.67 (35000). Decision-year cost: 2021 N = 7 + 3, 2022 N = 7 + 3 -> 20000; committed:
+    7 in 2023 -> 7000. (Counting decision years only, x2022 = 11.67 would look cheaper: 3000 + 3000
+    + 11667 = 17667 < 20000.)
+    """
+    r = solve(make(tmp_path, profs=[prof(d=3, tsw=1, basis="posts")], pipeline=[["P", "R", 2020, 3]],
+                   trainee_service=[["P", 1, 0.6]], demand=[["P", "R", 2022, 10]], budget=[[2019, 1]],
+                   settings={"target_year": 2022}))
+    assert r["intake"] == {("P", "R", 2021): approx(7), ("P", "R", 2022): approx(0)}
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["total_cost_gbp"] == approx(20000)
+    assert r["committed_cost_after_horizon_gbp"] == approx(7000)
+
+
 # ---------------------------------------------------------------------------- constraints
 
 
@@ -397,6 +618,28 @@ def test_infeasible_when_pipeline_exceeds_budget(tmp_path):
 def test_input_errors(tmp_path):
     path = make(tmp_path, demand=[["X", "R", 2021, 10]], budget=[[2021, 1]])
     with pytest.raises(DatasetError, match="demand.csv row 2, column profession"):
+        load_dataset(path)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"profs": [prof(m=13)]}, "professions.csv row 2, column start_month"),
+    ({"profs": [prof(m=4.5)]}, "professions.csv row 2, column start_month"),
+    ({"profs": [prof(basis="both")]}, "professions.csv row 2, column service_basis"),
+    ({"profs": [prof(dec=1.5)]}, "professions.csv row 2, column max_decline"),
+    ({"trainee_service": [["P", 0, 0.5]]}, "trainee_service.csv row 2, column training_year"),
+    ({"trainee_service": [["P", 1, 0.5], ["P", 1, 0.2]]}, "trainee_service.csv row 3: duplicate"),
+    ({"trainee_service": [["X", 1, 0.5]]}, "trainee_service.csv row 2, column profession"),
+    ({"supervisor_hours": [["P", "Z", 3]]}, "supervisor_hours.csv row 2, column region"),
+    ({"supervisor_hours": [["P", "R", -1]]}, "supervisor_hours.csv row 2, column supervisor_hours_per_wte"),
+    ({"settings": {"horizon_end": 2022, "sustain_years": [2021]}}, "sustain year 2021 is also an assessed"),
+    ({"settings": {"sustain_years": [2023]}}, "sustain year 2023 is not a decision year"),
+    ({"settings": {"assessed_years": []}}, "assessed_years may not be empty"),
+    ({"settings": {"contracted_hours_per_week": 0}}, "contracted_hours_per_week must be > 0"),
+    ({"settings": {"horizon_end": 2020}}, "need base_year < target_year <= horizon_end"),
+])
+def test_version_two_input_errors(tmp_path, kwargs, match):
+    path = make(tmp_path, **{"budget": [[2021, 1]], **kwargs})
+    with pytest.raises(DatasetError, match=match):
         load_dataset(path)
 
 
