@@ -820,12 +820,41 @@ def test_checker_compares_with_reference_optimum(solved):
 # ---------------------------------------------------------------------------- generator
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(16))
 def test_generated_reference_passes_checker(tmp_path, seed):
     ds = generate_dataset(tmp_path / "ds", seed, integer=seed % 4 == 3)
     result = solve(ds)
     write_results(ds, result, tmp_path / "results")
-    assert check_results(ds, tmp_path / "results") == []
+    assert check_results(ds, tmp_path / "results", compare_reference=seed % 4 == 0) == []
+
+
+def test_generator_covers_version_two_inputs(tmp_path):
+    """Across 24 seeds every version-2 input appears, both ways where it has two."""
+    seen = set()
+    for seed in range(24):
+        data = load_dataset(generate_dataset(tmp_path / str(seed), seed))
+        for p in data.professions.values():
+            seen.add(("month", p.start_month if p.start_month in (4, 9, 1) else "other"))
+            seen.add(("basis", p.service_basis))
+            seen.add(("decline", p.max_decline is not None))
+        seen.add(("sustain", bool(data.sustain_years)))
+        seen.add(("beyond target", data.horizon_end > data.target_year))
+        seen.add(("service rows", bool(data.trainee_service)))
+        seen.add(("regional hours", bool(data.supervisor_hours)))
+        seen.add(("time counts", data.supervision_time_counts))
+        seen.add(("hours", data.contracted_hours_per_week == 37.5))
+    for item in [("month", 4), ("month", 9), ("month", 1), ("month", "other"), ("basis", "qualified"),
+                 ("basis", "posts"), ("decline", True), ("decline", False), ("sustain", True), ("sustain", False),
+                 ("beyond target", True), ("service rows", True), ("service rows", False),
+                 ("regional hours", True), ("regional hours", False), ("time counts", True),
+                 ("time counts", False), ("hours", True), ("hours", False)]:
+        assert item in seen, item
+
+
+def test_generated_infeasible_variants(tmp_path):
+    for seed in range(6):
+        bad = generate_dataset(tmp_path / str(seed), seed, feasible=False)
+        assert solve_reference(bad)["status"] == "infeasible"
 
 
 def test_generator_is_deterministic(tmp_path):
