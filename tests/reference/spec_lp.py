@@ -985,3 +985,46 @@ def _report(ds: Dataset, ex: Expressions, model: _Model, v: np.ndarray, z1: floa
     out["total_cost_gbp"] = float(sum(out["cost"].values()))
     out["committed_cost_after_horizon_gbp"] = float(ex.committed.value(v))
     return out
+
+
+def write_shortfall_stage_mps(dataset_dir: str | Path, path: str | Path) -> Path:
+    """Write stage 1 (minimise the weighted target shortfall) as an MPS file, through highspy.
+
+    For self-tests of the checker's ``shortfall_stage.mps`` check; needs highspy.
+    """
+    import highspy
+
+    ds = load_dataset(dataset_dir)
+    model = _build_model(ds, build_expressions(ds))
+    rows = [(r[0], -np.inf if r[4] == "<=" else r[1], r[1]) for r in model.rows]
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n
+    lp.num_row_ = len(rows)
+    inf = highspy.kHighsInf
+    lp.col_cost_ = model.shortfall_obj
+    lp.col_lower_ = model.lb
+    lp.col_upper_ = np.where(np.isinf(model.ub), inf, model.ub)
+    lp.row_lower_ = np.array([-inf if math.isinf(lo) else lo for _, lo, _ in rows])
+    lp.row_upper_ = np.array([hi for _, _, hi in rows])
+    starts, index, value = [0], [], []
+    for terms, _, _ in rows:
+        for k, v in sorted(terms.items()):
+            index.append(k)
+            value.append(v)
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=float)
+    lp.a_matrix_.num_col_ = model.n
+    lp.a_matrix_.num_row_ = len(rows)
+    if ds.integer_places:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in model.integrality]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if h.passModel(lp) != highspy.HighsStatus.kOk:
+        raise RuntimeError("highspy refused the stage-1 model")
+    out = Path(path)
+    h.writeModel(str(out))
+    return out

@@ -817,12 +817,130 @@ def test_checker_compares_with_reference_optimum(solved):
     assert "vs reference optimum" in text
 
 
+def test_checker_flags_version_two_columns(solved):
+    """Every new results column is recomputed: a wrong value in each is named."""
+    ds, results = solved
+    edits = [
+        ("plan.csv", {"profession": "P", "region": "A", "year": 2021}, "on_placement", "99"),
+        ("workforce.csv", {"profession": "P", "region": "A", "year": 2022}, "trainee_service_wte", "99"),
+        ("workforce.csv", {"profession": "P", "region": "A", "year": 2022}, "counted_service_wte", "99"),
+        ("workforce.csv", {"profession": "Q", "region": "A", "year": 2021}, "supervision_given_wte", "99"),
+        ("workforce.csv", {"profession": "Q", "region": "A", "year": 2021}, "qualified_supply_wte", "99"),
+        ("workforce.csv", {"profession": "P", "region": "A", "year": 2021}, "qualified_shortfall_wte", "99"),
+        ("workforce.csv", {"profession": "P", "region": "A", "year": 2022}, "weighted_shortfall", "99"),
+        ("workforce.csv", {"profession": "Q", "region": "B", "year": 2021}, "service_basis", "posts"),
+        ("workforce.csv", {"profession": "Q", "region": "B", "year": 2023}, "sustain", "false"),
+        ("workforce.csv", {"profession": "Q", "region": "B", "year": 2022}, "sustain", "true"),
+    ]
+    for file, match, column, value in edits:
+        _edit_csv(results / file, match, column, value)
+    text = "\n".join(check_results(ds, results))
+    assert "plan.csv (P, A, 2021): on_placement = 99" in text
+    for column in ("trainee_service_wte", "counted_service_wte", "weighted_shortfall"):
+        assert f"workforce.csv (P, A, 2022): {column} = 99" in text
+    assert "workforce.csv (Q, A, 2021): supervision_given_wte = 99" in text
+    assert "workforce.csv (Q, A, 2021): qualified_supply_wte = 99" in text
+    assert "workforce.csv (P, A, 2021): qualified_shortfall_wte = 99" in text
+    assert "(Q, B, 2021): service_basis = 'posts' but the dataset says 'qualified'" in text
+    assert "(Q, B, 2023): sustain = 'false' but year 2023 is a sustain year" in text
+    assert "(Q, B, 2022): sustain = 'true' but year 2022 is not a sustain year" in text
+
+
+def test_checker_flags_blank_and_route_rules(solved):
+    """Demand blank only outside assessed/sustain years; weighted_shortfall blank there; route main."""
+    ds, results = solved
+    _edit_csv(results / "workforce.csv", {"profession": "Q", "region": "B", "year": 2021}, "demand_wte", "")
+    _edit_csv(results / "workforce.csv", {"profession": "Q", "region": "B", "year": 2021}, "weighted_shortfall", "")
+    _edit_csv(results / "plan.csv", {"profession": "Q", "region": "B", "year": 2022}, "route", "apprenticeship")
+    text = "\n".join(check_results(ds, results))
+    assert "workforce.csv (Q, B, 2021): demand_wte is missing" in text
+    assert "workforce.csv (Q, B, 2021): weighted_shortfall is missing" in text
+    assert "route 'apprenticeship'" in text
+    assert "plan.csv: no row for (Q, B, 2022)" in text
+
+
+def test_checker_blank_demand_outside_scored_years(tmp_path):
+    """Horizon 2022, only 2021 assessed and no sustain years: 2022 has no demand row, so blanks are fine,
+    and its weighted_shortfall must be blank."""
+    ds = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2019, 1]],
+              settings={"horizon_end": 2022, "sustain_years": []})
+    results = write_results(ds, solve(ds), tmp_path / "results")
+    rows = list(csv.DictReader((results / "workforce.csv").open()))
+    assert [r["demand_wte"] for r in rows] == ["10.0", ""]
+    assert check_results(ds, results) == []
+    _edit_csv(results / "workforce.csv", {"year": 2022}, "weighted_shortfall", "0")
+    assert "should be blank" in "\n".join(check_results(ds, results))
+
+
+def test_checker_flags_summary_figures_of_version_two(solved):
+    ds, results = solved
+    summary = json.loads((results / "summary.json").read_text())
+    assert summary["sustain_shortfall"] is not None
+    for key in ("sustain_shortfall", "qualified_shortfall_wte", "committed_cost_after_horizon_gbp"):
+        summary[key] += 1
+    (results / "summary.json").write_text(json.dumps(summary))
+    text = "\n".join(check_results(ds, results))
+    for key in ("sustain_shortfall", "qualified_shortfall_wte", "committed_cost_after_horizon_gbp"):
+        assert f"summary.json: {key} = " in text
+
+
+def test_checker_sustain_shortfall_null_without_sustain_years(tmp_path):
+    ds = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 6000]])
+    results = write_results(ds, solve(ds), tmp_path / "results")
+    assert json.loads((results / "summary.json").read_text())["sustain_shortfall"] is None
+    assert check_results(ds, results) == []
+    summary = json.loads((results / "summary.json").read_text())
+    summary["sustain_shortfall"] = 0
+    (results / "summary.json").write_text(json.dumps(summary))
+    assert "sustain_shortfall = 0 should be null" in "\n".join(check_results(ds, results))
+
+
+def test_checker_flags_supervision_beyond_need_and_regional_hours(solved):
+    """The need row is an equality: more hours than needed are flagged too. Region B's supervisors
+    give 1.5 h per WTE (supervisor_hours row), not the profession's 2."""
+    ds, results = solved
+    rows = list(csv.DictReader((results / "supervision.csv").open()))
+    row_a = next(r for r in rows if r["region"] == "A" and r["year"] == "2021")
+    _edit_csv(results / "supervision.csv", {"region": "A", "year": 2021}, "hours_per_week",
+              repr(float(row_a["hours_per_week"]) + 0.5))
+    _edit_csv(results / "supervision.csv", {"region": "B", "year": 2021}, "hours_per_week", "16")
+    text = "\n".join(check_results(ds, results))
+    assert "(P, A, 2021) trainees need" in text and "must equal the hours needed" in text
+    assert "supervisors (Q, B, 2021) give 16 hours/week but have 15 (= 1.5 x stock 10)" in text
+
+
+def test_checker_flags_decline(solved):
+    """P may fall by half a year nationally: base-year intake 5 -> at least 2.5 in 2021."""
+    ds, results = solved
+    for region in ("A", "B"):
+        for year in (2021, 2022, 2023):
+            _edit_csv(results / "plan.csv", {"profession": "P", "region": region, "year": year}, "intake", "0")
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2021}, "intake", "2")
+    text = "\n".join(check_results(ds, results))
+    assert "decline: P national intake 2 in 2021 is below (1 - 0.5) x 5 = 2.5" in text
+
+
+def test_checker_reads_shortfall_stage_mps(tmp_path, solved):
+    """The stage-1 MPS is solved by HiGHS directly; its optimum must be the reported weighted shortfall."""
+    pytest.importorskip("highspy")
+    ds, _ = solved
+    results = write_results(ds, solve(ds), tmp_path / "with_mps", mps=True)
+    assert (results / "shortfall_stage.mps").exists()
+    assert check_results(ds, results) == []
+    other = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 6000]], name="other")
+    shutil.copy(write_results(other, solve(other), tmp_path / "other_results", mps=True) / "shortfall_stage.mps",
+                results / "shortfall_stage.mps")
+    assert "shortfall_stage.mps optimum vs summary.json: weighted_shortfall" in "\n".join(check_results(ds, results))
+
+
 # ---------------------------------------------------------------------------- generator
 
 
 @pytest.mark.parametrize("seed", range(16))
 def test_generated_reference_passes_checker(tmp_path, seed):
-    ds = generate_dataset(tmp_path / "ds", seed, integer=seed % 4 == 3)
+    integer = seed % 4 == 3
+    size = {"n_professions": 3, "n_regions": 2} if integer else {}  # whole-places stages solve quickly
+    ds = generate_dataset(tmp_path / "ds", seed, integer=integer, **size)
     result = solve(ds)
     write_results(ds, result, tmp_path / "results")
     assert check_results(ds, tmp_path / "results", compare_reference=seed % 4 == 0) == []
