@@ -1,8 +1,12 @@
 """Self-tests of the reference implementation (spec_lp, checker, generate) only.
 
 Each tiny dataset has an answer worked out on paper in its docstring.
-Defaults: base year 2020, target 2021, one region R (multiplier 1), cost GBP
-1000 per trainee-year, completion = joining = 1, attrition 0, no supervision.
+Defaults: base year 2020, target 2021 (= horizon unless given), one region R
+(multiplier 1), cost GBP 1000 per trainee-year, completion = joining = 1,
+attrition 0, no supervision, courses starting in April, the ``qualified``
+service basis (trainees do not count against demand; sigma[1] = 0), 37.5
+contracted hours a week and supervision time counting. A budget row for 2019
+only means "no budget limit".
 """
 
 from __future__ import annotations
@@ -1002,9 +1006,14 @@ def test_generator_cli(tmp_path):
 def test_workbook_form_reads_like_the_folder(tmp_path):
     """The same tables as sheets of one .xlsx (settings as key/value rows) give the same dataset."""
     openpyxl = pytest.importorskip("openpyxl")
-    folder = make(tmp_path, profs=[prof(a=0.5)], demand=[["P", "R", "2021/22", 10], ["P", "R", 2022, 10]],
+    folder = make(tmp_path, profs=[prof(a=0.5, m=9, basis="posts", tsw=0.3, dec=0.5, h=1), prof("Q", H=2)],
+                  stock=[["Q", "R", 20]], pipeline=[["P", "R", 2020, 2]],
+                  demand=[["P", "R", "2021/22", 10], ["P", "R", 2022, 10], ["P", "R", 2023, 10]],
                   budget=[[2021, 5000], [2022, 5000]], capacity=[["P", "R", 2022, "", "", 4]],
-                  settings={"target_year": 2022, "assessed_years": [2021, 2022], "year_weights": {2022: 2}})
+                  supervision=[["P", "Q"]], supervisor_hours=[["Q", "R", 1.5]], trainee_service=[["P", 1, 0.1]],
+                  settings={"target_year": 2022, "horizon_end": 2023, "assessed_years": [2021, 2022],
+                            "sustain_years": [2023], "year_weights": {2022: 2, 2023: 0.5},
+                            "supervision_time_counts": False, "contracted_hours_per_week": 30})
     book = openpyxl.Workbook()
     book.remove(book.active)
     for path in sorted(folder.glob("*.csv")):
@@ -1016,5 +1025,10 @@ def test_workbook_form_reads_like_the_folder(tmp_path):
     for key, value in yaml.safe_load((folder / "settings.yaml").read_text()).items():
         sheet.append([key, value if isinstance(value, (int, float, str, bool)) else yaml.safe_dump(value).strip()])
     book.save(tmp_path / "ds.xlsx")
-    assert load_dataset(tmp_path / "ds.xlsx") == load_dataset(folder)
-    assert solve(tmp_path / "ds.xlsx")["weighted_shortfall"] == approx(solve(folder)["weighted_shortfall"])
+    data = load_dataset(tmp_path / "ds.xlsx")
+    assert data == load_dataset(folder)
+    assert data.trainee_service and data.supervisor_hours and data.sustain_years == [2023]
+    assert data.supervision_time_counts is False and data.contracted_hours_per_week == 30
+    book_result, folder_result = solve(tmp_path / "ds.xlsx"), solve(folder)
+    for key in ("weighted_shortfall", "sustain_shortfall", "total_cost_gbp", "committed_cost_after_horizon_gbp"):
+        assert book_result[key] == approx(folder_result[key])
