@@ -101,7 +101,9 @@ class _Spec:
         self.labels = R.random() < 0.4  # years written as "2023/24" in some cells
         self.hours = R.choice([None, None, 37.5, 30, 40, 22.5])
         self.counts = R.choice([None, None, True, False])
-        self.v1 = R.random() < 0.15  # version-1 columns only (defaults for everything new)
+        self.v1 = R.random() < 0.15  # version-1 columns, tables and settings only (defaults for everything new)
+        if self.v1:
+            self.sustain, self.hours, self.counts = None, None, None
 
         self.P = [f"prof{i}" for i in range(nP)]
         self.R = [f"reg{i}" for i in range(nR)]
