@@ -122,7 +122,6 @@ def simulate(ds: Dataset, x: dict[tuple[str, str, int], float],
     for p, prof in ds.professions.items():
         d, m = prof.duration, prof.start_month
         done = completion_offset(d, m)
-        basis = 1.0 if prof.service_basis == "posts" else 0.0
         for r in ds.regions:
             for s in range(first, H + 1):
                 I[p, r, s] = I_of(p, r, s)
@@ -147,6 +146,9 @@ def simulate(ds: Dataset, x: dict[tuple[str, str, int], float],
                 for t in range(H + 1, H + d + 2):
                     committed += rate * months_in_year(d, m, t - s) * I[p, r, s]
     per_hour = (1.0 / ds.contracted_hours_per_week) if ds.supervision_time_counts else 0.0
+    hours_given: dict = {}  # (q, r, t) -> sum_p y[p, q, r, t]
+    for (_, q, r, t), v in y.items():
+        hours_given[q, r, t] = hours_given.get((q, r, t), 0.0) + v
     for t in T_:
         for p, prof in ds.professions.items():
             basis = 1.0 if prof.service_basis == "posts" else 0.0
@@ -157,7 +159,7 @@ def simulate(ds: Dataset, x: dict[tuple[str, str, int], float],
                 joined = prof.joining * C[p, r, t]
                 S[p, r, t] = kept + joined + inflow - draw
                 gross[p, r, t] = (1.0 - prof.attrition) * gross[p, r, t - 1] + abs(joined) + inflow + abs(draw)
-                G[p, r, t] = per_hour * sum(v for (_, q, rr, tt), v in y.items() if q == p and rr == r and tt == t)
+                G[p, r, t] = per_hour * hours_given.get((p, r, t), 0.0)
                 qual[p, r, t] = S[p, r, t] - G[p, r, t]
                 supply[p, r, t] = qual[p, r, t] + basis * TS[p, r, t]
                 demand = ds.demand.get((p, r, t), 0.0)

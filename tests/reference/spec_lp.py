@@ -694,7 +694,7 @@ def build_expressions(ds: Dataset) -> Expressions:
         for (p, q, rr, t), k in yindex.items():
             if rr == r and per_hour:
                 G[q, r, t].terms[k] = G[q, r, t].terms.get(k, 0.0) + per_hour
-        for p, prof in ds.professions.items():
+        for p in ds.professions:
             S[p, r, b] = Affine(ds.stock.get((p, r), 0.0))
         for t in T_:
             for p, prof in ds.professions.items():
