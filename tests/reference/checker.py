@@ -1,19 +1,24 @@
-"""Check a results folder against MODEL.md, independently of the optimiser.
+"""Check a results folder against MODEL.md (version 2), independently of the optimiser.
 
 Only two things are taken from the results: the intake ``x`` (column
 ``intake`` of ``plan.csv``) and the supervision allocation ``y``
-(``supervision.csv``). Everything else (I, N, M, C, S, supply, shortfall,
-costs, totals) is recomputed here by a plain year-by-year simulation (a
-second path, separate from the affine expressions of :mod:`spec_lp`), every
-constraint is checked, and every other figure the results report is compared
-with the recomputation.
+(``supervision.csv``). Everything else (I, N, P, E, C, T, S, G, supply,
+shortfall, costs, committed cost, totals) is recomputed here by a plain
+year-by-year simulation (a second path, separate from the affine expressions
+of :mod:`spec_lp`: course timing is derived here by counting the months of
+each cohort that fall in each financial year), every constraint is checked,
+and every other figure the results report is compared with the recomputation.
 
 Tolerances, for ``tol`` (default 1e-6):
 
 * equality ``a ~ b``:  ``|a - b| <= tol * (1 + max(|a|, |b|))``;
 * inequality ``lhs <= rhs``: ``lhs - rhs <= tol * (1 + scale)`` where scale is the
   size of the terms involved (so a stock that is a difference of large flows
-  is judged against the size of those flows).
+  is judged against the size of those flows);
+* a stage optimum (``weighted_shortfall``, ``sustain_shortfall``) may differ from
+  its recomputation at the final plan by the stage tolerance as well (1e-6
+  relative, MODEL.md's "within 1e-6 relative plus 1e-6 absolute"), and from the
+  reference optimum by twice that.
 """
 
 from __future__ import annotations
@@ -25,15 +30,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .spec_lp import Dataset, load_dataset, parse_year, solve_reference, year_label
+from .spec_lp import (STAGE_REL, Dataset, load_dataset, parse_year, solve_reference, write_shortfall_stage_mps,
+                      year_label)
 
-PLAN_COLUMNS = ["profession", "region", "year", "year_label", "intake", "in_training", "in_training_end",
-                "completions", "cost_gbp"]
-WORKFORCE_COLUMNS = ["profession", "region", "year", "year_label", "stock_wte", "trainee_service_wte",
-                     "supply_wte", "demand_wte", "shortfall_wte", "assessed"]
+PLAN_COLUMNS = ["profession", "route", "region", "year", "year_label", "intake", "in_training", "on_placement",
+                "in_training_end", "completions", "cost_gbp"]
+WORKFORCE_COLUMNS = ["profession", "region", "year", "year_label", "service_basis", "stock_wte",
+                     "trainee_service_wte", "counted_service_wte", "supervision_given_wte", "supply_wte",
+                     "qualified_supply_wte", "demand_wte", "shortfall_wte", "qualified_shortfall_wte",
+                     "assessed", "sustain", "weighted_shortfall"]
 SUPERVISION_COLUMNS = ["trainee_profession", "supervisor_profession", "region", "year", "year_label",
                        "hours_per_week"]
-SUMMARY_KEYS = ["status", "weighted_shortfall", "total_shortfall_wte", "total_cost_gbp", "solver",
+SUMMARY_KEYS = ["status", "weighted_shortfall", "sustain_shortfall", "total_shortfall_wte",
+                "qualified_shortfall_wte", "total_cost_gbp", "committed_cost_after_horizon_gbp", "solver",
                 "solve_seconds"]
 
 
@@ -42,9 +51,26 @@ SUMMARY_KEYS = ["status", "weighted_shortfall", "total_shortfall_wte", "total_co
 # --------------------------------------------------------------------------
 
 
+def months_in_year(duration: int, start_month: int, offset: int) -> float:
+    """Share of financial year s + offset that a cohort of year s spends in training.
+
+    Months are counted from 1 April of year s (month 0); the course runs from
+    month ``(start_month - 4) mod 12`` for ``12 * duration`` months.
+    """
+    first = (start_month - 4) % 12
+    lo, hi = max(first, 12 * offset), min(first + 12 * duration, 12 * offset + 12)
+    return max(0, hi - lo) / 12
+
+
+def completion_offset(duration: int, start_month: int) -> int:
+    """Offset (years after the intake year) of the year in which a cohort's last month falls."""
+    last = (start_month - 4) % 12 + 12 * duration - 1
+    return last // 12
+
+
 @dataclass
 class Simulation:
-    """Quantities of the spec for a given intake, keyed (p, r, t).
+    """Quantities of the spec for a given intake x and allocation y, keyed (p, r, t).
 
     ``S`` and ``gross`` also hold the base year; ``gross`` is the sum of the
     absolute values of the flows that make up ``S`` (the scale used to judge S >= 0).
@@ -52,44 +78,80 @@ class Simulation:
 
     I: dict
     N: dict
-    M: dict
+    P: dict
+    E: dict
     C: dict
+    T: dict
     S: dict
     gross: dict
+    G: dict
     supply: dict
+    qualified: dict
     shortfall: dict
+    qualified_shortfall: dict
     cost: dict
+    committed: float
+
+    @property
+    def M(self) -> dict:  # version-1 name of E
+        return self.E
 
 
-def simulate(ds: Dataset, x: dict[tuple[str, str, int], float]) -> Simulation:
-    """Run the dynamics of MODEL.md forward from the base year for intake x.
+def simulate(ds: Dataset, x: dict[tuple[str, str, int], float],
+             y: dict[tuple[str, str, str, int], float] | None = None) -> Simulation:
+    """Run the dynamics of MODEL.md forward from the base year for intake x and supervision y.
 
-    ``I = x`` in decision years and the pipeline before; ``N``, ``M``, ``C`` are
-    the window sums; ``S[t] = (1-a) S[t-1] + j C[t] + inflow[t] - sum_q share[q,p] I[q,t]``;
-    ``supply = S + tsw M``; ``shortfall = max(0, demand - supply)``.
+    ``I = x`` in decision years and the pipeline before. A cohort of year s is in
+    training for ``months_in_year(d, m, t - s)`` of year t (N, cost), on placement
+    in years s .. s+d-1 (P), completes in year ``s + completion_offset`` (C) and
+    is in training at the end of each year before that (E; training year t-s+1,
+    service sigma). ``S[t] = (1-a) S[t-1] + j C[t] + inflow[t] - sum_q share[q,p] I[q,t]``;
+    ``G[q,t] = sum_p y[p,q,t] / W`` (0 when supervision time does not count);
+    ``Y = S + beta T - G``; ``shortfall = max(0, demand - Y)``.
     """
     b, H = ds.base_year, ds.horizon_end
-    T = ds.decision_years
+    T_ = ds.decision_years
+    y = y or {}
 
     def I_of(p, r, s):
         return x.get((p, r, s), 0.0) if s > b else ds.pipeline.get((p, r, s), 0.0)
 
-    I, N, M, C, S, gross, supply, shortfall, cost = ({} for _ in range(9))
+    I, N, P, E, C, TS, S, gross, G, supply, qual, short, qshort, cost = ({} for _ in range(14))
+    committed = 0.0
+    first = b - 1 - max(prof.duration for prof in ds.professions.values()) if ds.professions else b
     for p, prof in ds.professions.items():
-        d = prof.duration
+        d, m = prof.duration, prof.start_month
+        done = completion_offset(d, m)
         for r in ds.regions:
-            for s in range(b - d, H + 1):
+            for s in range(first, H + 1):
                 I[p, r, s] = I_of(p, r, s)
             S[p, r, b] = gross[p, r, b] = ds.stock.get((p, r), 0.0)
-    for t in T:
+            rate = prof.cost * ds.regions[r]
+            for t in T_:
+                N[p, r, t] = P[p, r, t] = E[p, r, t] = TS[p, r, t] = C[p, r, t] = 0.0
+                for s in range(first, t + 1):
+                    cohort = I[p, r, s]
+                    if not cohort:
+                        continue
+                    N[p, r, t] += months_in_year(d, m, t - s) * cohort
+                    if t - s < d:
+                        P[p, r, t] += cohort
+                    if t - s < done:
+                        E[p, r, t] += cohort
+                        TS[p, r, t] += ds.sigma(p, t - s + 1) * cohort
+                    if t - s == done:
+                        C[p, r, t] += prof.completion * cohort
+                cost[p, r, t] = rate * N[p, r, t]
+            for s in range(first, H + 1):
+                for t in range(H + 1, H + d + 2):
+                    committed += rate * months_in_year(d, m, t - s) * I[p, r, s]
+    per_hour = (1.0 / ds.contracted_hours_per_week) if ds.supervision_time_counts else 0.0
+    hours_given: dict = {}  # (q, r, t) -> sum_p y[p, q, r, t]
+    for (_, q, r, t), v in y.items():
+        hours_given[q, r, t] = hours_given.get((q, r, t), 0.0) + v
+    for t in T_:
         for p, prof in ds.professions.items():
-            d = prof.duration
-            for r in ds.regions:
-                N[p, r, t] = sum(I[p, r, s] for s in range(t - d + 1, t + 1))
-                M[p, r, t] = sum(I[p, r, s] for s in range(t - d + 2, t + 1))
-                C[p, r, t] = prof.completion * I[p, r, t - d + 1]
-                cost[p, r, t] = prof.cost * ds.regions[r] * N[p, r, t]
-        for p, prof in ds.professions.items():
+            basis = 1.0 if prof.service_basis == "posts" else 0.0
             for r in ds.regions:
                 draw = sum(share * I[q, r, t] for (q, src), share in ds.shares.items() if src == p)
                 inflow = ds.inflow.get((p, r, t), 0.0)
@@ -97,20 +159,35 @@ def simulate(ds: Dataset, x: dict[tuple[str, str, int], float]) -> Simulation:
                 joined = prof.joining * C[p, r, t]
                 S[p, r, t] = kept + joined + inflow - draw
                 gross[p, r, t] = (1.0 - prof.attrition) * gross[p, r, t - 1] + abs(joined) + inflow + abs(draw)
-                supply[p, r, t] = S[p, r, t] + prof.trainee_service * M[p, r, t]
-                shortfall[p, r, t] = max(0.0, ds.demand.get((p, r, t), 0.0) - supply[p, r, t])
-    return Simulation(I, N, M, C, S, gross, supply, shortfall, cost)
+                G[p, r, t] = per_hour * hours_given.get((p, r, t), 0.0)
+                qual[p, r, t] = S[p, r, t] - G[p, r, t]
+                supply[p, r, t] = qual[p, r, t] + basis * TS[p, r, t]
+                demand = ds.demand.get((p, r, t), 0.0)
+                short[p, r, t] = max(0.0, demand - supply[p, r, t])
+                qshort[p, r, t] = max(0.0, demand - qual[p, r, t])
+    return Simulation(I, N, P, E, C, TS, S, gross, G, supply, qual, short, qshort, cost, committed)
 
 
-def weighted_shortfall(ds: Dataset, sim: Simulation) -> float:
-    """``sum_{assessed t, p, r} year_weight[t] * weight[p] * max(0, demand - supply)``."""
+def weighted_shortfall(ds: Dataset, sim: Simulation, years=None) -> float:
+    """``sum_{t in years, p, r} year_weight[t] * weight[p] * max(0, demand - supply)`` (default: assessed)."""
+    years = ds.assessed_years if years is None else years
     return sum(ds.year_weight(t) * ds.professions[p].weight * sim.shortfall[p, r, t]
-               for t in ds.assessed_years for p in ds.professions for r in ds.regions)
+               for t in years for p in ds.professions for r in ds.regions)
+
+
+def sustain_shortfall(ds: Dataset, sim: Simulation) -> float | None:
+    """The weighted shortfall over the sustain years; None when there are none."""
+    return weighted_shortfall(ds, sim, ds.sustain_years) if ds.sustain_years else None
 
 
 def total_shortfall(ds: Dataset, sim: Simulation) -> float:
     """``sum_{p, r} max(0, demand - supply)`` in the target year."""
     return sum(sim.shortfall[p, r, ds.target_year] for p in ds.professions for r in ds.regions)
+
+
+def qualified_shortfall(ds: Dataset, sim: Simulation) -> float:
+    """``sum_{p, r} max(0, demand - (S - G))`` in the target year."""
+    return sum(sim.qualified_shortfall[p, r, ds.target_year] for p in ds.professions for r in ds.regions)
 
 
 # --------------------------------------------------------------------------
@@ -164,17 +241,18 @@ class _Checker:
     def say(self, text: str):
         self.messages.append(text)
 
-    def close(self, a: float, b: float) -> bool:
-        return abs(a - b) <= self.tol * (1.0 + max(abs(a), abs(b)))
+    def close(self, a: float, b: float, slack: float = 0.0) -> bool:
+        """``|a - b| <= tol (1 + max(|a|, |b|))``, plus ``slack (1 + max(|a|, |b|))``."""
+        return abs(a - b) <= (self.tol + slack) * (1.0 + max(abs(a), abs(b)))
 
     def exceeds(self, lhs: float, rhs: float, scale: float = 0.0) -> bool:
         """True when ``lhs <= rhs`` is violated beyond tolerance."""
         return lhs - rhs > self.tol * (1.0 + max(abs(lhs), abs(rhs), scale))
 
-    def compare(self, where: str, what: str, reported: float | None, expected: float):
+    def compare(self, where: str, what: str, reported: float | None, expected: float, slack: float = 0.0):
         if reported is None:
             self.say(f"{where}: {what} is missing or not a number (recomputed {expected:.10g})")
-        elif not self.close(reported, expected):
+        elif not self.close(reported, expected, slack):
             self.say(f"{where}: {what} = {reported:.10g} but recomputed {expected:.10g} "
                      f"(difference {reported - expected:.6g})")
 
@@ -208,18 +286,27 @@ class _Checker:
 # --------------------------------------------------------------------------
 
 
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float = 1e-6, *,
                   compare_reference: bool = False) -> list[str]:
     """Recompute and check a results folder; return problems (empty list = all good).
 
-    With ``compare_reference`` the optimum values (weighted shortfall, total
-    cost) are also compared with :func:`spec_lp.solve_reference` (same tolerance).
+    With ``compare_reference`` the three stage optima (weighted shortfall,
+    sustain shortfall, and the whole cost ``total_cost_gbp +
+    committed_cost_after_horizon_gbp``) are also compared with
+    :func:`spec_lp.solve_reference` (same tolerance). When the results hold
+    ``shortfall_stage.mps`` and highspy is installed, that model is solved
+    and its optimum compared with ``weighted_shortfall``.
     """
     ds = load_dataset(dataset_dir)
     results = Path(results_dir)
     ck = _Checker(ds, tol)
-    T = ds.decision_years
-    keys_prt = [(p, r, t) for p in ds.professions for r in ds.regions for t in T]
+    T_ = ds.decision_years
+    keys_prt = [(p, r, t) for p in ds.professions for r in ds.regions for t in T_]
+    scored = set(ds.assessed_years) | set(ds.sustain_years)
 
     # ---------------------------------------------------------------- summary
     summary: dict[str, Any] = {}
@@ -249,6 +336,9 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
     x: dict = {}
     plan: dict = {}
     for n, row in plan_rows:
+        if row.get("route") != "main":
+            ck.say(f"plan.csv row {n}: route {row.get('route')!r} (only the main route is modelled)")
+            continue
         key = ck.key_of("plan.csv", n, row)
         if key is None:
             continue
@@ -287,7 +377,7 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
             ck.say(f"supervision.csv row {n}: {key[1]} may not supervise {key[0]} "
                    f"(no supervision.csv row in the dataset) but hours_per_week = {value:.10g}")
 
-    sim = simulate(ds, x)
+    sim = simulate(ds, x, y)
 
     # ---------------------------------------------------------------- intake bounds, integrality
     for key in keys_prt:
@@ -309,7 +399,7 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
             ck.say(f"stock: {_k(key)} S = {sim.S[key]:.10g} < 0 (recruitment draws exceed the qualified pool)")
 
     # ---------------------------------------------------------------- budgets
-    for t in T:
+    for t in T_:
         spent = sum(sim.cost[p, r, t] for p in ds.professions for r in ds.regions)
         if t in ds.budget and ck.exceeds(spent, ds.budget[t]):
             ck.say(f"budget.csv: year {t} national spend {spent:.10g} exceeds budget {ds.budget[t]:.10g} "
@@ -322,7 +412,7 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
                     ck.say(f"budget.csv: year {t} region {r} spend {spent_r:.10g} exceeds budget {cap:.10g} "
                            f"by {spent_r - cap:.6g}")
 
-    # ---------------------------------------------------------------- supervision
+    # ---------------------------------------------------------------- supervision (need is an equality)
     given_to: dict = {}  # (p, r, t) -> sum_q y over allowed pairs
     used_of: dict = {}  # (q, r, t) -> sum_p y
     for (p, q, r, t), v in y.items():
@@ -332,39 +422,42 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
     for (p, r, t) in keys_prt:
         need = ds.professions[p].supervision_hours * sim.N[p, r, t]
         given = given_to.get((p, r, t), 0.0)
-        if ck.exceeds(need, given):
+        if not ck.close(need, given):
             ck.say(f"supervision.csv: ({p}, {r}, {t}) trainees need {need:.10g} hours/week "
-                   f"but are allocated {given:.10g}")
-    for q, prof in ds.professions.items():
+                   f"but are allocated {given:.10g} (the hours given must equal the hours needed)")
+    for q in ds.professions:
         for r in ds.regions:
-            for t in T:
+            v_qr = ds.hours_per_wte(q, r)
+            for t in T_:
                 used = used_of.get((q, r, t), 0.0)
-                cap = prof.supervisor_hours * sim.S[q, r, t - 1]
-                if ck.exceeds(used, cap, prof.supervisor_hours * sim.gross[q, r, t - 1]):
+                cap = v_qr * sim.S[q, r, t - 1]
+                if ck.exceeds(used, cap, v_qr * sim.gross[q, r, t - 1]):
                     ck.say(f"supervision.csv: supervisors ({q}, {r}, {t}) give {used:.10g} hours/week "
-                           f"but have {cap:.10g} (= {prof.supervisor_hours:g} x stock {sim.S[q, r, t - 1]:.10g})")
+                           f"but have {cap:.10g} (= {v_qr:g} x stock {sim.S[q, r, t - 1]:.10g})")
 
     # ---------------------------------------------------------------- placements
     for key in keys_prt:
-        if key in ds.placement and ck.exceeds(sim.N[key], ds.placement[key]):
-            ck.say(f"capacity.csv: {_k(key)} in training {sim.N[key]:.10g} exceeds placement_capacity "
+        if key in ds.placement and ck.exceeds(sim.P[key], ds.placement[key]):
+            ck.say(f"capacity.csv: {_k(key)} on placement {sim.P[key]:.10g} exceeds placement_capacity "
                    f"{ds.placement[key]:.10g}")
 
-    # ---------------------------------------------------------------- growth
+    # ---------------------------------------------------------------- growth and decline
     for p, prof in ds.professions.items():
-        if prof.max_growth is None:
-            continue
-        for t in T:
+        for t in T_:
             now = sum(sim.I[p, r, t] for r in ds.regions)
             before = sum(sim.I[p, r, t - 1] for r in ds.regions)
-            if ck.exceeds(now, (1.0 + prof.max_growth) * before):
+            if prof.max_growth is not None and ck.exceeds(now, (1.0 + prof.max_growth) * before):
                 ck.say(f"growth: {p} national intake {now:.10g} in {t} exceeds (1 + {prof.max_growth:g}) x "
                        f"{before:.10g} = {(1.0 + prof.max_growth) * before:.10g}")
+            if prof.max_decline is not None and ck.exceeds((1.0 - prof.max_decline) * before, now):
+                ck.say(f"decline: {p} national intake {now:.10g} in {t} is below (1 - {prof.max_decline:g}) x "
+                       f"{before:.10g} = {(1.0 - prof.max_decline) * before:.10g}")
 
     # ---------------------------------------------------------------- plan columns
     for key, row in plan.items():
-        for column, expected in (("in_training", sim.N[key]), ("in_training_end", sim.M[key]),
-                                 ("completions", sim.C[key]), ("cost_gbp", sim.cost[key])):
+        for column, expected in (("in_training", sim.N[key]), ("on_placement", sim.P[key]),
+                                 ("in_training_end", sim.E[key]), ("completions", sim.C[key]),
+                                 ("cost_gbp", sim.cost[key])):
             ck.compare(f"plan.csv {_k(key)}", column, _float(row[column]), expected)
 
     # ---------------------------------------------------------------- workforce.csv
@@ -379,19 +472,35 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
                 ck.say(f"workforce.csv row {n}: duplicate row for {_k(key)}")
                 continue
             seen.add(key)
-            p = key[0]
-            service = ds.professions[p].trainee_service * sim.M[key]
-            for column, expected in (("stock_wte", sim.S[key]), ("trainee_service_wte", service),
-                                     ("supply_wte", sim.supply[key]),
+            p, _, t = key
+            prof = ds.professions[p]
+            where = f"workforce.csv {_k(key)}"
+            if row["service_basis"].strip().lower() != prof.service_basis:
+                ck.say(f"{where}: service_basis = {row['service_basis']!r} but the dataset says "
+                       f"{prof.service_basis!r}")
+            beta = 1.0 if prof.service_basis == "posts" else 0.0
+            blank_ok = key not in ds.demand and t not in scored  # demand may be left blank
+            for column, expected in (("stock_wte", sim.S[key]), ("trainee_service_wte", sim.T[key]),
+                                     ("counted_service_wte", beta * sim.T[key]),
+                                     ("supervision_given_wte", sim.G[key]), ("supply_wte", sim.supply[key]),
+                                     ("qualified_supply_wte", sim.qualified[key]),
                                      ("demand_wte", ds.demand.get(key, 0.0)),
-                                     ("shortfall_wte", sim.shortfall[key])):
-                if column in ("demand_wte", "shortfall_wte") and key not in ds.demand and row[column] == "":
-                    continue  # no demand row in the dataset: a blank (not given) stands for 0
-                ck.compare(f"workforce.csv {_k(key)}", column, _float(row[column]), expected)
-            assessed = _bool(row["assessed"])
-            if assessed != (key[2] in ds.assessed_years):
-                ck.say(f"workforce.csv {_k(key)}: assessed = {row['assessed']!r} but year {key[2]} is "
-                       f"{'' if key[2] in ds.assessed_years else 'not '}an assessed year")
+                                     ("shortfall_wte", sim.shortfall[key]),
+                                     ("qualified_shortfall_wte", sim.qualified_shortfall[key])):
+                if column in ("demand_wte", "shortfall_wte", "qualified_shortfall_wte") and blank_ok \
+                        and row[column] == "":
+                    continue  # no demand row and not a scored year: blank stands for "not given"
+                ck.compare(where, column, _float(row[column]), expected)
+            for column, expected in (("assessed", t in ds.assessed_years), ("sustain", t in ds.sustain_years)):
+                if _bool(row[column]) != expected:
+                    ck.say(f"{where}: {column} = {row[column]!r} but year {t} is "
+                           f"{'' if expected else 'not '}a{'n assessed' if column == 'assessed' else ' sustain'} year")
+            if t in scored:
+                expected = ds.year_weight(t) * prof.weight * sim.shortfall[key]
+                ck.compare(where, "weighted_shortfall", _float(row["weighted_shortfall"]), expected)
+            elif row["weighted_shortfall"] != "":
+                ck.say(f"{where}: weighted_shortfall = {row['weighted_shortfall']!r} should be blank "
+                       f"(year {t} is neither assessed nor sustain)")
         for key in keys_prt:
             if key not in seen:
                 ck.say(f"workforce.csv: no row for {_k(key)}")
@@ -400,20 +509,62 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
     if summary:
         for name, expected in (("weighted_shortfall", weighted_shortfall(ds, sim)),
                                ("total_shortfall_wte", total_shortfall(ds, sim)),
-                               ("total_cost_gbp", sum(sim.cost.values()))):
-            value = summary.get(name)
-            ck.compare("summary.json", name, value if isinstance(value, (int, float)) else None, expected)
+                               ("qualified_shortfall_wte", qualified_shortfall(ds, sim)),
+                               ("total_cost_gbp", sum(sim.cost.values())),
+                               ("committed_cost_after_horizon_gbp", sim.committed)):
+            # a stage optimum may be reported as the stage's own objective, which the final plan
+            # meets within the stage tolerance (1e-6 relative + 1e-6 absolute)
+            ck.compare("summary.json", name, _number(summary.get(name)), expected,
+                       STAGE_REL if name == "weighted_shortfall" else 0.0)
+        expected = sustain_shortfall(ds, sim)
+        if expected is None:
+            if summary.get("sustain_shortfall") is not None:
+                ck.say(f"summary.json: sustain_shortfall = {summary.get('sustain_shortfall')!r} should be null "
+                       "(no sustain years)")
+        else:
+            ck.compare("summary.json", "sustain_shortfall", _number(summary.get("sustain_shortfall")), expected,
+                       STAGE_REL)
+
+    mps = results / "shortfall_stage.mps"
+    if summary and mps.exists():
+        optimum = _mps_optimum(mps)
+        if isinstance(optimum, str):
+            ck.say(f"shortfall_stage.mps: {optimum}")
+        elif optimum is not None:
+            ck.compare("shortfall_stage.mps optimum vs summary.json", "weighted_shortfall",
+                       _number(summary.get("weighted_shortfall")), optimum, STAGE_REL)
 
     if compare_reference:
         ref = solve_reference(dataset_dir)
         if ref["status"] != "optimal":
             ck.say(f"reference: status {ref['status']!r} but the results have a plan")
         else:
-            for name in ("weighted_shortfall", "total_cost_gbp"):
+            for name in ("weighted_shortfall", "sustain_shortfall"):
                 value = summary.get(name)
-                ck.compare("summary.json vs reference optimum", name,
-                           value if isinstance(value, (int, float)) else None, ref[name])
+                if ref[name] is None:
+                    continue
+                ck.compare("summary.json vs reference optimum", name, _number(value), ref[name], 2 * STAGE_REL)
+            whole = [_number(summary.get(k)) for k in ("total_cost_gbp", "committed_cost_after_horizon_gbp")]
+            ck.compare("summary.json vs reference optimum", "total_cost_gbp + committed_cost_after_horizon_gbp",
+                       None if None in whole else sum(whole),
+                       ref["total_cost_gbp"] + ref["committed_cost_after_horizon_gbp"], 2 * STAGE_REL)
     return ck.messages
+
+
+def _mps_optimum(path: Path) -> float | str | None:
+    """Optimum of an MPS model solved by HiGHS directly (None when highspy is not installed)."""
+    try:
+        import highspy
+    except ImportError:
+        return None
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if h.readModel(str(path)) != highspy.HighsStatus.kOk:
+        return "cannot be read"
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return f"solve status {h.modelStatusToString(h.getModelStatus())}"
+    return float(h.getInfo().objective_function_value)
 
 
 # --------------------------------------------------------------------------
@@ -421,39 +572,61 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
 # --------------------------------------------------------------------------
 
 
-def write_results(dataset_dir: str | Path, solution: dict, results_dir: str | Path) -> Path:
-    """Write a solve_reference() solution in the results-folder format checked above."""
+def _cell(value) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def write_results(dataset_dir: str | Path, solution: dict, results_dir: str | Path, *, mps: bool = False) -> Path:
+    """Write a solve_reference() solution in the results-folder format checked above.
+
+    With ``mps`` also ``shortfall_stage.mps`` (stage 1 of the reference model; needs highspy).
+    """
     ds = load_dataset(dataset_dir)
     out = Path(results_dir)
     out.mkdir(parents=True, exist_ok=True)
     keys = [(p, r, t) for p in ds.professions for r in ds.regions for t in ds.decision_years]
+    scored = set(ds.assessed_years) | set(ds.sustain_years)
+    s = solution
     with (out / "plan.csv").open("w", newline="") as handle:
         w = csv.writer(handle)
         w.writerow(PLAN_COLUMNS)
         for key in keys:
-            w.writerow([*key, year_label(key[2]), repr(solution["intake"][key]),
-                        repr(solution["in_training"][key]), repr(solution["in_training_end"][key]),
-                        repr(solution["completions"][key]), repr(solution["cost"][key])])
+            p, r, t = key
+            w.writerow([p, "main", r, t, year_label(t), _cell(s["intake"][key]), _cell(s["in_training"][key]),
+                        _cell(s["on_placement"][key]), _cell(s["in_training_end"][key]),
+                        _cell(s["completions"][key]), _cell(s["cost"][key])])
     with (out / "workforce.csv").open("w", newline="") as handle:
         w = csv.writer(handle)
         w.writerow(WORKFORCE_COLUMNS)
         for key in keys:
-            service = ds.professions[key[0]].trainee_service * solution["in_training_end"][key]
-            w.writerow([*key, year_label(key[2]), repr(solution["stock"][key]), repr(service),
-                        repr(solution["supply"][key]), repr(solution["demand"][key]),
-                        repr(solution["shortfall"][key]), str(key[2] in ds.assessed_years).lower()])
+            p, r, t = key
+            prof = ds.professions[p]
+            given = key in ds.demand or t in scored
+            weighted = ds.year_weight(t) * prof.weight * s["shortfall"][key] if t in scored else None
+            w.writerow([p, r, t, year_label(t), prof.service_basis, _cell(s["stock"][key]),
+                        _cell(s["trainee_service"][key]), _cell(s["counted_service"][key]),
+                        _cell(s["supervision_given"][key]), _cell(s["supply"][key]), _cell(s["qualified_supply"][key]),
+                        _cell(s["demand"][key] if given else None), _cell(s["shortfall"][key] if given else None),
+                        _cell(s["qualified_shortfall"][key] if given else None),
+                        str(t in ds.assessed_years).lower(), str(t in ds.sustain_years).lower(), _cell(weighted)])
     with (out / "supervision.csv").open("w", newline="") as handle:
         w = csv.writer(handle)
         w.writerow(SUPERVISION_COLUMNS)
-        for (p, q, r, t), value in solution["supervision"].items():
-            w.writerow([p, q, r, t, year_label(t), repr(value)])
+        for (p, q, r, t), value in s["supervision"].items():
+            if value > 1e-9:
+                w.writerow([p, q, r, t, year_label(t), repr(value)])
     summary = {
-        "status": solution["status"],
-        "weighted_shortfall": solution["weighted_shortfall"],
-        "total_shortfall_wte": solution["total_shortfall_wte"],
-        "total_cost_gbp": solution["total_cost_gbp"],
+        "status": s["status"],
+        "weighted_shortfall": s["weighted_shortfall"],
+        "sustain_shortfall": s["sustain_shortfall"],
+        "total_shortfall_wte": s["total_shortfall_wte"],
+        "qualified_shortfall_wte": s["qualified_shortfall_wte"],
+        "total_cost_gbp": s["total_cost_gbp"],
+        "committed_cost_after_horizon_gbp": s["committed_cost_after_horizon_gbp"],
         "solver": "reference-highs",
         "solve_seconds": 0.0,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if mps:
+        write_shortfall_stage_mps(dataset_dir, out / "shortfall_stage.mps")
     return out

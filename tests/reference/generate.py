@@ -1,24 +1,40 @@
-"""Random datasets in the MODEL.md folder format, deterministic per seed.
+"""Random datasets in the MODEL.md (version 2) folder format, deterministic per seed.
 
 ``generate_dataset(out_dir, seed, ...)`` writes professions, regions,
 workforce, demand, budget, settings and (at random) pipeline, capacity,
-supervision, recruitment_sources and inflows.
+supervision, supervisor_hours, trainee_service, recruitment_sources and
+inflows. Version-2 choices: start months drawn from {4, 9, 1} and now and then
+any month; ``service_basis`` blank, ``qualified`` or ``posts``;
+``max_decline`` on some professions; trainee_service rows (by training year)
+and regional supervisor_hours rows on some datasets; a horizon beyond the
+target year with sustain years (by default, explicit, or ``[]``); year
+weights on assessed and sustain years; ``contracted_hours_per_week`` and
+``supervision_time_counts`` varied or left to their defaults. About one
+dataset in seven is written with the version-1 columns only.
 
-Feasible by construction (``feasible=True``): take the *minimal plan*
-``x = intake_min`` (0 where not given). It satisfies intake limits and growth
-(professions with ``max_growth`` get no intake_min), and keeps stocks >= 0
-(sources have stock >= 20, shares <= 0.3 and intake_min <= 3). The generator
-simulates that plan and then sets
+Feasible by construction (``feasible=True``): take the *floor plan*
+``x[p,r,t] = max(intake_min, ceil((1 - max_decline) * x[p,r,t-1]))`` with
+``x[p,r,b]`` the pipeline's base-year intake (the second term only where
+``max_decline`` is given, else 0). It meets the national decline limit
+(each region declines by at most delta), the growth limit (professions with
+``max_growth`` get no intake_min, and their floor never rises) and intake_min;
+intake_max is raised to it where needed. The generator simulates that plan
+and then
 
-* every placement capacity >= N of the minimal plan,
-* every budget (national, regional) >= the minimal plan's cost that year,
-* supervisor_hours_per_wte large enough that each trainee profession's need
-  under the minimal plan fits in its *primary* supervisor's capacity,
+* raises the stock of recruitment sources and primary supervisors until it
+  stays >= 1 in every year (so draws never empty a pool),
+* sets every placement capacity >= P of the floor plan,
+* sets every budget (national, regional) >= the floor plan's cost that year,
+* raises supervisor hours (the profession's, or its regional row where there is
+  one) so that each trainee profession's need under the floor plan fits in its
+  *primary* supervisor's capacity (the need row is an equality: all of it goes
+  to the primary supervisor),
 
-so the minimal plan is feasible; the dataset is then solved with
-:func:`spec_lp.solve_reference` to confirm. With ``feasible=False`` one limit is
-set below what the fixed pipeline already commits (a budget or a placement
-capacity), and the solve must say infeasible.
+so the floor plan is feasible; the dataset is then solved with
+:func:`spec_lp.solve_reference` to confirm. With ``feasible=False`` one limit
+is set below what the fixed pipeline already commits (half the pipeline's
+cost in the first decision year as its budget, or half its trainees on
+placement as a placement capacity), and the solve must say infeasible.
 
 CLI: ``python -m tests.reference.generate OUT --seed N [--professions P] [--regions R]
 [--horizon H] [--integer] [--infeasible]``.
@@ -70,10 +86,24 @@ class _Spec:
         self.assessed = [self.target]
         if len(self.T) > 1 and R.random() < 0.5:
             self.assessed = sorted(set(self.assessed) | set(R.sample(self.T, R.randint(1, len(self.T)))))
+        # sustain years: None = the default (decision years after the last assessed one), [] or a subset
+        self.sustain = None
+        others = [t for t in self.T if t not in self.assessed]
+        choice = R.random()
+        if choice < 0.2:
+            self.sustain = []
+        elif choice < 0.4 and others:
+            self.sustain = sorted(R.sample(others, R.randint(1, len(others))))
+        sustain = ([t for t in self.T if t > max(self.assessed)] if self.sustain is None else self.sustain)
         self.year_weights = {}
-        if R.random() < 0.4:
-            self.year_weights = {t: R.choice([0.5, 1, 2, 3]) for t in self.assessed if R.random() < 0.7}
+        if R.random() < 0.5:
+            self.year_weights = {t: R.choice([0.5, 1, 2, 3]) for t in self.assessed + sustain if R.random() < 0.7}
         self.labels = R.random() < 0.4  # years written as "2023/24" in some cells
+        self.hours = R.choice([None, None, 37.5, 30, 40, 22.5])
+        self.counts = R.choice([None, None, True, False])
+        self.v1 = R.random() < 0.15  # version-1 columns, tables and settings only (defaults for everything new)
+        if self.v1:
+            self.sustain, self.hours, self.counts = None, None, None
 
         self.P = [f"prof{i}" for i in range(nP)]
         self.R = [f"reg{i}" for i in range(nR)]
@@ -90,8 +120,22 @@ class _Spec:
                 "tsw": round(R.uniform(0.0, 0.6), 2),
                 "weight": None if R.random() < 0.5 else R.choice([0.5, 1, 2, 3]),
                 "g": None if R.random() < 0.6 else round(R.uniform(0.1, 1.0), 2),
+                "m": R.choice([4, 4, 9, 9, 1, R.randint(1, 12)]),
+                "basis": R.choice([None, "qualified", "posts", "posts"]),
+                "dec": None if R.random() < 0.6 else round(R.uniform(0.05, 0.5), 2),
             }
+            if self.v1:
+                self.prof[p].update(m=4, basis=None, dec=None)
         self.mult = {r: (None if R.random() < 0.4 else round(R.uniform(0.9, 1.25), 2)) for r in self.R}
+
+        # service by training year (rows may name years beyond the course: they are ignored)
+        self.service = {}
+        if not self.v1 and R.random() < 0.5:
+            for p in self.P:
+                if R.random() < 0.5:
+                    for n in R.sample(range(1, self.prof[p]["d"] + 2), R.randint(1, self.prof[p]["d"] + 1)):
+                        self.service[p, n] = round(R.uniform(0.0, 0.8), 2)
+        self.regional_hours = {}  # (q, r) -> supervisor hours per WTE, filled after the supervision pairs
 
         # supervision: every profession needing supervision gets >= 1 supervisor; the first is primary
         self.pairs = []
@@ -112,7 +156,14 @@ class _Spec:
                     for q in R.sample(self.P, R.randint(1, min(2, nP))):
                         self.shares[p, q] = round(R.uniform(0.02, 0.3), 2)
 
+        if not self.v1 and R.random() < 0.5:
+            for q in self.P:
+                for r in self.R:
+                    if R.random() < 0.3:
+                        self.regional_hours[q, r] = round(R.uniform(0.3, 3.0), 2)
+
         protected = set(self.primary.values()) | {q for (_, q) in self.shares}
+        self.protected = protected
         self.stock = {}
         for p in self.P:
             for r in self.R:
@@ -173,12 +224,17 @@ class _Spec:
     def write(self, out: Path):
         out.mkdir(parents=True, exist_ok=True)
         P = self.prof
-        _write_csv(out / "professions.csv",
-                   ["profession", "name", "duration_years", "completion_rate", "joining_rate", "attrition_rate",
-                    "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
-                    "trainee_service_wte", "weight", "max_growth"],
-                   [[p, f"Profession {p}", P[p]["d"], P[p]["c"], P[p]["j"], P[p]["a"], P[p]["cost"], P[p]["h"],
-                     P[p]["H"], P[p]["tsw"], P[p]["weight"], P[p]["g"]] for p in self.P])
+        header = ["profession", "name", "duration_years", "completion_rate", "joining_rate", "attrition_rate",
+                  "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
+                  "trainee_service_wte", "weight", "max_growth"]
+        rows = [[p, f"Profession {p}", P[p]["d"], P[p]["c"], P[p]["j"], P[p]["a"], P[p]["cost"], P[p]["h"],
+                 P[p]["H"], P[p]["tsw"], P[p]["weight"], P[p]["g"]] for p in self.P]
+        if not self.v1:
+            header += ["start_month", "service_basis", "max_decline"]
+            for row, p in zip(rows, self.P):
+                row += [P[p]["m"] if P[p]["m"] != 4 or self.rng.random() < 0.5 else None, P[p]["basis"],
+                        P[p]["dec"]]
+        _write_csv(out / "professions.csv", header, rows)
         _write_csv(out / "regions.csv", ["region", "name", "cost_multiplier"],
                    [[r, f"Region {r}", self.mult[r]] for r in self.R])
         _write_csv(out / "workforce.csv", ["profession", "region", "stock_wte"],
@@ -195,6 +251,12 @@ class _Spec:
         if self.pairs:
             _write_csv(out / "supervision.csv", ["trainee_profession", "supervisor_profession"],
                        [list(pair) for pair in self.pairs])
+        if self.regional_hours:
+            _write_csv(out / "supervisor_hours.csv", ["profession", "region", "supervisor_hours_per_wte"],
+                       [[q, r, v] for (q, r), v in self.regional_hours.items()])
+        if self.service:
+            _write_csv(out / "trainee_service.csv", ["profession", "training_year", "service_wte"],
+                       [[p, n, v] for (p, n), v in self.service.items()])
         if self.shares:
             _write_csv(out / "recruitment_sources.csv", ["trainee_profession", "source_profession", "share"],
                        [[p, q, v] for (p, q), v in self.shares.items()])
@@ -212,36 +274,78 @@ class _Spec:
             settings["horizon_end"] = self.year(self.H)
         if self.assessed != [self.target] or self.rng.random() < 0.5:
             settings["assessed_years"] = [self.year(t) for t in self.assessed]
+        if self.sustain is not None:
+            settings["sustain_years"] = [self.year(t) for t in self.sustain]
         if self.year_weights:
             settings["year_weights"] = {self.year(t): w for t, w in self.year_weights.items()}
+        if self.hours is not None:
+            settings["contracted_hours_per_week"] = self.hours
+        if self.counts is not None:
+            settings["supervision_time_counts"] = self.counts
         settings.update({"integer_places": self.integer, "solver": "cbc", "time_limit_seconds": 60})
         (out / "settings.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
 
     # ----------------------------------------------------------------- limits
+    def floor_plan(self) -> dict:
+        """x = max(intake_min, ceil((1 - delta) * x of the year before)), from the base-year pipeline."""
+        x = {}
+        for p in self.P:
+            dec = self.prof[p]["dec"]
+            for r in self.R:
+                before = self.pipeline.get((p, r, self.b), 0)
+                for t in self.T:
+                    lo = (self.capacity.get((p, r, t)) or [None, None, None])[1] or 0
+                    floor = _ceil((1 - dec) * before) if dec is not None else 0
+                    x[p, r, t] = before = max(lo, floor)
+                    row = self.capacity.get((p, r, t))
+                    if row is not None and row[2] is not None and row[2] < x[p, r, t]:
+                        row[2] = x[p, r, t]
+        return x
+
     def set_limits(self, out: Path):
-        """Budgets, placements and supervisor hours from the minimal plan (see module docstring)."""
+        """Stocks, budgets, placements and supervisor hours from the floor plan (see module docstring)."""
         R = self.rng
+        x = self.floor_plan()
         self.write(out)  # provisional: no budget rows, no placement capacities
         ds = load_dataset(out)
-        x = {k: ds.intake_min.get(k, 0.0) for k in
-             ((p, r, t) for p in ds.professions for r in ds.regions for t in ds.decision_years)}
-        sim = simulate(ds, x)
+        for _ in range(20):  # pools drawn on by recruitment or supervising: keep them >= 1
+            sim = simulate(ds, x)
+            low = {}
+            for q in self.protected:
+                for r in self.R:
+                    lowest = min(sim.S[q, r, t] for t in [self.b] + self.T)
+                    if lowest < 1:
+                        keep = (1 - self.prof[q]["a"]) ** len(self.T)
+                        low[q, r] = _ceil((1 - lowest) / max(keep, 1e-3)) + 5
+            if not low:
+                break
+            for key, extra in low.items():
+                self.stock[key] = self.stock.get(key, 0) + extra
+            self.write(out)
+            ds = load_dataset(out)
+        else:
+            raise RuntimeError("generator: could not keep the drawn pools non-negative")
         for (p, r, t), row in self.capacity.items():
             if R.random() < 0.7:
-                row[0] = _ceil(sim.N[p, r, t]) + R.randint(0, 40)
+                row[0] = _ceil(sim.P[p, r, t]) + R.randint(0, 40)
         # supervision: primary supervisor q must cover every trainee profession that relies on it
         for q in set(self.primary.values()):
-            ratio = 0.0
+            ratio = {}
             for r in self.R:
+                ratio[r] = 0.0
                 for t in self.T:
                     need = sum(self.prof[p]["h"] * sim.N[p, r, t] for p, qq in self.primary.items() if qq == q)
                     if need > 0:
                         if sim.S[q, r, t - 1] <= 1e-9:
                             raise RuntimeError(f"generator: supervisor pool {q} in {r} empty in {t - 1}")
-                        ratio = max(ratio, need / sim.S[q, r, t - 1])
-            if ratio > self.prof[q]["H"]:
-                self.prof[q]["H"] = _ceil(ratio * R.uniform(1.05, 2.0), 2)
-        # budgets: minimal cost plus a random share of a "full programme"
+                        ratio[r] = max(ratio[r], need / sim.S[q, r, t - 1])
+            for r in self.R:
+                if (q, r) in self.regional_hours and ratio[r] > self.regional_hours[q, r]:
+                    self.regional_hours[q, r] = _ceil(ratio[r] * R.uniform(1.05, 2.0), 2)
+            national = max([ratio[r] for r in self.R if (q, r) not in self.regional_hours] or [0.0])
+            if national > self.prof[q]["H"]:
+                self.prof[q]["H"] = _ceil(national * R.uniform(1.05, 2.0), 2)
+        # budgets: the floor plan's cost plus a random share of a "full programme"
         regional = R.random() < 0.4
         for t in self.T:
             minimal = {r: sum(sim.cost[p, r, t] for p in self.P) for r in self.R}
@@ -255,15 +359,16 @@ class _Spec:
                         self.budget_regional[r, t] = _ceil(minimal[r] + R.uniform(0.02, 0.8) * room[r])
         if not self.feasible:
             t = self.b + 1
-            committed = sum(sim.N[p, r, t] for p in self.P for r in self.R)
+            committed = simulate(ds, {})  # the pipeline alone (every x = 0)
+            p0, r0 = self.P[0], self.R[0]
             if R.random() < 0.5:
-                cost = sum(sim.cost[p, r, t] for p in self.P for r in self.R)
+                cost = sum(committed.cost[p, r, t] for p in self.P for r in self.R)
+                assert cost > 0
                 self.budget_national[t] = math.floor(0.5 * cost)
             else:
-                p0, r0 = self.P[0], self.R[0]
+                assert committed.P[p0, r0, t] > 0
                 row = self.capacity.setdefault((p0, r0, t), [None, None, None])
-                row[0] = math.floor(0.5 * sim.N[p0, r0, t])
-            assert committed > 0
+                row[0] = math.floor(0.5 * committed.P[p0, r0, t])
         self.write(out)
 
 

@@ -1,46 +1,72 @@
-"""Independent reference implementation of the LP in ``MODEL.md``.
+"""Independent reference implementation of the LP in ``MODEL.md`` (version 2).
 
 Written from the specification alone, without the optimiser package: it
 reads a dataset folder with the ``csv`` and ``yaml`` modules (or, for the
 workbook form, the sheets of an ``.xlsx`` with openpyxl), builds a sparse
-matrix itself and solves it with HiGHS through SciPy.
+matrix itself and solves it with HiGHS through SciPy. Only the main route of
+each profession is modelled (no routes, retention or recruitment levers).
 
-Notation (b = base year, H = horizon end, T = decision years b+1..H):
+Notation (b = base year, H = horizon end, T = decision years b+1..H; per
+profession p: duration d, start month m, completion c, joining j, attrition a,
+cost kappa, supervision need h, service sigma, basis beta):
 
+* timing: ``o = (m - 4) mod 12`` months from 1 April to the start,
+  ``f0 = (12 - o) / 12``; ``phi[0] = f0``, ``phi[l] = 1`` (1 <= l <= d-1),
+  ``phi[d] = 1 - f0``, else 0; ``Q = d - 1`` when m = 4, else ``Q = d``;
 * ``I[p,r,s]`` = ``x[p,r,s]`` for s in T, ``pipeline[p,r,s]`` for s <= b;
-* ``N[p,r,t] = sum_{s=t-d+1..t} I[p,r,s]`` (in training during t);
-* ``M[p,r,t] = sum_{s=t-d+2..t} I[p,r,s]`` (still in training at the end of t);
-* ``C[p,r,t] = c * I[p,r,t-d+1]``;
+* ``N[p,r,t] = sum_{l=0..d} phi[l] I[p,r,t-l]`` (trainee-years in t: cost, supervision need);
+* ``P[p,r,t] = sum_{l=0..d-1} I[p,r,t-l]`` (on placement in the academic year starting in t);
+* ``E[p,r,t] = sum_{l=0..Q-1} I[p,r,t-l]`` (still in training at the end of t);
+* ``C[p,r,t] = c * I[p,r,t-Q]``;
+* ``sigma[p,n]`` = the trainee_service row (p, n), else 0 for n = 1 and
+  ``trainee_service_wte`` for n >= 2; ``T[p,r,t] = sum_{l=0..Q-1} sigma[p,l+1] I[p,r,t-l]``;
 * ``S[p,r,b] = stock``, ``S[p,r,t] = (1-a) S[p,r,t-1] + j C[p,r,t] + inflow[p,r,t]
   - sum_q share[q,p] I[q,r,t]``;
-* ``supply = S + tsw * M``; ``shortfall = max(0, demand - supply)``.
+* ``G[q,r,t] = (1/W) sum_p y[p,q,r,t]`` when ``supervision_time_counts`` (else 0),
+  W = ``contracted_hours_per_week``;
+* ``Y = S + beta T - G`` with beta = 1 for ``posts`` and 0 for ``qualified``;
+  qualified-basis supply ``S - G``; ``shortfall = max(0, demand - Y)``;
+* ``v[q,r]`` = the supervisor_hours row (q, r), else the profession's
+  ``supervisor_hours_per_wte``;
+* committed cost after the horizon:
+  ``sum_{p,r, s <= H, t > H} kappa m_r phi[t-s] I[p,r,s]``.
 
 Inputs: a missing workforce/demand/inflow row is 0, a missing optional table
-has no rows, blank weight and cost_multiplier are 1, blank max_growth,
+has no rows, blank weight and cost_multiplier are 1, blank start_month is 4,
+blank service_basis is ``qualified``, blank max_growth/max_decline,
 placement_capacity and intake_max are "no limit", blank intake_min is 0, a
-budget year without a row has no limit. Rows for years outside the decision
-years (demand, inflows, capacity, budget) constrain nothing and are ignored;
-pipeline cohorts must start in or before the base year.
+budget year without a row has no limit. Settings: ``horizon_end`` defaults to
+``target_year``; ``assessed_years`` to ``[target_year]`` (an explicit empty
+list is an error); ``sustain_years`` to the decision years after the last
+assessed year (``[]`` for none); ``year_weights`` default 1 (keys that are
+neither assessed nor sustain years weigh nothing and are ignored);
+``contracted_hours_per_week`` 37.5; ``supervision_time_counts`` true. Rows for
+years outside the decision years (demand, inflows, capacity, budget)
+constrain nothing and are ignored; pipeline cohorts must start in or before
+the base year.
 
 Variable layout (deliberately unlike a "one variable per quantity" model):
-S, N, M and C are *eliminated*; they are affine expressions in ``x``
+S, N, P, E, C, T are *eliminated*; they are affine expressions in the columns
 (:class:`Affine`). The LP columns are only ``x[p,r,t]`` (intake, bounded by
 intake_min/intake_max), ``y[p,q,r,t] >= 0`` (supervision hours, for allowed
-pairs of trainee professions that need supervision) and ``u[p,r,t] >= 0``
-(shortfall, for assessed years with positive demand). Every constraint is a
-row ``A v <= b``:
+pairs of trainee professions that need supervision; through G they enter the
+supply) and ``u[p,r,t] >= 0`` (shortfall, for every assessed and sustain
+year). Rows:
 
 * stock:        ``-S[p,r,t] <= 0``
-* budget:       ``sum_{p,r} cost_p mult_r N[p,r,t] <= B[t]`` (and per region)
-* need:         ``h_p N[p,r,t] - sum_q y[p,q,r,t] <= 0``
-* supervisor:   ``sum_p y[p,q,r,t] - H_q S[q,r,t-1] <= 0``
-* placement:    ``N[p,r,t] <= cap[p,r,t]``
-* growth:       ``sum_r I[p,r,t] - (1+g) sum_r I[p,r,t-1] <= 0``
-* shortfall:    ``demand - supply - u <= 0``
+* budget:       ``sum_{p,r} kappa_p m_r N[p,r,t] <= B[t]`` (and per region)
+* need:         ``sum_q y[p,q,r,t] - h_p N[p,r,t] = 0``  (equality: hours given = hours needed)
+* supervisor:   ``sum_p y[p,q,r,t] - v[q,r] S[q,r,t-1] <= 0``
+* placement:    ``P[p,r,t] <= cap[p,r,t]``
+* growth:       ``X[p,t] - (1+g) X[p,t-1] <= 0``, ``X[p,t] = sum_r I[p,r,t]``
+* decline:      ``(1-delta) X[p,t-1] - X[p,t] <= 0``
+* shortfall:    ``demand - Y - u <= 0``
 
-Stage 1 minimises ``z = sum yw_t w_p u``; stage 2 adds
-``z <= z1 + 1e-6 |z1| + 1e-6`` and minimises the total cost
-``sum_{t in T,p,r} cost_p mult_r N[p,r,t]`` (pipeline trainees included).
+Stage 1 minimises ``z1 = sum_{assessed t} yw_t w_p u``; stage 2 (only with
+sustain years) adds ``z1 <= z1* + 1e-6 |z1*| + 1e-6`` and minimises
+``z2 = sum_{sustain t} yw_t w_p u``; stage 3 adds the same kind of row for z2
+and minimises the whole cost: ``sum_{t in T,p,r} kappa_p m_r N[p,r,t]``
+(pipeline trainees included) plus the committed cost after the horizon.
 """
 
 from __future__ import annotations
@@ -57,8 +83,9 @@ import scipy.sparse as sp
 import yaml
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-STAGE2_REL = 1e-6
-STAGE2_ABS = 1e-6
+STAGE_REL = 1e-6
+STAGE_ABS = 1e-6
+STAGE2_REL, STAGE2_ABS = STAGE_REL, STAGE_ABS  # version-1 names
 
 # --------------------------------------------------------------------------
 # years
@@ -100,6 +127,17 @@ def year_label(year: int) -> str:
 # dataset
 # --------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------
+# dataset
+# --------------------------------------------------------------------------
+
+
+def timing(duration: int, start_month: int) -> tuple[list[float], int]:
+    """``(phi[0..d], Q)`` of a course of ``duration`` years starting in ``start_month``."""
+    f0 = (12 - ((start_month - 4) % 12)) / 12
+    phi = [f0] + [1.0] * (duration - 1) + [1.0 - f0]
+    return phi, (duration - 1 if start_month == 4 else duration)
+
 
 @dataclass(frozen=True)
 class Profession:
@@ -115,6 +153,22 @@ class Profession:
     trainee_service: float
     weight: float
     max_growth: float | None
+    start_month: int = 4
+    service_basis: str = "qualified"
+    max_decline: float | None = None
+
+    @property
+    def phi(self) -> list[float]:
+        return timing(self.duration, self.start_month)[0]
+
+    @property
+    def lag(self) -> int:
+        """Q: a cohort of year s completes in year s + Q."""
+        return timing(self.duration, self.start_month)[1]
+
+    @property
+    def beta(self) -> float:
+        return 1.0 if self.service_basis == "posts" else 0.0
 
 
 @dataclass
@@ -141,6 +195,11 @@ class Dataset:
     year_weights: dict[int, float] = field(default_factory=dict)
     integer_places: bool = False
     time_limit_seconds: float | None = None
+    sustain_years: list[int] = field(default_factory=list)
+    supervisor_hours: dict[tuple[str, str], float] = field(default_factory=dict)  # (q, r) -> v
+    trainee_service: dict[tuple[str, int], float] = field(default_factory=dict)  # (p, n) -> sigma
+    contracted_hours_per_week: float = 37.5
+    supervision_time_counts: bool = True
 
     @property
     def decision_years(self) -> list[int]:
@@ -152,6 +211,20 @@ class Dataset:
     def intake_const(self, p: str, r: str, s: int) -> float:
         """Pipeline intake for s <= b (0 when absent)."""
         return self.pipeline.get((p, r, s), 0.0)
+
+    def sigma(self, p: str, n: int) -> float:
+        """Service of one trainee of p in training year n (n >= 1), counted at a year end."""
+        if (p, n) in self.trainee_service:
+            return self.trainee_service[p, n]
+        return 0.0 if n == 1 else self.professions[p].trainee_service
+
+    def hours_per_wte(self, q: str, r: str) -> float:
+        """v[q, r]: supervision hours a week one qualified WTE of q can give in region r."""
+        return self.supervisor_hours.get((q, r), self.professions[q].supervisor_hours)
+
+    def supervision_wte_per_hour(self) -> float:
+        """1 / W when supervision time counts, else 0."""
+        return 1.0 / self.contracted_hours_per_week if self.supervision_time_counts else 0.0
 
 
 class DatasetError(ValueError):
@@ -303,11 +376,21 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
         base = parse_year(settings["base_year"])
         target = parse_year(settings["target_year"])
         horizon = target if settings.get("horizon_end") is None else parse_year(settings["horizon_end"])
-        assessed = [parse_year(y) for y in (settings.get("assessed_years") or [target])]
+        given = settings.get("assessed_years")
+        if given is not None and not isinstance(given, list):
+            given = [given]
+        if given == []:
+            raise DatasetError("settings.yaml: assessed_years may not be empty")
+        assessed = sorted({parse_year(y) for y in (given if given is not None else [target])})
+        sustain_given = settings.get("sustain_years")
+        if sustain_given is not None and not isinstance(sustain_given, list):
+            sustain_given = [sustain_given]
         weights = {parse_year(k): float(v) for k, v in (settings.get("year_weights") or {}).items()}
     except KeyError as exc:
         raise DatasetError(f"settings.yaml: missing {exc.args[0]}") from None
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, DatasetError):
+            raise
         raise DatasetError(f"settings.yaml: {exc}") from None
     if not base < target <= horizon:
         raise DatasetError("settings.yaml: need base_year < target_year <= horizon_end, "
@@ -316,10 +399,43 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
     for y in assessed:
         if y not in decision:
             raise DatasetError(f"settings.yaml: assessed year {y} is not a decision year")
-    if any(w < 0 for w in weights.values()):
-        raise DatasetError("settings.yaml: year_weights must be >= 0")
-    integer = settings.get("integer_places", False)
-    integer = integer.strip().lower() in ("true", "yes", "1") if isinstance(integer, str) else bool(integer)
+    if sustain_given is None:
+        sustain = [t for t in sorted(decision) if t > max(assessed)]
+    else:
+        try:
+            sustain = sorted({parse_year(y) for y in sustain_given})
+        except ValueError as exc:
+            raise DatasetError(f"settings.yaml: sustain_years: {exc}") from None
+        for y in sustain:
+            if y not in decision:
+                raise DatasetError(f"settings.yaml: sustain year {y} is not a decision year")
+            if y in assessed:
+                raise DatasetError(f"settings.yaml: sustain year {y} is also an assessed year")
+    if any(not math.isfinite(w) or w < 0 for w in weights.values()):
+        raise DatasetError("settings.yaml: year_weights must be finite and >= 0")
+
+    def flag(key, default):
+        value = settings.get(key, default)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("true", "yes", "1", "on"):
+                return True
+            if lowered in ("false", "no", "0", "off"):
+                return False
+            raise DatasetError(f"settings.yaml: {key} must be true or false, got {value!r}")
+        return bool(value)
+
+    integer = flag("integer_places", False)
+    counts = flag("supervision_time_counts", True)
+    hours = settings.get("contracted_hours_per_week")
+    try:
+        hours = 37.5 if hours is None else float(hours)
+    except (TypeError, ValueError):
+        raise DatasetError(f"settings.yaml: contracted_hours_per_week must be a number, got {hours!r}") from None
+    if not math.isfinite(hours) or hours <= 0:
+        raise DatasetError(f"settings.yaml: contracted_hours_per_week must be > 0, got {hours!r}")
     time_limit = settings.get("time_limit_seconds")
 
     # professions
@@ -328,11 +444,20 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
             "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
             "trainee_service_wte"]
     professions: dict[str, Profession] = {}
-    for n, row in _read(folder, name, cols, ["weight", "max_growth"], must_exist=True):
+    optional = ["weight", "max_growth", "start_month", "service_basis", "max_decline"]
+    for n, row in _read(folder, name, cols, optional, must_exist=True):
         key = _key(name, n, row, "profession", None)
         duration = _num(name, n, row, "duration_years")
         if not duration.is_integer() or duration < 1:
             raise DatasetError(f"{name} row {n}, column duration_years: must be an integer >= 1")
+        month = _num(name, n, row, "start_month", default=4.0)
+        if not month.is_integer() or not 1 <= month <= 12:
+            raise DatasetError(f"{name} row {n}, column start_month: must be an integer 1..12, "
+                               f"got {row.get('start_month')!r}")
+        basis = (row.get("service_basis") or "qualified").strip().lower()
+        if basis not in ("qualified", "posts"):
+            raise DatasetError(f"{name} row {n}, column service_basis: must be 'qualified' or 'posts', "
+                               f"got {row.get('service_basis')!r}")
         prof = Profession(
             key=key,
             name=row.get("name") or key,
@@ -346,6 +471,9 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
             trainee_service=_num(name, n, row, "trainee_service_wte"),
             weight=_num(name, n, row, "weight", default=1.0),
             max_growth=_num(name, n, row, "max_growth", required=False),
+            start_month=int(month),
+            service_basis=basis,
+            max_decline=_num(name, n, row, "max_decline", required=False, rate=True),
         )
         _put(professions, key, prof, name, n)
 
@@ -432,22 +560,39 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
     budget = {k: v for k, v in budget.items() if v is not None}
     regional = {k: v for k, v in regional.items() if v is not None}
 
+    name = "supervisor_hours.csv"
+    supervisor_hours: dict = {}
+    for n, row in _read(folder, name, ["profession", "region", "supervisor_hours_per_wte"], must_exist=False):
+        _put(supervisor_hours, pr(name, n, row), _num(name, n, row, "supervisor_hours_per_wte"), name, n)
+
+    name = "trainee_service.csv"
+    trainee_service: dict = {}
+    for n, row in _read(folder, name, ["profession", "training_year", "service_wte"], must_exist=False):
+        p = _key(name, n, row, "profession", professions)
+        year_n = _num(name, n, row, "training_year")
+        if not year_n.is_integer() or year_n < 1:
+            raise DatasetError(f"{name} row {n}, column training_year: must be an integer >= 1, "
+                               f"got {row.get('training_year')!r}")
+        _put(trainee_service, (p, int(year_n)), _num(name, n, row, "service_wte"), name, n)
+
     return Dataset(
         professions=professions, regions=regions, stock=stock, demand=demand, pipeline=pipeline,
         placement=placement, intake_min=intake_min, intake_max=intake_max, pairs=pairs, shares=shares,
         budget=budget, regional_budget=regional, inflow=inflow, base_year=base, target_year=target,
-        horizon_end=horizon, assessed_years=sorted(set(assessed)), year_weights=weights,
-        integer_places=integer, time_limit_seconds=time_limit,
+        horizon_end=horizon, assessed_years=assessed, year_weights=weights,
+        integer_places=integer, time_limit_seconds=time_limit, sustain_years=sustain,
+        supervisor_hours=supervisor_hours, trainee_service=trainee_service,
+        contracted_hours_per_week=hours, supervision_time_counts=counts,
     )
 
 
 # --------------------------------------------------------------------------
-# affine expressions in x
+# affine expressions in the LP columns
 # --------------------------------------------------------------------------
 
 
 class Affine:
-    """``const + sum_k terms[k] * x[k]`` over the intake columns."""
+    """``const + sum_k terms[k] * v[k]`` over the LP columns (x, and y through G)."""
 
     __slots__ = ("const", "terms")
 
@@ -465,55 +610,93 @@ class Affine:
     def scaled(self, scale: float) -> "Affine":
         return Affine(self.const * scale, {k: v * scale for k, v in self.terms.items()})
 
-    def value(self, x: np.ndarray) -> float:
-        return self.const + sum(v * x[k] for k, v in self.terms.items())
+    def value(self, v: np.ndarray) -> float:
+        return self.const + sum(c * v[k] for k, c in self.terms.items())
 
 
 @dataclass
 class Expressions:
-    """I, N, M, C, S (S also at the base year) and supply as :class:`Affine`."""
+    """I, N, P, E, C, T, S (S also at the base year), G, Y and costs as :class:`Affine`.
+
+    Columns: ``xindex`` (p, r, t) first, then ``yindex`` (p, q, r, t).
+    """
 
     xindex: dict[tuple[str, str, int], int]
+    yindex: dict[tuple[str, str, str, int], int]
     I: dict
     N: dict
-    M: dict
+    P: dict
+    E: dict
     C: dict
+    T: dict
     S: dict
-    supply: dict
-    cost: dict  # (p, r, t) -> cost_p * mult_r * N
+    G: dict
+    supply: dict  # Y = S + beta T - G
+    qualified: dict  # S - G
+    cost: dict  # (p, r, t) -> kappa_p * m_r * N
+    committed: Affine  # cost after H of cohorts started by H
+
+    @property
+    def M(self) -> dict:  # version-1 name of E
+        return self.E
 
 
 def build_expressions(ds: Dataset) -> Expressions:
-    """Eliminate N, M, C, S: write each as an affine function of x."""
-    T = ds.decision_years
-    b = ds.base_year
+    """Eliminate N, P, E, C, T, S, G: write each as an affine function of the columns."""
+    T_ = ds.decision_years
+    b, H = ds.base_year, ds.horizon_end
     xindex = {(p, r, t): k for k, (p, r, t) in enumerate(
-        (p, r, t) for p in ds.professions for r in ds.regions for t in T)}
+        (p, r, t) for p in ds.professions for r in ds.regions for t in T_)}
+    col = len(xindex)
+    yindex = {}
+    for (p, q) in ds.pairs:
+        if ds.professions[p].supervision_hours > 0:
+            for r in ds.regions:
+                for t in T_:
+                    yindex[p, q, r, t] = col
+                    col += 1
 
     def intake(p, r, s) -> Affine:
         if s > b:
             return Affine(0.0, {xindex[p, r, s]: 1.0})
         return Affine(ds.intake_const(p, r, s))
 
-    I, N, M, C, S, supply, cost = {}, {}, {}, {}, {}, {}, {}
+    I, N, P, E, C, TS, S, G, Y, QY, cost = ({} for _ in range(11))
+    committed = Affine()
     for p, prof in ds.professions.items():
-        d = prof.duration
+        d, phi, lag = prof.duration, prof.phi, prof.lag
         for r in ds.regions:
-            for s in range(b - d, ds.horizon_end + 1):
+            mult = prof.cost * ds.regions[r]
+            for s in range(b - d - 1, H + 1):
                 I[p, r, s] = intake(p, r, s)
-            for t in T:
+            for t in T_:
                 N[p, r, t] = Affine()
-                for s in range(t - d + 1, t + 1):
-                    N[p, r, t].add(I[p, r, s])
-                M[p, r, t] = Affine()
-                for s in range(t - d + 2, t + 1):
-                    M[p, r, t].add(I[p, r, s])
-                C[p, r, t] = I[p, r, t - d + 1].scaled(prof.completion)
-                cost[p, r, t] = N[p, r, t].scaled(prof.cost * ds.regions[r])
+                for l in range(0, d + 1):
+                    N[p, r, t].add(I[p, r, t - l], phi[l])
+                P[p, r, t] = Affine()
+                for l in range(0, d):
+                    P[p, r, t].add(I[p, r, t - l])
+                E[p, r, t] = Affine()
+                TS[p, r, t] = Affine()
+                for l in range(0, lag):
+                    E[p, r, t].add(I[p, r, t - l])
+                    TS[p, r, t].add(I[p, r, t - l], ds.sigma(p, l + 1))
+                C[p, r, t] = I[p, r, t - lag].scaled(prof.completion)
+                cost[p, r, t] = N[p, r, t].scaled(mult)
+            for s in range(b - d - 1, H + 1):
+                for t in range(H + 1, s + d + 1):
+                    committed.add(I[p, r, s], mult * phi[t - s])
+    per_hour = ds.supervision_wte_per_hour()
     for r in ds.regions:
-        for p, prof in ds.professions.items():
+        for t in T_:
+            for q in ds.professions:
+                G[q, r, t] = Affine()
+        for (p, q, rr, t), k in yindex.items():
+            if rr == r and per_hour:
+                G[q, r, t].terms[k] = G[q, r, t].terms.get(k, 0.0) + per_hour
+        for p in ds.professions:
             S[p, r, b] = Affine(ds.stock.get((p, r), 0.0))
-        for t in T:
+        for t in T_:
             for p, prof in ds.professions.items():
                 s = S[p, r, t - 1].scaled(1.0 - prof.attrition)
                 s.add(C[p, r, t], prof.joining)
@@ -522,8 +705,9 @@ def build_expressions(ds: Dataset) -> Expressions:
                     if src == p and share:
                         s.add(I[q, r, t], -share)
                 S[p, r, t] = s
-                supply[p, r, t] = s.scaled(1.0).add(M[p, r, t], prof.trainee_service)
-    return Expressions(xindex, I, N, M, C, S, supply, cost)
+                QY[p, r, t] = s.scaled(1.0).add(G[p, r, t], -1.0)
+                Y[p, r, t] = QY[p, r, t].scaled(1.0).add(TS[p, r, t], prof.beta)
+    return Expressions(xindex, yindex, I, N, P, E, C, TS, S, G, Y, QY, cost, committed)
 
 
 # --------------------------------------------------------------------------
@@ -534,12 +718,13 @@ def build_expressions(ds: Dataset) -> Expressions:
 @dataclass
 class _Model:
     n: int
-    rows: list  # (dict col -> coef, ub, family, key)
+    rows: list  # (dict col -> coef, rhs, family, key, sense) with sense "<=" or "="
     lb: np.ndarray
     ub: np.ndarray
     integrality: np.ndarray
-    shortfall_obj: np.ndarray
-    cost_obj: np.ndarray
+    shortfall_obj: np.ndarray  # stage 1
+    sustain_obj: np.ndarray  # stage 2 (zero without sustain years)
+    cost_obj: np.ndarray  # stage 3: decision-year cost + committed cost (variable part)
     cost_const: float
     yindex: dict
     uindex: dict
@@ -547,28 +732,20 @@ class _Model:
 
 
 def _build_model(ds: Dataset, ex: Expressions) -> _Model:
-    T = ds.decision_years
+    T_ = ds.decision_years
     nx = len(ex.xindex)
-    col = nx
-    # y: allowed pairs whose trainee profession needs supervision
-    yindex = {}
-    by_trainee: dict = {}  # (p, r, t) -> {col: -1}
+    col = nx + len(ex.yindex)
+    by_trainee: dict = {}  # (p, r, t) -> {col: 1}
     by_supervisor: dict = {}  # (q, r, t) -> {col: 1}
-    for (p, q) in ds.pairs:
-        if ds.professions[p].supervision_hours > 0:
-            for r in ds.regions:
-                for t in T:
-                    yindex[p, q, r, t] = col
-                    by_trainee.setdefault((p, r, t), {})[col] = -1.0
-                    by_supervisor.setdefault((q, r, t), {})[col] = 1.0
-                    col += 1
+    for (p, q, r, t), k in ex.yindex.items():
+        by_trainee.setdefault((p, r, t), {})[k] = 1.0
+        by_supervisor.setdefault((q, r, t), {})[k] = 1.0
     uindex = {}
-    for t in ds.assessed_years:
+    for t in sorted(set(ds.assessed_years) | set(ds.sustain_years)):
         for p in ds.professions:
             for r in ds.regions:
-                if ds.demand.get((p, r, t), 0.0) > 0:
-                    uindex[p, r, t] = col
-                    col += 1
+                uindex[p, r, t] = col
+                col += 1
     n = col
     lb = np.zeros(n)
     ub = np.full(n, np.inf)
@@ -582,95 +759,123 @@ def _build_model(ds: Dataset, ex: Expressions) -> _Model:
     rows: list = []
     bad: list = []
 
-    def leq(expr: Affine, rhs: float, family: str, key, extra: dict | None = None):
+    def row(expr: Affine, rhs: float, family: str, key, extra: dict | None = None, sense: str = "<="):
+        """``expr + extra . v  (<= or =)  rhs``."""
         terms = {k: v for k, v in expr.terms.items() if v != 0.0}
         for k, v in (extra or {}).items():
             terms[k] = terms.get(k, 0.0) + v
+        terms = {k: v for k, v in terms.items() if v != 0.0}
         bound = rhs - expr.const
         if not terms:
-            if bound < -1e-9 * max(1.0, abs(rhs)):
+            slack = 1e-9 * max(1.0, abs(rhs))
+            if bound < -slack or (sense == "=" and bound > slack):
                 bad.append((family, key, -bound))
             return
-        rows.append((terms, bound, family, key))
+        rows.append((terms, bound, family, key, sense))
 
-    for t in T:
+    for t in T_:
         for p in ds.professions:
             for r in ds.regions:
-                leq(ex.S[p, r, t].scaled(-1.0), 0.0, "stock", (p, r, t))
+                row(ex.S[p, r, t].scaled(-1.0), 0.0, "stock", (p, r, t))
         if t in ds.budget:
             total = Affine()
             for key, c in ex.cost.items():
                 if key[2] == t:
                     total.add(c)
-            leq(total, ds.budget[t], "budget", t)
+            row(total, ds.budget[t], "budget", t)
         for r in ds.regions:
             if (r, t) in ds.regional_budget:
                 total = Affine()
                 for (p, rr, tt), c in ex.cost.items():
                     if rr == r and tt == t:
                         total.add(c)
-                leq(total, ds.regional_budget[r, t], "regional budget", (r, t))
+                row(total, ds.regional_budget[r, t], "regional budget", (r, t))
             for p, prof in ds.professions.items():
                 if prof.supervision_hours > 0:
+                    # sum_q y - h N = 0
                     y = by_trainee.get((p, r, t), {})
-                    leq(ex.N[p, r, t].scaled(prof.supervision_hours), 0.0, "supervision need", (p, r, t), y)
+                    row(ex.N[p, r, t].scaled(-prof.supervision_hours), 0.0, "supervision need", (p, r, t), y,
+                        sense="=")
             for q in ds.professions:
                 y = by_supervisor.get((q, r, t))
                 if y:
-                    cap = ex.S[q, r, t - 1].scaled(-ds.professions[q].supervisor_hours)
-                    leq(cap, 0.0, "supervisor capacity", (q, r, t), y)
+                    cap = ex.S[q, r, t - 1].scaled(-ds.hours_per_wte(q, r))
+                    row(cap, 0.0, "supervisor capacity", (q, r, t), y)
             for p in ds.professions:
                 if (p, r, t) in ds.placement:
-                    leq(ex.N[p, r, t], ds.placement[p, r, t], "placement", (p, r, t))
+                    row(ex.P[p, r, t], ds.placement[p, r, t], "placement", (p, r, t))
         for p, prof in ds.professions.items():
             if prof.max_growth is not None:
                 total = Affine()
                 for r in ds.regions:
                     total.add(ex.I[p, r, t]).add(ex.I[p, r, t - 1], -(1.0 + prof.max_growth))
-                leq(total, 0.0, "growth", (p, t))
+                row(total, 0.0, "growth", (p, t))
+            if prof.max_decline is not None:
+                total = Affine()
+                for r in ds.regions:
+                    total.add(ex.I[p, r, t - 1], 1.0 - prof.max_decline).add(ex.I[p, r, t], -1.0)
+                row(total, 0.0, "decline", (p, t))
     shortfall_obj = np.zeros(n)
+    sustain_obj = np.zeros(n)
     for (p, r, t), k in uindex.items():
-        # demand - supply - u <= 0
-        leq(ex.supply[p, r, t].scaled(-1.0), -ds.demand[p, r, t], "shortfall", (p, r, t), {k: -1.0})
-        shortfall_obj[k] = ds.year_weight(t) * ds.professions[p].weight
+        # demand - Y - u <= 0
+        row(ex.supply[p, r, t].scaled(-1.0), -ds.demand.get((p, r, t), 0.0), "shortfall", (p, r, t), {k: -1.0})
+        weight = ds.year_weight(t) * ds.professions[p].weight
+        if t in ds.assessed_years:
+            shortfall_obj[k] = weight
+        else:
+            sustain_obj[k] = weight
     cost_obj = np.zeros(n)
-    cost_const = 0.0
+    total = Affine()
     for c in ex.cost.values():
-        cost_const += c.const
-        for k, v in c.terms.items():
-            cost_obj[k] += v
-    return _Model(n, rows, lb, ub, integrality, shortfall_obj, cost_obj, cost_const, yindex, uindex, bad)
+        total.add(c)
+    total.add(ex.committed)
+    for k, v in total.terms.items():
+        cost_obj[k] += v
+    return _Model(n, rows, lb, ub, integrality, shortfall_obj, sustain_obj, cost_obj, total.const,
+                  ex.yindex, uindex, bad)
 
 
-def _matrix(model: _Model, extra_rows: list) -> tuple[sp.csr_matrix, np.ndarray]:
+def _matrix(n: int, rows: list) -> tuple[sp.csr_matrix, np.ndarray]:
     """Rows scaled so the largest coefficient of each is 1 (same feasible set)."""
     data, indices, indptr, rhs = [], [], [0], []
-    for terms, bound in [(r[0], r[1]) for r in model.rows] + extra_rows:
+    for terms, bound in rows:
         scale = max(abs(v) for v in terms.values())
         for k, v in terms.items():
             indices.append(k)
             data.append(v / scale)
         indptr.append(len(indices))
         rhs.append(bound / scale)
-    A = sp.csr_matrix((data, indices, indptr), shape=(len(rhs), model.n))
+    A = sp.csr_matrix((data, indices, indptr), shape=(len(rhs), n))
     return A, np.array(rhs, dtype=float)
 
 
 def _solve(model: _Model, objective: np.ndarray, extra_rows: list, time_limit: float | None):
-    """Returns (status, v) with status one of optimal/infeasible/unbounded/time_limit/error."""
-    A, b = _matrix(model, extra_rows)
+    """Returns (status, v) with status one of optimal/infeasible/unbounded/time_limit/error.
+
+    ``extra_rows`` are ``(terms, rhs)`` rows ``terms . v <= rhs`` (the earlier stages' optima).
+    """
+    ub_rows = [(r[0], r[1]) for r in model.rows if r[4] == "<="] + list(extra_rows)
+    eq_rows = [(r[0], r[1]) for r in model.rows if r[4] == "="]
+    A_ub, b_ub = _matrix(model.n, ub_rows)
+    A_eq, b_eq = _matrix(model.n, eq_rows)
     if model.integrality.any():
         options = {"disp": False, "mip_rel_gap": 1e-9}
         if time_limit:
             options["time_limit"] = float(time_limit)
-        constraints = [LinearConstraint(A, -np.inf, b)] if A.shape[0] else []
+        constraints = []
+        if A_ub.shape[0]:
+            constraints.append(LinearConstraint(A_ub, -np.inf, b_ub))
+        if A_eq.shape[0]:
+            constraints.append(LinearConstraint(A_eq, b_eq, b_eq))
         res = milp(objective, constraints=constraints, integrality=model.integrality,
                    bounds=Bounds(model.lb, model.ub), options=options)
     else:
         options = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
         if time_limit:
             options["time_limit"] = float(time_limit)
-        res = linprog(objective, A_ub=A if A.shape[0] else None, b_ub=b if A.shape[0] else None,
+        res = linprog(objective, A_ub=A_ub if A_ub.shape[0] else None, b_ub=b_ub if A_ub.shape[0] else None,
+                      A_eq=A_eq if A_eq.shape[0] else None, b_eq=b_eq if A_eq.shape[0] else None,
                       bounds=np.column_stack([model.lb, model.ub]), method="highs", options=options)
     status = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
     if status == "time_limit" and getattr(res, "x", None) is None:
@@ -678,62 +883,148 @@ def _solve(model: _Model, objective: np.ndarray, extra_rows: list, time_limit: f
     return status, (None if res.x is None else np.asarray(res.x, dtype=float))
 
 
+def _keep(objective: np.ndarray, value: float) -> list:
+    """The row ``objective . v <= value + rel |value| + abs`` that keeps a stage at its optimum."""
+    terms = {k: float(c) for k, c in enumerate(objective) if c}
+    return [(terms, value + STAGE_REL * abs(value) + STAGE_ABS)] if terms else []
+
+
 def solve_reference(dataset_dir: str | Path, *, time_limit: float | None = None) -> dict:
-    """Solve the lexicographic LP/MILP of MODEL.md for a dataset folder.
+    """Solve the lexicographic LP/MILP of MODEL.md (version 2) for a dataset folder or workbook.
 
-    Returns a dict with ``status`` and, when a plan exists:
+    Returns a dict with ``status`` and, when a plan exists (figures recomputed at the final plan):
 
-    * ``weighted_shortfall`` = sum_{assessed t,p,r} yw_t w_p max(0, demand - supply) at the plan,
-    * ``total_cost_gbp`` = stage-2 optimum, sum_{t in T,p,r} cost_p mult_r N[p,r,t],
-    * ``total_shortfall_wte`` = sum_{p,r} max(0, demand - supply) in the target year,
-    * ``intake`` = {(p, r, t): x},
-    * ``stage1_objective`` (z1), and per (p, r, t) dicts ``in_training`` (N), ``in_training_end`` (M),
-      ``completions`` (C), ``stock`` (S), ``supply``, ``demand``, ``shortfall``, ``cost`` and
-      ``supervision`` = {(p, q, r, t): y}.
+    * ``weighted_shortfall`` = sum_{assessed t,p,r} yw_t w_p max(0, demand - Y) (stage 1's optimum),
+    * ``sustain_shortfall`` = the same over the sustain years (stage 2's optimum), None without them,
+    * ``total_cost_gbp`` = sum_{t in T,p,r} kappa_p m_r N[p,r,t] (pipeline trainees included),
+    * ``committed_cost_after_horizon_gbp`` = sum_{p,r,s<=H,t>H} kappa_p m_r phi[t-s] I[p,r,s]
+      (stage 3's optimum is ``total_cost_gbp + committed_cost_after_horizon_gbp``),
+    * ``total_shortfall_wte`` = sum_{p,r} max(0, demand - Y) in the target year,
+    * ``qualified_shortfall_wte`` = sum_{p,r} max(0, demand - (S - G)) in the target year,
+    * ``intake`` (also ``plan``) = {(p, r, t): x},
+    * ``stage1_objective``, ``stage2_objective`` (None without sustain years), ``stage3_objective``,
+      and per (p, r, t) dicts ``in_training`` (N), ``on_placement`` (P), ``in_training_end`` (E),
+      ``completions`` (C), ``cost``, ``stock`` (S), ``trainee_service`` (T), ``counted_service``
+      (beta T), ``supervision_given`` (G), ``supply`` (Y), ``qualified_supply`` (S - G), ``demand``,
+      ``shortfall``, ``qualified_shortfall``; ``supervision`` = {(p, q, r, t): y}.
     """
     ds = load_dataset(dataset_dir)
     ex = build_expressions(ds)
     model = _build_model(ds, ex)
-    empty = {"status": "infeasible", "weighted_shortfall": None, "total_cost_gbp": None,
-             "total_shortfall_wte": None, "intake": None, "stage1_objective": None}
+    empty = {"status": "infeasible", "weighted_shortfall": None, "sustain_shortfall": None,
+             "total_cost_gbp": None, "committed_cost_after_horizon_gbp": None, "total_shortfall_wte": None,
+             "qualified_shortfall_wte": None, "intake": None, "plan": None, "stage1_objective": None,
+             "stage2_objective": None, "stage3_objective": None}
     if model.infeasible_const:
         return {**empty, "conflicts": model.infeasible_const}
     status, v = _solve(model, model.shortfall_obj, [], time_limit)
     if status != "optimal":
         return {**empty, "status": status}
     z1 = float(model.shortfall_obj @ v)
-    terms = {k: float(c) for k, c in enumerate(model.shortfall_obj) if c}
-    extra = [(terms, z1 + STAGE2_REL * abs(z1) + STAGE2_ABS)] if terms else []
+    extra = _keep(model.shortfall_obj, z1)
+    z2 = None
+    if ds.sustain_years:
+        status, v = _solve(model, model.sustain_obj, extra, time_limit)
+        if status != "optimal":
+            return {**empty, "status": f"stage 2 {status}", "stage1_objective": z1}
+        z2 = float(model.sustain_obj @ v)
+        extra = extra + _keep(model.sustain_obj, z2)
     status, v = _solve(model, model.cost_obj, extra, time_limit)
     if status != "optimal":
-        return {**empty, "status": f"stage 2 {status}", "stage1_objective": z1}
-    return _report(ds, ex, model, v, z1)
+        return {**empty, "status": f"stage 3 {status}", "stage1_objective": z1, "stage2_objective": z2}
+    z3 = float(model.cost_obj @ v) + model.cost_const
+    return _report(ds, ex, model, v, z1, z2, z3)
 
 
-def _report(ds: Dataset, ex: Expressions, model: _Model, v: np.ndarray, z1: float) -> dict:
-    x = np.zeros(len(ex.xindex))
+def _report(ds: Dataset, ex: Expressions, model: _Model, v: np.ndarray, z1: float, z2: float | None,
+            z3: float) -> dict:
+    v = v.copy()
     for key, k in ex.xindex.items():
         value = min(max(v[k], model.lb[k]), model.ub[k])
-        x[k] = round(value) if ds.integer_places else value
+        v[k] = round(value) if ds.integer_places else value
+    for k in ex.yindex.values():
+        v[k] = max(0.0, v[k])
     keys = list(ex.N)
+
+    def values(store):
+        return {k: float(store[k].value(v)) for k in keys}
+
     out = {
         "status": "optimal",
         "stage1_objective": z1,
-        "intake": {key: float(x[k]) for key, k in ex.xindex.items()},
-        "in_training": {k: float(ex.N[k].value(x)) for k in keys},
-        "in_training_end": {k: float(ex.M[k].value(x)) for k in keys},
-        "completions": {k: float(ex.C[k].value(x)) for k in keys},
-        "stock": {k: float(ex.S[k].value(x)) for k in keys},
-        "supply": {k: float(ex.supply[k].value(x)) for k in keys},
+        "stage2_objective": z2,
+        "stage3_objective": z3,
+        "intake": {key: float(v[k]) for key, k in ex.xindex.items()},
+        "in_training": values(ex.N),
+        "on_placement": values(ex.P),
+        "in_training_end": values(ex.E),
+        "completions": values(ex.C),
+        "cost": values(ex.cost),
+        "stock": values(ex.S),
+        "trainee_service": values(ex.T),
+        "supervision_given": values(ex.G),
+        "supply": values(ex.supply),
+        "qualified_supply": values(ex.qualified),
         "demand": {k: float(ds.demand.get(k, 0.0)) for k in keys},
-        "cost": {k: float(ex.cost[k].value(x)) for k in keys},
-        "supervision": {key: max(0.0, float(v[k])) for key, k in model.yindex.items()},
+        "supervision": {key: float(v[k]) for key, k in ex.yindex.items()},
     }
+    out["plan"] = out["intake"]
+    out["counted_service"] = {k: ds.professions[k[0]].beta * out["trainee_service"][k] for k in keys}
     out["shortfall"] = {k: max(0.0, out["demand"][k] - out["supply"][k]) for k in keys}
-    out["weighted_shortfall"] = float(sum(
-        ds.year_weight(t) * ds.professions[p].weight * out["shortfall"][p, r, t]
-        for (p, r, t) in keys if t in ds.assessed_years))
-    out["total_shortfall_wte"] = float(sum(out["shortfall"][p, r, ds.target_year]
-                                           for p in ds.professions for r in ds.regions))
+    out["qualified_shortfall"] = {k: max(0.0, out["demand"][k] - out["qualified_supply"][k]) for k in keys}
+
+    def weighted(years):
+        return float(sum(ds.year_weight(t) * ds.professions[p].weight * out["shortfall"][p, r, t]
+                         for (p, r, t) in keys if t in years))
+
+    out["weighted_shortfall"] = weighted(ds.assessed_years)
+    out["sustain_shortfall"] = weighted(ds.sustain_years) if ds.sustain_years else None
+    target = [(p, r, ds.target_year) for p in ds.professions for r in ds.regions]
+    out["total_shortfall_wte"] = float(sum(out["shortfall"][k] for k in target))
+    out["qualified_shortfall_wte"] = float(sum(out["qualified_shortfall"][k] for k in target))
     out["total_cost_gbp"] = float(sum(out["cost"].values()))
+    out["committed_cost_after_horizon_gbp"] = float(ex.committed.value(v))
+    return out
+
+
+def write_shortfall_stage_mps(dataset_dir: str | Path, path: str | Path) -> Path:
+    """Write stage 1 (minimise the weighted target shortfall) as an MPS file, through highspy.
+
+    For self-tests of the checker's ``shortfall_stage.mps`` check; needs highspy.
+    """
+    import highspy
+
+    ds = load_dataset(dataset_dir)
+    model = _build_model(ds, build_expressions(ds))
+    rows = [(r[0], -np.inf if r[4] == "<=" else r[1], r[1]) for r in model.rows]
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n
+    lp.num_row_ = len(rows)
+    inf = highspy.kHighsInf
+    lp.col_cost_ = model.shortfall_obj
+    lp.col_lower_ = model.lb
+    lp.col_upper_ = np.where(np.isinf(model.ub), inf, model.ub)
+    lp.row_lower_ = np.array([-inf if math.isinf(lo) else lo for _, lo, _ in rows])
+    lp.row_upper_ = np.array([hi for _, _, hi in rows])
+    starts, index, value = [0], [], []
+    for terms, _, _ in rows:
+        for k, v in sorted(terms.items()):
+            index.append(k)
+            value.append(v)
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=float)
+    lp.a_matrix_.num_col_ = model.n
+    lp.a_matrix_.num_row_ = len(rows)
+    if ds.integer_places:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in model.integrality]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if h.passModel(lp) != highspy.HighsStatus.kOk:
+        raise RuntimeError("highspy refused the stage-1 model")
+    out = Path(path)
+    h.writeModel(str(out))
     return out

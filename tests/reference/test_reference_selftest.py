@@ -1,8 +1,12 @@
 """Self-tests of the reference implementation (spec_lp, checker, generate) only.
 
 Each tiny dataset has an answer worked out on paper in its docstring.
-Defaults: base year 2020, target 2021, one region R (multiplier 1), cost GBP
-1000 per trainee-year, completion = joining = 1, attrition 0, no supervision.
+Defaults: base year 2020, target 2021 (= horizon unless given), one region R
+(multiplier 1), cost GBP 1000 per trainee-year, completion = joining = 1,
+attrition 0, no supervision, courses starting in April, the ``qualified``
+service basis (trainees do not count against demand; sigma[1] = 0), 37.5
+contracted hours a week and supervision time counting. A budget row for 2019
+only means "no budget limit".
 """
 
 from __future__ import annotations
@@ -17,19 +21,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .checker import check_results, simulate, total_shortfall, weighted_shortfall, write_results
+from .checker import (check_results, completion_offset, months_in_year, qualified_shortfall, simulate,
+                      sustain_shortfall, total_shortfall, weighted_shortfall, write_results)
 from .generate import generate_dataset
-from .spec_lp import DatasetError, load_dataset, parse_year, solve_reference, year_label
+from .spec_lp import DatasetError, load_dataset, parse_year, solve_reference, timing, year_label
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROF_COLUMNS = ["profession", "name", "duration_years", "completion_rate", "joining_rate", "attrition_rate",
-                "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
-                "trainee_service_wte", "weight", "max_growth"]
+PROF_COLUMNS_V1 = ["profession", "name", "duration_years", "completion_rate", "joining_rate", "attrition_rate",
+                   "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "supervisor_hours_per_wte",
+                   "trainee_service_wte", "weight", "max_growth"]
+PROF_COLUMNS = PROF_COLUMNS_V1 + ["start_month", "service_basis", "max_decline"]
 
 
-def prof(key="P", d=1, c=1, j=1, a=0, cost=1000, h=0, H=0, tsw=0, weight="", g=""):
-    return [key, f"name {key}", d, c, j, a, cost, h, H, tsw, weight, g]
+def prof(key="P", d=1, c=1, j=1, a=0, cost=1000, h=0, H=0, tsw=0, weight="", g="", m="", basis="", dec=""):
+    return [key, f"name {key}", d, c, j, a, cost, h, H, tsw, weight, g, m, basis, dec]
 
 
 def _csv(path: Path, header, rows):
@@ -41,11 +47,18 @@ def _csv(path: Path, header, rows):
 
 def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(), pipeline=None,
          capacity=None, supervision=None, sources=None, budget=(), regional=False, inflows=None,
-         settings=None, name="ds") -> Path:
-    """Write a dataset; optional tables are only written when given (None = file absent)."""
+         supervisor_hours=None, trainee_service=None, settings=None, name="ds", v1=False) -> Path:
+    """Write a dataset; optional tables are only written when given (None = file absent).
+
+    ``v1=True`` writes professions.csv with the version-1 columns only.
+    """
     out = tmp_path / name
     out.mkdir()
-    _csv(out / "professions.csv", PROF_COLUMNS, profs or [prof()])
+    rows = profs or [prof()]
+    if v1:
+        _csv(out / "professions.csv", PROF_COLUMNS_V1, [r[:len(PROF_COLUMNS_V1)] for r in rows])
+    else:
+        _csv(out / "professions.csv", PROF_COLUMNS, rows)
     _csv(out / "regions.csv", ["region", "name", "cost_multiplier"], [[r, r, m] for r, m in regions])
     _csv(out / "workforce.csv", ["profession", "region", "stock_wte"], stock)
     _csv(out / "demand.csv", ["profession", "region", "year", "demand_wte"], demand)
@@ -60,6 +73,8 @@ def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(
         "supervision.csv": (["trainee_profession", "supervisor_profession"], supervision),
         "recruitment_sources.csv": (["trainee_profession", "source_profession", "share"], sources),
         "inflows.csv": (["profession", "region", "year", "inflow_wte"], inflows),
+        "supervisor_hours.csv": (["profession", "region", "supervisor_hours_per_wte"], supervisor_hours),
+        "trainee_service.csv": (["profession", "training_year", "service_wte"], trainee_service),
     }
     for file, (header, rows) in optional.items():
         if rows is not None:
@@ -186,22 +201,54 @@ def test_unassessed_year_is_not_optimised(tmp_path):
 
 
 def test_pipeline_duration_service_and_completion(tmp_path):
-    """d = 2, c = 0.8, j = 0.5, a = 0.1, tsw = 0.5, stock 10, pipeline 4 started 2020.
+    """d = 2 (April: phi = 1, 1, 0; Q = 1), c = 0.8, j = 0.5, a = 0.1, stock 10, pipeline 4 started 2020.
 
-    2021: N = 4 + x <= 9 (budget) -> x = 5 (cheapest that... all of it helps):
-    S = 0.9 * 10 + 0.5 * 0.8 * 4 = 10.6, M = x, supply = 10.6 + 0.5 x = 13.1,
-    shortfall 20 - 13.1 = 6.9, cost 9 * 1000.
+    ``posts`` basis with sigma[1] = 0.5 (trainee_service row). 2021: N = 4 + x <= 9 (budget) -> x = 5
+    (all of it helps): S = 0.9 * 10 + 0.5 * 0.8 * 4 = 10.6, E = x, T = 0.5 x, Y = 10.6 + 0.5 x = 13.1,
+    shortfall 20 - 13.1 = 6.9 (qualified basis: 20 - 10.6 = 9.4), P = 9, cost 9 * 1000; the 2021
+    cohort's second year (2022) is after the horizon: committed 5 * 1000.
     """
-    r = solve(make(tmp_path, profs=[prof(d=2, c=0.8, j=0.5, a=0.1, tsw=0.5)], stock=[["P", "R", 10]],
+    r = solve(make(tmp_path, profs=[prof(d=2, c=0.8, j=0.5, a=0.1, tsw=0.5, basis="posts")],
+                   stock=[["P", "R", 10]], trainee_service=[["P", 1, 0.5]],
                    demand=[["P", "R", 2021, 20]], pipeline=[["P", "R", 2020, 4], ["P", "R", 2018, 50]],
                    budget=[[2021, 9000]]))
-    assert r["intake"][("P", "R", 2021)] == approx(5)
-    assert r["stock"][("P", "R", 2021)] == approx(10.6)
-    assert r["in_training"][("P", "R", 2021)] == approx(9)
-    assert r["in_training_end"][("P", "R", 2021)] == approx(5)
-    assert r["completions"][("P", "R", 2021)] == approx(3.2)
+    key = ("P", "R", 2021)
+    assert r["intake"][key] == approx(5)
+    assert r["stock"][key] == approx(10.6)
+    assert r["in_training"][key] == approx(9)
+    assert r["on_placement"][key] == approx(9)
+    assert r["in_training_end"][key] == approx(5)
+    assert r["trainee_service"][key] == approx(2.5)
+    assert r["completions"][key] == approx(3.2)
     assert r["weighted_shortfall"] == approx(6.9)
+    assert r["qualified_shortfall_wte"] == approx(9.4)
     assert r["total_cost_gbp"] == approx(9000)
+    assert r["committed_cost_after_horizon_gbp"] == approx(5000)
+
+
+def test_version_one_dataset_loads_with_defaults(tmp_path):
+    """The dataset above with only the version-1 columns and no trainee_service table.
+
+    Defaults: start month 4, ``qualified`` basis, sigma[1] = 0, no decline, no sustain years,
+    W = 37.5, supervision time counts. Trainees no longer count, so x cannot help in 2021
+    and the cost stage takes x = 0: Y = S = 10.6, shortfall 9.4, cost 4 * 1000 (pipeline), nothing committed.
+    """
+    path = make(tmp_path, profs=[prof(d=2, c=0.8, j=0.5, a=0.1, tsw=0.5)], stock=[["P", "R", 10]],
+                demand=[["P", "R", 2021, 20]], pipeline=[["P", "R", 2020, 4], ["P", "R", 2018, 50]],
+                budget=[[2021, 9000]], v1=True)
+    ds = load_dataset(path)
+    p = ds.professions["P"]
+    assert (p.start_month, p.service_basis, p.max_decline) == (4, "qualified", None)
+    assert ds.sustain_years == [] and ds.horizon_end == 2021
+    assert ds.contracted_hours_per_week == 37.5 and ds.supervision_time_counts is True
+    assert ds.sigma("P", 1) == 0 and ds.sigma("P", 2) == 0.5
+    r = solve(path)
+    assert r["intake"][("P", "R", 2021)] == approx(0)
+    assert r["weighted_shortfall"] == approx(9.4)
+    assert r["total_shortfall_wte"] == approx(9.4)
+    assert r["sustain_shortfall"] is None
+    assert r["total_cost_gbp"] == approx(4000)
+    assert r["committed_cost_after_horizon_gbp"] == approx(0)
 
 
 def test_inflows(tmp_path):
@@ -241,6 +288,227 @@ def test_recruitment_source_shortfall_tradeoff(tmp_path):
     assert r["weighted_shortfall"] == approx(10 / 3)
 
 
+# ---------------------------------------------------------------------------- version 2: timing
+
+
+def test_timing_table_and_checker_months_agree():
+    """phi and Q from the formula of MODEL.md, and the checker's month count, for every d and month.
+
+    April d = 3: phi = 1, 1, 1, 0, Q = 2. September d = 1: f0 = (12 - 5) / 12 = 7/12, phi = 7/12, 5/12,
+    Q = 1. January d = 2: f0 = (12 - 9) / 12 = 1/4, phi = 1/4, 1, 3/4, Q = 2.
+    """
+    assert timing(3, 4) == ([1, 1, 1, 0], 2)
+    phi, lag = timing(1, 9)
+    assert phi == approx([7 / 12, 5 / 12]) and lag == 1
+    phi, lag = timing(2, 1)
+    assert phi == approx([0.25, 1, 0.75]) and lag == 2
+    for d in range(1, 5):
+        for m in range(1, 13):
+            phi, lag = timing(d, m)
+            assert [months_in_year(d, m, l) for l in range(d + 1)] == approx(phi)
+            assert months_in_year(d, m, d + 1) == 0 and months_in_year(d, m, -1) == 0
+            assert completion_offset(d, m) == lag
+
+
+def test_september_one_year_course_completes_next_year(tmp_path):
+    """d = 1, start month 9: phi = 7/12, 5/12; Q = 1 (a cohort of year s is in post at the end of s + 1).
+
+    Pipeline 6 started September 2020: 5/12 of a year in 2021 (cost 2500) and in post at the end of
+    2021. Target 2022, demand 16: S2022 = 6 + x2021 -> x2021 = 10 (x2022 would only qualify in 2023, so
+    the cost stage leaves it 0). N2021 = 5/12*6 + 7/12*10 = 8.3333, N2022 = 5/12*10 = 4.1667;
+    P2021 = 10 (only this year's intake is on placement), E2021 = 10; C2021 = 6, C2022 = 10;
+    cost 8333.33 + 4166.67 = 12500, nothing after the horizon.
+
+    Same course, target = horizon = 2021, demand 16, intake_min 3: x cannot help in 2021 -> x = 3,
+    shortfall 16 - 6 = 10, cost 2500 + 3 * 7/12 * 1000 = 4250, committed 3 * 5/12 * 1000 = 1250.
+    """
+    common = dict(profs=[prof(m=9)], pipeline=[["P", "R", 2020, 6]], budget=[[2019, 1]])
+    r = solve(make(tmp_path, **common, demand=[["P", "R", 2021, 4], ["P", "R", 2022, 16]],
+                   settings={"target_year": 2022}, name="two"))
+    k1, k2 = ("P", "R", 2021), ("P", "R", 2022)
+    assert r["intake"] == {k1: approx(10), k2: approx(0)}
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["stock"][k1] == approx(6) and r["stock"][k2] == approx(16)
+    assert r["completions"][k1] == approx(6) and r["completions"][k2] == approx(10)
+    assert r["in_training"][k1] == approx(2.5 + 70 / 12) and r["in_training"][k2] == approx(50 / 12)
+    assert r["on_placement"][k1] == approx(10) and r["on_placement"][k2] == approx(0)
+    assert r["in_training_end"][k1] == approx(10) and r["in_training_end"][k2] == approx(0)
+    assert r["cost"][k1] == approx(2500 + 70000 / 12) and r["total_cost_gbp"] == approx(12500)
+    assert r["committed_cost_after_horizon_gbp"] == approx(0)
+
+    r = solve(make(tmp_path, **common, demand=[["P", "R", 2021, 16]],
+                   capacity=[["P", "R", 2021, "", 3, ""]], name="one"))
+    assert r["intake"][k1] == approx(3)
+    assert r["weighted_shortfall"] == approx(10)
+    assert r["total_cost_gbp"] == approx(4250)
+    assert r["committed_cost_after_horizon_gbp"] == approx(1250)
+
+
+def test_january_start(tmp_path):
+    """d = 1, start month 1: f0 = 3/12, phi = 1/4, 3/4, Q = 1.
+
+    Pipeline 4 of start year 2020 (January 2021): 3/4 of 2021 in training (cost 3000), in post at the
+    end of 2021. Target 2022, demand 8: x2021 = 4 (January 2022 start, in post at the end of 2022);
+    cost 2021 = 3000 + 1/4*4*1000 = 4000, 2022 = 3/4*4*1000 = 3000, total 7000; x2022 = 0.
+    """
+    r = solve(make(tmp_path, profs=[prof(m=1)], pipeline=[["P", "R", 2020, 4]],
+                   demand=[["P", "R", 2022, 8]], budget=[[2019, 1]], settings={"target_year": 2022}))
+    k1, k2 = ("P", "R", 2021), ("P", "R", 2022)
+    assert r["intake"] == {k1: approx(4), k2: approx(0)}
+    assert r["stock"][k1] == approx(4) and r["stock"][k2] == approx(8)
+    assert r["in_training"][k1] == approx(4) and r["in_training"][k2] == approx(3)
+    assert r["in_training_end"][k1] == approx(4)
+    assert r["cost"][k1] == approx(4000) and r["cost"][k2] == approx(3000)
+    assert r["total_cost_gbp"] == approx(7000) and r["committed_cost_after_horizon_gbp"] == approx(0)
+    assert r["weighted_shortfall"] == approx(0)
+
+
+def test_service_by_training_year_on_both_bases(tmp_path):
+    """d = 3 April (Q = 2: trainees are in training years 1 and 2 at year ends), trainee_service_wte 0.4.
+
+    Stock 20, pipeline 5 (2019, completes at the end of 2021) and 10 (2020, training year 2 at the end
+    of 2021); intake_max 8; demand 40 in 2021. S2021 = 20 + 5 = 25; T2021 = sigma1 x + 10 sigma2.
+
+    * qualified basis, no rows: sigma = (0, 0.4): T = 4 is reported but not counted; x cannot help -> 0;
+      Y = 25, shortfall 15 = the qualified-basis shortfall.
+    * posts basis, no rows: x still cannot help (sigma1 = 0) -> 0; Y = 25 + 4 = 29, shortfall 11,
+      qualified shortfall 15.
+    * posts basis, rows sigma1 = 0.25, sigma2 = 0.5: x = 8, T = 2 + 5 = 7, Y = 32, shortfall 8,
+      qualified shortfall 15.
+    """
+    common = dict(stock=[["P", "R", 20]], pipeline=[["P", "R", 2019, 5], ["P", "R", 2020, 10]],
+                  capacity=[["P", "R", 2021, "", "", 8]], demand=[["P", "R", 2021, 40]], budget=[[2019, 1]])
+    key = ("P", "R", 2021)
+    r = solve(make(tmp_path, profs=[prof(d=3, tsw=0.4)], **common, name="qualified"))
+    assert r["intake"][key] == approx(0)
+    assert r["trainee_service"][key] == approx(4) and r["counted_service"][key] == approx(0)
+    assert r["supply"][key] == approx(25)
+    assert r["total_shortfall_wte"] == approx(15) and r["qualified_shortfall_wte"] == approx(15)
+    r = solve(make(tmp_path, profs=[prof(d=3, tsw=0.4, basis="posts")], **common, name="posts"))
+    assert r["intake"][key] == approx(0)
+    assert r["counted_service"][key] == approx(4) and r["supply"][key] == approx(29)
+    assert r["total_shortfall_wte"] == approx(11) and r["qualified_shortfall_wte"] == approx(15)
+    r = solve(make(tmp_path, profs=[prof(d=3, tsw=0.4, basis="posts")], **common, name="rows",
+                   trainee_service=[["P", 1, 0.25], ["P", 2, 0.5]]))
+    assert r["intake"][key] == approx(8)
+    assert r["trainee_service"][key] == approx(7) and r["supply"][key] == approx(32)
+    assert r["in_training_end"][key] == approx(18)
+    assert r["total_shortfall_wte"] == approx(8) and r["qualified_shortfall_wte"] == approx(15)
+
+
+def test_supervision_time_reduces_supervisor_supply(tmp_path):
+    """P (d = 1) needs 7.5 h a week per trainee from Q (5 h per WTE), Q stock 30 = Q demand, P demand 10.
+
+    Q takes no trainees (intake_max 0), so its supply is 30 - G_Q.
+    G_Q = 7.5 x / W. Stage 1 minimises (10 - x) + 7.5 x / W, so x = 10 while Q can give 150 h:
+    * W = 37.5: y = 75 (exactly the need), G = 2, Y_Q = 28, weighted shortfall 2 (all of it Q's; also
+      the qualified-basis figure: P is in post, Q is short by 2).
+    * supervision_time_counts false: G = 0, shortfall 0.
+    * W = 30: G = 2.5, shortfall 2.5.
+    * supervisor_hours row (Q, R) = 2 h per WTE: 60 h -> x = 8, y = 60, G = 1.6; shortfall 2 + 1.6 = 3.6.
+    """
+    common = dict(profs=[prof("P", h=7.5), prof("Q", H=5)], stock=[["Q", "R", 30]],
+                  demand=[["P", "R", 2021, 10], ["Q", "R", 2021, 30]], budget=[[2019, 1]],
+                  supervision=[["P", "Q"]], capacity=[["Q", "R", 2021, "", "", 0]])
+    kp, kq, ky = ("P", "R", 2021), ("Q", "R", 2021), ("P", "Q", "R", 2021)
+    r = solve(make(tmp_path, **common, name="default"))
+    assert r["intake"][kp] == approx(10)
+    assert r["supervision"][ky] == approx(75)
+    assert r["supervision_given"][kq] == approx(2) and r["supply"][kq] == approx(28)
+    assert r["weighted_shortfall"] == approx(2) and r["qualified_shortfall_wte"] == approx(2)
+    r = solve(make(tmp_path, **common, name="off", settings={"supervision_time_counts": False}))
+    assert r["supervision"][ky] == approx(75) and r["supervision_given"][kq] == approx(0)
+    assert r["weighted_shortfall"] == approx(0)
+    r = solve(make(tmp_path, **common, name="thirty", settings={"contracted_hours_per_week": 30}))
+    assert r["supervision_given"][kq] == approx(2.5) and r["weighted_shortfall"] == approx(2.5)
+    r = solve(make(tmp_path, **common, name="regional", supervisor_hours=[["Q", "R", 2]]))
+    assert r["intake"][kp] == approx(8)
+    assert r["supervision"][ky] == approx(60) and r["supervision_given"][kq] == approx(1.6)
+    assert r["weighted_shortfall"] == approx(3.6)
+
+
+def test_supervision_hours_given_equal_need(tmp_path):
+    """Q supervises only itself (h = 1, v = 10); supervision time does not count.
+
+    Stock 4, demand 10, intake_min 6: N = 6, so y = 6 exactly (not the 40 Q could give): the need row
+    is an equality. x = 6 closes the gap; cost 6000.
+    """
+    r = solve(make(tmp_path, profs=[prof("Q", h=1, H=10)], stock=[["Q", "R", 4]],
+                   demand=[["Q", "R", 2021, 10]], budget=[[2019, 1]], supervision=[["Q", "Q"]],
+                   capacity=[["Q", "R", 2021, "", 6, ""]], settings={"supervision_time_counts": False}))
+    assert r["intake"][("Q", "R", 2021)] == approx(6)
+    assert r["supervision"][("Q", "Q", "R", 2021)] == approx(6)
+
+
+def test_sustain_stage_changes_the_plan(tmp_path):
+    """d = 1, attrition 0.5, demand 10 in 2021 (target) and 2022; budgets 12 trainees in 2021, 3 in 2022.
+
+    Stage 1 needs x1 >= 10 (S2021 = x1). S2022 = 0.5 x1 + x2.
+    * sustain_years [] (none): the cost stage takes x1 = 10, x2 = 0: cost 10000, sustain shortfall None.
+    * default (the decision years after the last assessed year: [2022]), weight 2 on 2022: stage 2
+      raises S2022 as far as it can: x2 = 3, x1 = 12 -> S2022 = 9, sustain shortfall 2 * 1 = 2;
+      weighted (target) shortfall still 0; cost 15000.
+    """
+    common = dict(profs=[prof(a=0.5)], demand=[["P", "R", 2021, 10], ["P", "R", 2022, 10]],
+                  budget=[[2021, 12000], [2022, 3000]])
+    k1, k2 = ("P", "R", 2021), ("P", "R", 2022)
+    r = solve(make(tmp_path, **common, name="none",
+                   settings={"horizon_end": 2022, "sustain_years": [], "year_weights": {2022: 2}}))
+    assert r["intake"] == {k1: approx(10), k2: approx(0)}
+    assert r["sustain_shortfall"] is None and r["total_cost_gbp"] == approx(10000)
+    path = make(tmp_path, **common, name="sustain", settings={"horizon_end": "2022/23", "year_weights": {2022: 2}})
+    assert load_dataset(path).sustain_years == [2022]
+    r = solve(path)
+    assert r["intake"] == {k1: approx(12), k2: approx(3)}
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["sustain_shortfall"] == approx(2) and r["stage2_objective"] == approx(2)
+    assert r["total_shortfall_wte"] == approx(0)
+    assert r["total_cost_gbp"] == approx(15000)
+
+
+def test_max_decline(tmp_path):
+    """d = 1, max_decline 0.25, base-year intake 8 (pipeline 2020), no demand, target 2022.
+
+    X2021 >= 0.75 * 8 = 6, X2022 >= 0.75 * 6 = 4.5; the cost stage takes exactly that: cost 10500
+    (the April 2020 one-year cohort costs nothing after 2020).
+    """
+    r = solve(make(tmp_path, profs=[prof(dec=0.25)], pipeline=[["P", "R", 2020, 8]], budget=[[2019, 1]],
+                   settings={"target_year": 2022}))
+    assert r["intake"] == {("P", "R", 2021): approx(6), ("P", "R", 2022): approx(4.5)}
+    assert r["total_cost_gbp"] == approx(10500)
+
+
+def test_committed_cost_after_horizon(tmp_path):
+    """d = 3 April, target = horizon = 2021, pipeline 3 (2020), intake_min 2 in 2021, no demand.
+
+    2021: N = 2 + 3 = 5 -> cost 5000. After 2021: 2022: 2 (year 2) + 3 (year 3) = 5, 2023: 2 -> 7000.
+    """
+    r = solve(make(tmp_path, profs=[prof(d=3)], pipeline=[["P", "R", 2020, 3]], budget=[[2019, 1]],
+                   capacity=[["P", "R", 2021, "", 2, ""]]))
+    assert r["intake"][("P", "R", 2021)] == approx(2)
+    assert r["total_cost_gbp"] == approx(5000)
+    assert r["committed_cost_after_horizon_gbp"] == approx(7000)
+    assert r["stage3_objective"] == approx(12000)
+
+
+def test_whole_cost_stage_has_no_saving_from_late_long_courses(tmp_path):
+    """``posts`` basis, d = 3 April, sigma1 = 0.6 (row), sigma2 = 1; demand 10 in 2022 = target = horizon.
+
+    Pipeline 3 (2020) completes at the end of 2022: S2022 = 3. Y2022 = 3 + x2021 (year 2) + 0.6 x2022.
+    Every trainee costs 3000 in all, so the whole-cost stage takes x2021 = 7 (21000) rather than
+    x2022 = 11.67 (35000). Decision-year cost: 2021 N = 7 + 3, 2022 N = 7 + 3 -> 20000; committed:
+    7 in 2023 -> 7000. (Counting decision years only, x2022 = 11.67 would look cheaper: 3000 + 3000
+    + 11667 = 17667 < 20000.)
+    """
+    r = solve(make(tmp_path, profs=[prof(d=3, tsw=1, basis="posts")], pipeline=[["P", "R", 2020, 3]],
+                   trainee_service=[["P", 1, 0.6]], demand=[["P", "R", 2022, 10]], budget=[[2019, 1]],
+                   settings={"target_year": 2022}))
+    assert r["intake"] == {("P", "R", 2021): approx(7), ("P", "R", 2022): approx(0)}
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["total_cost_gbp"] == approx(20000)
+    assert r["committed_cost_after_horizon_gbp"] == approx(7000)
+
+
 # ---------------------------------------------------------------------------- constraints
 
 
@@ -264,11 +532,12 @@ def test_supervision_without_supervisor_row_takes_no_trainees(tmp_path):
 def test_supervision_capacity_grows_with_stock(tmp_path):
     """Self-supervision, h = H = 1, stock 2, d = 1, demand 10 in 2022 only.
 
+    Supervision time does not count (so supply is the stock):
     2021: x1 <= S0 = 2 -> S1 = 4; 2022: x2 <= S1 = 4 -> S2 = 8, shortfall 2, cost 6 trainees.
     """
     r = solve(make(tmp_path, profs=[prof(h=1, H=1)], stock=[["P", "R", 2]],
                    demand=[["P", "R", 2022, 10]], budget=[[2021, 100000]], supervision=[["P", "P"]],
-                   settings={"target_year": 2022}))
+                   settings={"target_year": 2022, "supervision_time_counts": False}))
     assert r["intake"][("P", "R", 2021)] == approx(2)
     assert r["intake"][("P", "R", 2022)] == approx(4)
     assert r["weighted_shortfall"] == approx(2)
@@ -356,23 +625,75 @@ def test_input_errors(tmp_path):
         load_dataset(path)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    ({"profs": [prof(m=13)]}, "professions.csv row 2, column start_month"),
+    ({"profs": [prof(m=4.5)]}, "professions.csv row 2, column start_month"),
+    ({"profs": [prof(basis="both")]}, "professions.csv row 2, column service_basis"),
+    ({"profs": [prof(dec=1.5)]}, "professions.csv row 2, column max_decline"),
+    ({"trainee_service": [["P", 0, 0.5]]}, "trainee_service.csv row 2, column training_year"),
+    ({"trainee_service": [["P", 1, 0.5], ["P", 1, 0.2]]}, "trainee_service.csv row 3: duplicate"),
+    ({"trainee_service": [["X", 1, 0.5]]}, "trainee_service.csv row 2, column profession"),
+    ({"supervisor_hours": [["P", "Z", 3]]}, "supervisor_hours.csv row 2, column region"),
+    ({"supervisor_hours": [["P", "R", -1]]}, "supervisor_hours.csv row 2, column supervisor_hours_per_wte"),
+    ({"settings": {"horizon_end": 2022, "sustain_years": [2021]}}, "sustain year 2021 is also an assessed"),
+    ({"settings": {"sustain_years": [2023]}}, "sustain year 2023 is not a decision year"),
+    ({"settings": {"assessed_years": []}}, "assessed_years may not be empty"),
+    ({"settings": {"contracted_hours_per_week": 0}}, "contracted_hours_per_week must be > 0"),
+    ({"settings": {"horizon_end": 2020}}, "need base_year < target_year <= horizon_end"),
+])
+def test_version_two_input_errors(tmp_path, kwargs, match):
+    path = make(tmp_path, **{"budget": [[2021, 1]], **kwargs})
+    with pytest.raises(DatasetError, match=match):
+        load_dataset(path)
+
+
 # ---------------------------------------------------------------------------- checker
 
 
 @pytest.fixture
 def solved(tmp_path):
-    """A small dataset exercising every family, solved and written as results."""
-    ds = make(tmp_path, profs=[prof("P", d=2, h=2, g=1.0, tsw=0.5), prof("Q", H=1, a=0.1)],
+    """A small dataset exercising every family, solved and written as results.
+
+    P: two-year September course on the ``posts`` basis with sigma[1] = 0.2, growth and decline
+    limits; Q supervises P (regional supervisor hours in B); horizon 2023 after the target 2022,
+    so 2023 is a sustain year; 30 contracted hours a week.
+    """
+    ds = make(tmp_path, profs=[prof("P", d=2, h=2, g=1.0, tsw=0.5, m=9, basis="posts", dec=0.5),
+                               prof("Q", H=2, a=0.1)],
               regions=[("A", 1.2), ("B", "")],
               stock=[["Q", "A", 10], ["Q", "B", 10], ["P", "A", 5]],
-              demand=[["P", "A", 2021, 12], ["P", "B", 2021, 6], ["P", "A", 2022, 15], ["Q", "A", 2022, 9]],
+              demand=[["P", "A", 2021, 12], ["P", "B", 2021, 6], ["P", "A", 2022, 15], ["Q", "A", 2022, 9],
+                      ["P", "A", 2023, 15]],
               pipeline=[["P", "A", 2020, 3], ["P", "B", 2020, 2]],
               capacity=[["P", "B", 2022, 6, "", 3], ["P", "A", 2021, "", 1, ""]],
               supervision=[["P", "Q"]], sources=[["P", "Q", 0.2]],
+              supervisor_hours=[["Q", "B", 1.5]], trainee_service=[["P", 1, 0.2]],
               budget=[[2021, "", 30000], [2022, "A", 20000]], regional=True,
-              settings={"target_year": 2022, "assessed_years": [2021, 2022]})
+              settings={"target_year": 2022, "horizon_end": 2023, "assessed_years": [2021, 2022],
+                        "contracted_hours_per_week": 30})
     results = write_results(ds, solve(ds), tmp_path / "results")
     return ds, results
+
+
+def solution_of(path: Path, x: dict, y: dict) -> dict:
+    """A solve_reference()-shaped solution for plan (x, y), every figure from the checker's simulation."""
+    data = load_dataset(path)
+    sim = simulate(data, x, y)
+    keys = [(p, r, t) for p in data.professions for r in data.regions for t in data.decision_years]
+    pick = lambda store: {k: store[k] for k in keys}  # noqa: E731
+    return {
+        "status": "optimal", "intake": dict(x), "supervision": dict(y),
+        "in_training": pick(sim.N), "on_placement": pick(sim.P), "in_training_end": pick(sim.E),
+        "completions": pick(sim.C), "cost": pick(sim.cost), "stock": pick(sim.S),
+        "trainee_service": pick(sim.T),
+        "counted_service": {k: data.professions[k[0]].beta * sim.T[k] for k in keys},
+        "supervision_given": pick(sim.G), "supply": pick(sim.supply), "qualified_supply": pick(sim.qualified),
+        "demand": {k: data.demand.get(k, 0.0) for k in keys}, "shortfall": pick(sim.shortfall),
+        "qualified_shortfall": pick(sim.qualified_shortfall),
+        "weighted_shortfall": weighted_shortfall(data, sim), "sustain_shortfall": sustain_shortfall(data, sim),
+        "total_shortfall_wte": total_shortfall(data, sim), "qualified_shortfall_wte": qualified_shortfall(data, sim),
+        "total_cost_gbp": sum(sim.cost.values()), "committed_cost_after_horizon_gbp": sim.committed,
+    }
 
 
 def _edit_csv(path: Path, match: dict, column: str, value):
@@ -446,7 +767,7 @@ def test_checker_flags_limits(solved):
 
 def test_checker_flags_placement_growth_and_regional_budget(solved):
     ds, results = solved
-    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2022}, "intake", "30")
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2022}, "intake", "300")
     text = "\n".join(check_results(ds, results))
     assert "growth: P national intake" in text
     assert "region A spend" in text
@@ -486,37 +807,176 @@ def test_checker_flags_missing_rows_and_status(solved):
 
 
 def test_checker_compares_with_reference_optimum(solved):
-    """A feasible but worse plan (x = intake_min) passes the constraints but not the optimum check."""
+    """A feasible but worse plan (3 P trainees a year in A) passes the constraints, not the optimum check."""
     ds, results = solved
-    ref = solve(ds)
     data = load_dataset(ds)
-    zero = {**ref, "intake": {k: data.intake_min.get(k, 0.0) for k in ref["intake"]}}
-    # derived figures of that plan from the checker's own simulation (y of the optimum still fits)
-    sim = simulate(data, zero["intake"])
-    keys = list(ref["intake"])
-    zero.update(in_training={k: sim.N[k] for k in keys}, in_training_end={k: sim.M[k] for k in keys},
-                completions={k: sim.C[k] for k in keys}, cost={k: sim.cost[k] for k in keys},
-                stock={k: sim.S[k] for k in keys}, supply={k: sim.supply[k] for k in keys},
-                shortfall={k: sim.shortfall[k] for k in keys},
-                weighted_shortfall=weighted_shortfall(data, sim), total_shortfall_wte=total_shortfall(data, sim),
-                total_cost_gbp=sum(sim.cost.values()),
-                supervision={("P", "Q", r, t): 2 * sim.N["P", r, t] for r in ("A", "B") for t in (2021, 2022)})
+    x = {(p, r, t): (3.0 if (p, r) == ("P", "A") else 0.0)
+         for p in data.professions for r in data.regions for t in data.decision_years}
+    sim = simulate(data, x)
+    y = {("P", "Q", r, t): 2 * sim.N["P", r, t] for r in data.regions for t in data.decision_years}
     shutil.rmtree(results)
-    write_results(ds, zero, results)
+    write_results(ds, solution_of(ds, x, y), results)
     assert check_results(ds, results) == []
     text = "\n".join(check_results(ds, results, compare_reference=True))
-    assert "vs reference optimum: weighted_shortfall" in text
+    assert "vs reference optimum" in text
+
+
+def test_checker_flags_version_two_columns(solved):
+    """Every new results column is recomputed: a wrong value in each is named."""
+    ds, results = solved
+    edits = [
+        ("plan.csv", {"profession": "P", "region": "A", "year": 2021}, "on_placement", "99"),
+        ("workforce.csv", {"profession": "P", "region": "A", "year": 2022}, "trainee_service_wte", "99"),
+        ("workforce.csv", {"profession": "P", "region": "A", "year": 2022}, "counted_service_wte", "99"),
+        ("workforce.csv", {"profession": "Q", "region": "A", "year": 2021}, "supervision_given_wte", "99"),
+        ("workforce.csv", {"profession": "Q", "region": "A", "year": 2021}, "qualified_supply_wte", "99"),
+        ("workforce.csv", {"profession": "P", "region": "A", "year": 2021}, "qualified_shortfall_wte", "99"),
+        ("workforce.csv", {"profession": "P", "region": "A", "year": 2022}, "weighted_shortfall", "99"),
+        ("workforce.csv", {"profession": "Q", "region": "B", "year": 2021}, "service_basis", "posts"),
+        ("workforce.csv", {"profession": "Q", "region": "B", "year": 2023}, "sustain", "false"),
+        ("workforce.csv", {"profession": "Q", "region": "B", "year": 2022}, "sustain", "true"),
+    ]
+    for file, match, column, value in edits:
+        _edit_csv(results / file, match, column, value)
+    text = "\n".join(check_results(ds, results))
+    assert "plan.csv (P, A, 2021): on_placement = 99" in text
+    for column in ("trainee_service_wte", "counted_service_wte", "weighted_shortfall"):
+        assert f"workforce.csv (P, A, 2022): {column} = 99" in text
+    assert "workforce.csv (Q, A, 2021): supervision_given_wte = 99" in text
+    assert "workforce.csv (Q, A, 2021): qualified_supply_wte = 99" in text
+    assert "workforce.csv (P, A, 2021): qualified_shortfall_wte = 99" in text
+    assert "(Q, B, 2021): service_basis = 'posts' but the dataset says 'qualified'" in text
+    assert "(Q, B, 2023): sustain = 'false' but year 2023 is a sustain year" in text
+    assert "(Q, B, 2022): sustain = 'true' but year 2022 is not a sustain year" in text
+
+
+def test_checker_flags_blank_and_route_rules(solved):
+    """Demand blank only outside assessed/sustain years; weighted_shortfall blank there; route main."""
+    ds, results = solved
+    _edit_csv(results / "workforce.csv", {"profession": "Q", "region": "B", "year": 2021}, "demand_wte", "")
+    _edit_csv(results / "workforce.csv", {"profession": "Q", "region": "B", "year": 2021}, "weighted_shortfall", "")
+    _edit_csv(results / "plan.csv", {"profession": "Q", "region": "B", "year": 2022}, "route", "apprenticeship")
+    text = "\n".join(check_results(ds, results))
+    assert "workforce.csv (Q, B, 2021): demand_wte is missing" in text
+    assert "workforce.csv (Q, B, 2021): weighted_shortfall is missing" in text
+    assert "route 'apprenticeship'" in text
+    assert "plan.csv: no row for (Q, B, 2022)" in text
+
+
+def test_checker_blank_demand_outside_scored_years(tmp_path):
+    """Horizon 2022, only 2021 assessed and no sustain years: 2022 has no demand row, so blanks are fine,
+    and its weighted_shortfall must be blank."""
+    ds = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2019, 1]],
+              settings={"horizon_end": 2022, "sustain_years": []})
+    results = write_results(ds, solve(ds), tmp_path / "results")
+    rows = list(csv.DictReader((results / "workforce.csv").open()))
+    assert [r["demand_wte"] for r in rows] == ["10.0", ""]
+    assert check_results(ds, results) == []
+    _edit_csv(results / "workforce.csv", {"year": 2022}, "weighted_shortfall", "0")
+    assert "should be blank" in "\n".join(check_results(ds, results))
+
+
+def test_checker_flags_summary_figures_of_version_two(solved):
+    ds, results = solved
+    summary = json.loads((results / "summary.json").read_text())
+    assert summary["sustain_shortfall"] is not None
+    for key in ("sustain_shortfall", "qualified_shortfall_wte", "committed_cost_after_horizon_gbp"):
+        summary[key] += 1
+    (results / "summary.json").write_text(json.dumps(summary))
+    text = "\n".join(check_results(ds, results))
+    for key in ("sustain_shortfall", "qualified_shortfall_wte", "committed_cost_after_horizon_gbp"):
+        assert f"summary.json: {key} = " in text
+
+
+def test_checker_sustain_shortfall_null_without_sustain_years(tmp_path):
+    ds = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 6000]])
+    results = write_results(ds, solve(ds), tmp_path / "results")
+    assert json.loads((results / "summary.json").read_text())["sustain_shortfall"] is None
+    assert check_results(ds, results) == []
+    summary = json.loads((results / "summary.json").read_text())
+    summary["sustain_shortfall"] = 0
+    (results / "summary.json").write_text(json.dumps(summary))
+    assert "sustain_shortfall = 0 should be null" in "\n".join(check_results(ds, results))
+
+
+def test_checker_flags_supervision_beyond_need_and_regional_hours(solved):
+    """The need row is an equality: more hours than needed are flagged too. Region B's supervisors
+    give 1.5 h per WTE (supervisor_hours row), not the profession's 2."""
+    ds, results = solved
+    rows = list(csv.DictReader((results / "supervision.csv").open()))
+    row_a = next(r for r in rows if r["region"] == "A" and r["year"] == "2021")
+    _edit_csv(results / "supervision.csv", {"region": "A", "year": 2021}, "hours_per_week",
+              repr(float(row_a["hours_per_week"]) + 0.5))
+    _edit_csv(results / "supervision.csv", {"region": "B", "year": 2021}, "hours_per_week", "16")
+    text = "\n".join(check_results(ds, results))
+    assert "(P, A, 2021) trainees need" in text and "must equal the hours needed" in text
+    assert "supervisors (Q, B, 2021) give 16 hours/week but have 15 (= 1.5 x stock 10)" in text
+
+
+def test_checker_flags_decline(solved):
+    """P may fall by half a year nationally: base-year intake 5 -> at least 2.5 in 2021."""
+    ds, results = solved
+    for region in ("A", "B"):
+        for year in (2021, 2022, 2023):
+            _edit_csv(results / "plan.csv", {"profession": "P", "region": region, "year": year}, "intake", "0")
+    _edit_csv(results / "plan.csv", {"profession": "P", "region": "A", "year": 2021}, "intake", "2")
+    text = "\n".join(check_results(ds, results))
+    assert "decline: P national intake 2 in 2021 is below (1 - 0.5) x 5 = 2.5" in text
+
+
+def test_checker_reads_shortfall_stage_mps(tmp_path, solved):
+    """The stage-1 MPS is solved by HiGHS directly; its optimum must be the reported weighted shortfall."""
+    pytest.importorskip("highspy")
+    ds, _ = solved
+    results = write_results(ds, solve(ds), tmp_path / "with_mps", mps=True)
+    assert (results / "shortfall_stage.mps").exists()
+    assert check_results(ds, results) == []
+    other = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 6000]], name="other")
+    shutil.copy(write_results(other, solve(other), tmp_path / "other_results", mps=True) / "shortfall_stage.mps",
+                results / "shortfall_stage.mps")
+    assert "shortfall_stage.mps optimum vs summary.json: weighted_shortfall" in "\n".join(check_results(ds, results))
 
 
 # ---------------------------------------------------------------------------- generator
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(16))
 def test_generated_reference_passes_checker(tmp_path, seed):
-    ds = generate_dataset(tmp_path / "ds", seed, integer=seed % 4 == 3)
+    integer = seed % 4 == 3
+    size = {"n_professions": 3, "n_regions": 2} if integer else {}  # whole-places stages solve quickly
+    ds = generate_dataset(tmp_path / "ds", seed, integer=integer, **size)
     result = solve(ds)
     write_results(ds, result, tmp_path / "results")
-    assert check_results(ds, tmp_path / "results") == []
+    assert check_results(ds, tmp_path / "results", compare_reference=seed % 4 == 0) == []
+
+
+def test_generator_covers_version_two_inputs(tmp_path):
+    """Across 24 seeds every version-2 input appears, both ways where it has two."""
+    seen = set()
+    for seed in range(24):
+        data = load_dataset(generate_dataset(tmp_path / str(seed), seed))
+        for p in data.professions.values():
+            seen.add(("month", p.start_month if p.start_month in (4, 9, 1) else "other"))
+            seen.add(("basis", p.service_basis))
+            seen.add(("decline", p.max_decline is not None))
+        seen.add(("sustain", bool(data.sustain_years)))
+        seen.add(("beyond target", data.horizon_end > data.target_year))
+        seen.add(("service rows", bool(data.trainee_service)))
+        seen.add(("regional hours", bool(data.supervisor_hours)))
+        seen.add(("time counts", data.supervision_time_counts))
+        seen.add(("hours", data.contracted_hours_per_week == 37.5))
+    for item in [("month", 4), ("month", 9), ("month", 1), ("month", "other"), ("basis", "qualified"),
+                 ("basis", "posts"), ("decline", True), ("decline", False), ("sustain", True), ("sustain", False),
+                 ("beyond target", True), ("service rows", True), ("service rows", False),
+                 ("regional hours", True), ("regional hours", False), ("time counts", True),
+                 ("time counts", False), ("hours", True), ("hours", False)]:
+        assert item in seen, item
+
+
+def test_generated_infeasible_variants(tmp_path):
+    for seed in range(6):
+        bad = generate_dataset(tmp_path / str(seed), seed, feasible=False)
+        assert solve_reference(bad)["status"] == "infeasible"
 
 
 def test_generator_is_deterministic(tmp_path):
@@ -546,9 +1006,14 @@ def test_generator_cli(tmp_path):
 def test_workbook_form_reads_like_the_folder(tmp_path):
     """The same tables as sheets of one .xlsx (settings as key/value rows) give the same dataset."""
     openpyxl = pytest.importorskip("openpyxl")
-    folder = make(tmp_path, profs=[prof(a=0.5)], demand=[["P", "R", "2021/22", 10], ["P", "R", 2022, 10]],
+    folder = make(tmp_path, profs=[prof(a=0.5, m=9, basis="posts", tsw=0.3, dec=0.5, h=1), prof("Q", H=2)],
+                  stock=[["Q", "R", 20]], pipeline=[["P", "R", 2020, 2]],
+                  demand=[["P", "R", "2021/22", 10], ["P", "R", 2022, 10], ["P", "R", 2023, 10]],
                   budget=[[2021, 5000], [2022, 5000]], capacity=[["P", "R", 2022, "", "", 4]],
-                  settings={"target_year": 2022, "assessed_years": [2021, 2022], "year_weights": {2022: 2}})
+                  supervision=[["P", "Q"]], supervisor_hours=[["Q", "R", 1.5]], trainee_service=[["P", 1, 0.1]],
+                  settings={"target_year": 2022, "horizon_end": 2023, "assessed_years": [2021, 2022],
+                            "sustain_years": [2023], "year_weights": {2022: 2, 2023: 0.5},
+                            "supervision_time_counts": False, "contracted_hours_per_week": 30})
     book = openpyxl.Workbook()
     book.remove(book.active)
     for path in sorted(folder.glob("*.csv")):
@@ -560,5 +1025,10 @@ def test_workbook_form_reads_like_the_folder(tmp_path):
     for key, value in yaml.safe_load((folder / "settings.yaml").read_text()).items():
         sheet.append([key, value if isinstance(value, (int, float, str, bool)) else yaml.safe_dump(value).strip()])
     book.save(tmp_path / "ds.xlsx")
-    assert load_dataset(tmp_path / "ds.xlsx") == load_dataset(folder)
-    assert solve(tmp_path / "ds.xlsx")["weighted_shortfall"] == approx(solve(folder)["weighted_shortfall"])
+    data = load_dataset(tmp_path / "ds.xlsx")
+    assert data == load_dataset(folder)
+    assert data.trainee_service and data.supervisor_hours and data.sustain_years == [2023]
+    assert data.supervision_time_counts is False and data.contracted_hours_per_week == 30
+    book_result, folder_result = solve(tmp_path / "ds.xlsx"), solve(folder)
+    for key in ("weighted_shortfall", "sustain_shortfall", "total_cost_gbp", "committed_cost_after_horizon_gbp"):
+        assert book_result[key] == approx(folder_result[key])
