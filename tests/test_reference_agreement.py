@@ -55,6 +55,7 @@ def test_mps_file_solved_by_highs_gives_the_same_optimum(tmp_path, seed):
     stage1 = next(s for s in outcome.solution.stages if s["stage"] == "shortfall")
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)  # as the optimiser's HiGHS runs: one global scheduler per process
     assert highs.readModel(str(tmp_path / "out" / "shortfall_stage.mps")) == highspy.HighsStatus.kOk
     highs.run()
     assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal

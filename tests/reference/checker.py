@@ -559,6 +559,9 @@ def _mps_optimum(path: Path) -> float | str | None:
         return None
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    # one thread, as the optimiser's own HiGHS runs use: HiGHS keeps one global thread
+    # scheduler per process, and a later run asking for another thread count fails
+    h.setOptionValue("threads", 1)
     if h.readModel(str(path)) != highspy.HighsStatus.kOk:
         return "cannot be read"
     h.run()
