@@ -172,17 +172,21 @@ def solve(model_dir, out_dir, solver, time_limit, debug):
               help="Write the self-contained HTML report (with charts) here.")
 @click.option("--why", is_flag=True, help="Split the target-year shortfall into training time and each family "
               "of limits (re-solves the dataset; saved as why.json in the folder).")
+@click.option("--frontier", is_flag=True, help="Re-solve with every budget scaled from x0.85 to x1.5: the "
+              "shortfall against the budget (saved as budget_frontier.csv in the folder).")
 @click.option("--dataset", type=click.Path(path_type=Path), default=None,
-              help="The dataset for --why (default: the one summary.json names).")
+              help="The dataset for --why and --frontier (default: the one summary.json names).")
 @click.option("--all", "all_outputs", is_flag=True,
-              help="Write report.xlsx and report.html into the folder, with the split when it can be computed.")
+              help="Write report.xlsx and report.html into the folder, with the split and the budget "
+                   "frontier when they can be computed.")
 @debug_option
 @guarded
-def report(results_dir, xlsx, html, why, dataset, all_outputs, debug):
+def report(results_dir, xlsx, html, why, frontier, dataset, all_outputs, debug):
     """Print the summary of a results (or batch) folder; write the workbook and HTML report when asked."""
     from optimiser.reports.commands import report_command
 
-    report_command(results_dir, xlsx=xlsx, html=html, why=why, dataset=dataset, all_outputs=all_outputs)
+    report_command(results_dir, xlsx=xlsx, html=html, why=why, frontier=frontier, dataset=dataset,
+                   all_outputs=all_outputs)
 
 
 @main.command()

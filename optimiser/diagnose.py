@@ -34,7 +34,7 @@ def describe(family: str, profession: str | None, region: str | None, year: int,
     y = format_year(year)
     where = f" in {region}" if region else ""
     if family == "budget":
-        return f"the {y} national budget is {money(amount)} short of the cost already committed (pipeline trainees and minimum intakes)"
+        return f"the {y} national budget is {money(amount)} short of the cost already committed (pipeline trainees, minimum intakes and decline limits)"
     if family == "regional_budget":
         return f"the {y} budget of {region} is {money(amount)} short of the cost already committed there"
     if family == "supervision_capacity":

@@ -16,7 +16,7 @@ import pandas as pd
 
 from optimiser.build import CommissionModel, Lin
 from optimiser.gcpause import without_gc
-from optimiser.registry import FAMILIES, GE, LE, SENSE_TEXT
+from optimiser.registry import EQ, FAMILIES, GE, LE, SENSE_TEXT
 from optimiser.solve import Solution, value_of
 from optimiser.years import format_year
 
@@ -219,7 +219,9 @@ def constraints_table(model: CommissionModel, solution: Solution, values: dict) 
     prices = np.array([np.nan if s is None else s for s in shadow], dtype=float)
     tight = np.abs(slack) <= BINDING_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(rhs_a))
     priced = np.abs(prices) > PRICED  # False where there is no price (NaN)
-    binding = limit & (tight | priced)
+    # an equality (supervision given = needed) is always tight: it binds when it has a price
+    equality = np.array([s == EQ for s in sense])
+    binding = limit & ((tight & ~equality) | priced)
     shown = [None if s is None else _clean(s) + 0.0 for s in shadow]
     table = pd.DataFrame({
         "family": family, "profession": profession, "region": region, "year": year,

@@ -14,6 +14,8 @@ import pytest
 
 from optimiser import pipeline
 from optimiser.loader import load_dataset
+from optimiser.output import csv_bytes
+from optimiser.reports import budget_frontier
 from optimiser.reports.folder import load_result
 from optimiser.reports.html import SECTION_IDS, write_html
 from optimiser.reports.why import compute_for_results
@@ -22,8 +24,8 @@ from tests import browser
 
 ENGLAND = Path(__file__).resolve().parents[1] / "inputs" / "england"
 #: Every chart of a report with a plan and a split, by its figure's data-chart name.
-CHARTS = {"intake", "shortfall_profession", "shortfall_region", "supply_demand", "budget", "supervision", "why",
-          "why_region"}
+CHARTS = {"budget_frontier", "intake", "shortfall_profession", "shortfall_region", "supply_demand", "budget",
+          "supervision", "why", "why_region"}
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +37,29 @@ def england(tmp_path_factory):
     assert outcome.summary.has_plan, outcome.summary.message
     split = compute_for_results(dataset, outcome.summary, outcome.results.workforce)
     split.save(out)
+    frontier = budget_frontier.compute(dataset)
+    (out / budget_frontier.FRONTIER_CSV).write_bytes(csv_bytes(frontier))
     result = load_result(out, dataset=dataset)
     html = write_html(result, tmp / "report.html")
     xlsx = write_workbook(result, tmp / "report.xlsx")
     return SimpleNamespace(tmp=tmp, out=out, dataset=dataset, outcome=outcome, split=split, result=result,
-                           html=html, xlsx=xlsx)
+                           html=html, xlsx=xlsx, frontier=frontier)
+
+
+def test_budget_frontier_re_solves_with_more_and_less_money(england):
+    """The unscaled point is the plain run; more money never raises either stage's optimum; a cut
+    of 15 % cannot pay for the trainees committed (pipeline, floors), and says so."""
+    frontier = england.frontier.set_index("scale")
+    summary = england.outcome.summary
+    assert list(frontier.index) == list(budget_frontier.SCALES)
+    assert frontier.loc[1.0, "weighted_shortfall"] == pytest.approx(summary.weighted_shortfall, rel=1e-6)
+    assert frontier.loc[1.0, "sustain_shortfall"] == pytest.approx(summary.sustain_shortfall, rel=1e-6)
+    solved = frontier[frontier.status == "optimal"]
+    assert len(solved) >= 6 and 1.0 in solved.index
+    for key in ("weighted_shortfall", "sustain_shortfall"):
+        values = list(solved[key])
+        assert all(b <= a * (1 + 1e-6) + 1e-6 for a, b in zip(values, values[1:])), key
+    assert (frontier.qualified_shortfall_wte.dropna() >= frontier.total_shortfall_wte.dropna() - 1e-6).all()
 
 
 # ------------------------------------------------------------------- the split
@@ -93,7 +113,8 @@ def test_html_in_headless_chromium_shows_every_section_and_chart(england):
         assert image["src"].startswith("data:image/png;base64,")
         assert int(image["data-natural-width"]) > 300, image["alt"]  # decoded by the browser
         assert int(image["data-rendered-width"]) > 200, image["alt"]
-    expected = {"plan": 1, "shortfall": 2, "supply-demand": 1, "budget": 1, "supervision": 1, "why": 2}
+    expected = {"budget-frontier": 1, "plan": 1, "shortfall": 2, "supply-demand": 1, "budget": 1, "supervision": 1,
+                "why": 2}
     for section, count in expected.items():
         assert page.sections[section]["images"] == count, section
     assert page.links == []  # nothing to fetch: readable offline
@@ -103,7 +124,10 @@ def test_html_says_what_to_buy_what_stays_open_and_why(england):
     html = england.html.read_text(encoding="utf-8")
     target = "2023/24"
     assert f"WTE stays open in {target}" in html
-    assert "GBP 1m more national budget in" in html and f"of the {target} shortfall" in html
+    assert f"of the {target} shortfall" in html
+    # side by side: the gap counting trainees in posts and of qualified staff, and the budget frontier
+    assert f"{target} shortfall, qualified staff" in html and "counting trainees who fill posts" in html
+    assert 'id="budget-frontier"' in html and "x0.85" in html and "x1.50" in html
     assert "One more supervision hour a week from" in html
     assert "Shapley value" in html
     assert "Clinical psychologists" in html  # names from the dataset, not keys
@@ -116,8 +140,8 @@ def test_workbook_sheets_formats_and_typed_cells(england):
     from openpyxl import load_workbook
 
     book = load_workbook(england.xlsx)
-    expected = ["Summary", "Plan", "Workforce", "Shortfall", "Why", "Why by profession", "Why by cell", "Limits",
-                "Budget", "Supervision use", "Supervision", "Settings", "Overrides"]
+    expected = ["Summary", "Plan", "Workforce", "Shortfall", "Budget frontier", "Why", "Why by profession",
+                "Why by cell", "Limits", "Budget", "Supervision use", "Supervision", "Settings", "Overrides"]
     assert book.sheetnames == expected
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
@@ -154,7 +178,11 @@ def test_workbook_sheets_formats_and_typed_cells(england):
     price = limits.cell(row=2, column=header.index("Shadow price") + 1)
     assert price.data_type == "n" and price.value > 0
     sentence = limits.cell(row=2, column=header.index("What one more unit is worth") + 1).value
-    assert "GBP 1m more" in sentence
+    assert "WTE of the 2023/24 shortfall" in sentence
+    frontier = book["Budget frontier"]
+    header = [c.value for c in frontier[1]]
+    assert header[:3] == ["Budget scale", "Budget, all years (GBP)", "Status"]
+    assert frontier.max_row - 1 == len(budget_frontier.SCALES)
 
     why = {r[0].value: r[1].value for r in book["Why"].iter_rows(min_row=2)}
     assert why["Total"] == pytest.approx(england.outcome.summary.total_shortfall_wte, abs=1e-6)

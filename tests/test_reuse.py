@@ -37,7 +37,12 @@ def perturbed(ds: Dataset, table: str, column: str, seed: int | str, low: float 
     for row in getattr(ds, table):
         value = getattr(row, column)
         if value is not None:
-            row = type(row)(**{**row.model_dump(), column: value * rng.uniform(low, high)})
+            new = value * rng.uniform(low, high)
+            if column == "intake_min" and row.intake_max is not None:  # a fixed intake stays valid
+                new = min(new, row.intake_max)
+            if column == "intake_max" and row.intake_min is not None:
+                new = max(new, row.intake_min)
+            row = type(row)(**{**row.model_dump(), column: new})
         rows.append(row)
     return replaced(ds, table, rows)
 

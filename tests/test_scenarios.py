@@ -243,11 +243,13 @@ def test_a_value_made_invalid_names_the_scenario_line(tmp_path, two_regions):
 
 
 def test_target_year_brings_tied_settings_along():
-    base = prepare_base(ENGLAND)  # base_year 2020, target 2023, horizon_end 2023, assessed_years [2023]
+    base = prepare_base(ENGLAND)  # base_year 2020, target 2023, horizon_end 2027, assessed_years [2023]
     down = apply_overrides(base, cli_overrides(["settings.target_year=2022"], base)).raw.settings
-    assert (down["target_year"], down["assessed_years"], down["horizon_end"]) == (2022, [2022], 2023)
+    assert (down["target_year"], down["assessed_years"], down["horizon_end"]) == (2022, [2022], 2027)
     up = apply_overrides(base, cli_overrides(["settings.target_year=2024"], base)).raw.settings
-    assert (up["assessed_years"], up["horizon_end"]) == ([2024], 2024)
+    assert (up["assessed_years"], up["horizon_end"]) == ([2024], 2027)  # the given horizon holds
+    beyond = apply_overrides(base, cli_overrides(["settings.target_year=2028"], base)).raw.settings
+    assert beyond["horizon_end"] == 2028  # a given horizon moves up to a later target
     kept = apply_overrides(base, cli_overrides(["settings.target_year=2022", "settings.assessed_years=[2023]"],
                                                base)).raw.settings
     assert kept["assessed_years"] == [2023]
@@ -412,14 +414,14 @@ def test_england_what_if_on_the_command_line(tmp_path):
     base, cut = tmp_path / "base", tmp_path / "cut"
     assert invoke("run", ENGLAND, "-o", base, "--quiet").exit_code == 0
     result = invoke("run", ENGLAND, "-o", cut, "--quiet", "--set", "budget.budget_gbp[year=2022]=*0.9",
-                    "--set", "professions.attrition_rate[profession=pwp]=0.2")
+                    "--set", "professions.attrition_rate[profession=clinical_psychologist]=0.1")
     assert result.exit_code == 0, result.output
     a = json.loads((base / "summary.json").read_text())
     b = json.loads((cut / "summary.json").read_text())
     assert [o["override"] for o in b["overrides"]] == ["budget.budget_gbp[year=2022]=*0.9",
-                                                       "professions.attrition_rate[profession=pwp]=0.2"]
+                                                       "professions.attrition_rate[profession=clinical_psychologist]=0.1"]
     plan = pd.read_csv(cut / "plan.csv")
-    assert plan[plan.year == 2022].cost_gbp.sum() <= 0.9 * 320_000_000 * (1 + 1e-9)
+    assert plan[plan.year == 2022].cost_gbp.sum() <= 0.9 * 316_000_000 * (1 + 1e-9)
     assert b["weighted_shortfall"] != pytest.approx(a["weighted_shortfall"])
 
 

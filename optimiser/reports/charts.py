@@ -261,6 +261,34 @@ def budget_chart(table: pd.DataFrame) -> str | None:
         return _png(fig)
 
 
+def budget_frontier_chart(table: pd.DataFrame | None, target: str) -> str | None:
+    """The shortfall against the budget: the target-year gap counting trainees and of qualified
+    staff, and the sustain years' weighted gap, at each budget scale that has a plan."""
+    if table is None or table.empty:
+        return None
+    ok = table[table["status"] == "optimal"].sort_values("budget_gbp")
+    if ok.empty:
+        return None
+    with _style() as plt:
+        fig, ax = plt.subplots(figsize=(7.2, 3.4))
+        x = ok["budget_gbp"] / 1e6
+        ax.plot(x, ok["total_shortfall_wte"], "o-", color=RED, label=f"{target} gap, trainees in posts counted")
+        ax.plot(x, ok["qualified_shortfall_wte"], "o--", color=ORANGE, label=f"{target} gap, qualified staff only")
+        if ok["sustain_shortfall"].notna().any():
+            ax.plot(x, ok["sustain_shortfall"], "s:", color=DARK, label="Sustain years, weighted")
+        base = ok[ok["scale"] == 1]
+        if not base.empty:
+            ax.axvline(float(base["budget_gbp"].iloc[0]) / 1e6, color=GREY, linewidth=1, linestyle="-")
+        ax.set_xlabel("Budget over all decision years (GBP million)")
+        ax.set_ylabel("WTE")
+        ax.set_ylim(bottom=0)
+        _thousands(ax, "x")
+        _thousands(ax, "y")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8.5)
+        ax.set_title("Shortfall against the budget (grey line: the dataset's budget)")
+        return _png(fig)
+
+
 # ------------------------------------------------------------ supervision
 
 

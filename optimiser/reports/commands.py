@@ -24,6 +24,8 @@ def _problem(path, message: str):
 def terminal_text(folder, top: int = 5) -> str:
     """The terminal summary: the core summary, then what more is worth and why the gap stays open."""
     from optimiser.reports import text
+    from optimiser.reports.budget_frontier import FRONTIER_TABLE
+    from optimiser.reports.budget_frontier import sentences as budget_sentences
     from optimiser.reports.folder import BatchFolder
     from optimiser.years import format_year
 
@@ -39,6 +41,10 @@ def terminal_text(folder, top: int = 5) -> str:
         if sentences:
             lines.append("What more is worth (marginal, for small changes):")
             lines += [f"  - {line}" for line in sentences]
+    frontier = folder.table(FRONTIER_TABLE)
+    if frontier is not None:
+        lines.append("Budget frontier (every budget row scaled; re-solved):")
+        lines += [f"  - {line}" for line in budget_sentences(frontier, format_year(s.target_year))]
     if folder.why is not None:
         lines.append(f"Why the {format_year(folder.why.target_year)} gap stays open:")
         lines += [f"  - {line}" for line in text.why_sentences(folder.why, folder.labels, top=top)]
@@ -83,7 +89,7 @@ def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: boo
     is returned as a note.
     """
     from optimiser.output import OutputError
-    from optimiser.reports.folder import Labels, try_load_dataset
+    from optimiser.reports.folder import Labels
     from optimiser.reports.why import WhyError, cannot_split, compute_for_results
 
     s = folder.summary
@@ -97,17 +103,9 @@ def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: boo
     if reason:
         return fail(f"no shortfall split: {reason}"
                     + ("" if s.has_plan else " (the report lists the limits to relax instead)"))
-    if s.overrides:
-        return fail("no shortfall split: this result comes from a scenario with overrides; "
-                    "split the scenario's own dataset with 'optimiser explain'")
-    if dataset is not None and not isinstance(dataset, (str, Path)):
-        ds = dataset
-    else:
-        source = dataset or s.dataset
-        ds = try_load_dataset(source, folder.path)
-        if ds is None:
-            return fail(f"no shortfall split: the dataset '{source}' cannot be read from here; "
-                        "give it with --dataset")
+    ds, reason = result_dataset(folder, dataset, "split the scenario's own dataset with 'optimiser explain'")
+    if ds is None:
+        return fail(f"no shortfall split: {reason}")
     options = {"solver": solver, "time_limit_seconds": time_limit}
     click.echo("Splitting the shortfall: one solve per combination of limit families in force...", err=True)
     try:
@@ -121,6 +119,47 @@ def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: boo
         split.save(folder.path)
     except OutputError as exc:
         click.echo(f"warning: the split was not saved in the results folder: {exc}", err=True)
+    return None
+
+
+def result_dataset(folder, dataset, instead: str):
+    """The dataset ``folder`` was solved from, to solve again: ``(dataset, None)``, or ``(None,
+    reason)`` when it cannot be had (a what-if's overrides are not in it: ``instead`` says what to do)."""
+    from optimiser.reports.folder import try_load_dataset
+
+    if folder.summary.overrides:
+        return None, f"this result comes from a scenario with overrides; {instead}"
+    if dataset is not None and not isinstance(dataset, (str, Path)):
+        return dataset, None
+    source = dataset or folder.summary.dataset
+    ds = try_load_dataset(source, folder.path)
+    if ds is None:
+        return None, f"the dataset '{source}' cannot be read from here; give it with --dataset"
+    return ds, None
+
+
+def add_budget_frontier(folder, dataset=None, *, required: bool = True) -> str | None:
+    """Compute and save the budget frontier of ``folder`` (``reports.budget_frontier``); return a
+    note when it cannot be done (an error with ``required``)."""
+    from optimiser.output import OutputError
+    from optimiser.reports.budget_frontier import FrontierError, add_frontier
+
+    def fail(message: str) -> str:
+        if required:
+            raise _problem(folder.path, message)
+        return message
+
+    if not folder.summary.has_plan:
+        return fail("no budget frontier: the result has no plan")
+    ds, reason = result_dataset(folder, dataset, "draw its frontier with 'optimiser frontier' and the same overrides")
+    if ds is None:
+        return fail(f"no budget frontier: {reason}")
+    try:
+        add_frontier(folder, ds)
+    except FrontierError as exc:
+        return fail(f"no budget frontier: {exc}")
+    except OutputError as exc:
+        click.echo(f"warning: the budget frontier was not saved in the results folder: {exc}", err=True)
     return None
 
 
@@ -157,18 +196,24 @@ def show(folder, *, note: str | None = None, xlsx: Path | None = None, html: Pat
 
 
 def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | None = None, why: bool = False,
-                   dataset: Path | None = None, all_outputs: bool = False) -> None:
+                   frontier: bool = False, dataset: Path | None = None, all_outputs: bool = False) -> None:
     """``optimiser report``: print the summary; write the workbook and HTML page when asked."""
+    from optimiser.reports.budget_frontier import FRONTIER_TABLE
     from optimiser.reports.folder import BatchFolder, load
 
     folder = load(results_dir, dataset=dataset)
-    note = None
+    notes = []
     if isinstance(folder, BatchFolder):
-        if why:
-            raise _problem(results_dir, "--why splits one result's shortfall: give a scenario's folder "
-                                        "(scenarios/<name>) or use 'optimiser explain'")
-    elif why or (all_outputs and folder.why is None and folder.summary.has_plan):
-        note = add_why(folder, dataset, required=why)
+        if why or frontier:
+            raise _problem(results_dir, f"--{'why' if why else 'frontier'} is about one result: give a "
+                                        "scenario's folder (scenarios/<name>)")
+    else:
+        plan = folder.summary.has_plan
+        if why or (all_outputs and folder.why is None and plan):
+            notes.append(add_why(folder, dataset, required=why))
+        if frontier or (all_outputs and folder.table(FRONTIER_TABLE) is None and plan):
+            notes.append(add_budget_frontier(folder, dataset, required=frontier))
+    note = "; ".join(n for n in notes if n) or None
     show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs)
 
 

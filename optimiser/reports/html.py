@@ -19,8 +19,8 @@ from optimiser.reports.folder import BatchFolder, ResultFolder, load
 from optimiser.years import format_year
 
 #: Section ids of a report on a results folder with a plan, in page order.
-SECTION_IDS = ("headline", "plan", "shortfall", "supply-demand", "budget", "supervision", "limits", "why",
-               "settings")
+SECTION_IDS = ("headline", "budget-frontier", "plan", "shortfall", "supply-demand", "budget", "supervision",
+               "limits", "why", "settings")
 #: ... on an infeasible (or otherwise plan-less) result.
 NO_PLAN_SECTION_IDS = ("headline", "conflicts", "settings")
 #: ... on a batch folder.
@@ -30,7 +30,7 @@ BATCH_SECTION_IDS = ("overview", "scenarios", "ranking", "frontier", "comparison
 LIMITS_SHOWN = 15
 
 SECTION_TITLES = {
-    "headline": "Headline", "plan": "What to buy", "shortfall": "What stays open", "supply-demand":
+    "headline": "Headline", "budget-frontier": "The shortfall against the budget", "plan": "What to buy", "shortfall": "What stays open", "supply-demand":
     "Supply against demand", "budget": "Budget use", "supervision": "Supervision use", "limits":
     "Binding limits and what more is worth", "why": "Why the gap stays open", "conflicts":
     "What would make a plan possible", "settings": "Settings and overrides", "overview": "Overview",
@@ -157,9 +157,19 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
     ctx.update(_supervision_section(result, supervision))
     ctx.update(_limits_section(result))
     ctx["why"] = _why_section(result)
+    ctx["budget_frontier"] = _frontier_section(result, ctx["target"])
     if charts_on:
         ctx["images"] = _result_images(result, ctx["target"], budget, supervision)
     return ctx
+
+
+def _frontier_section(result: ResultFolder, target: str) -> dict | None:
+    from optimiser.reports.budget_frontier import FRONTIER_TABLE, sentences
+
+    table = result.table(FRONTIER_TABLE)
+    if table is None or table.empty:
+        return None
+    return {"rows": _records(table), "sentences": sentences(table, target)}
 
 
 def _settings_section(summary) -> dict:
@@ -294,6 +304,7 @@ def _result_images(result: ResultFolder, target: str, budget: pd.DataFrame, supe
         "shortfall_region": charts.shortfall_bars(tgt, "region", labels.r, f"{target} shortfall by region (WTE)"),
         "supply_demand": charts.supply_demand_grid(result.workforce, labels.p, result.summary.target_year),
         "budget": charts.budget_chart(budget),
+        "budget_frontier": charts.budget_frontier_chart(result.table("budget_frontier"), target),
         "supervision": charts.supervision_chart(supervision, labels.r),
         "why": charts.why_bars(split, labels.p, f"Why {target} shortfall stays open, by profession")
         if split is not None else None,

@@ -21,7 +21,7 @@ FAMILY_NAMES = {
     "budget": "National budget", "regional_budget": "Regional budget",
     "supervision_capacity": "Supervision capacity", "supervision_need": "Supervision need",
     "placements": "Placements", "intake_min": "Minimum intake", "intake_max": "Maximum intake",
-    "growth": "Growth limit", "stock_floor": "Staff drawn into training",
+    "growth": "Growth limit", "decline": "Decline limit", "stock_floor": "Staff drawn into training",
 }
 
 #: A shadow price below this says nothing worth a sentence.
@@ -93,6 +93,9 @@ def marginal_sentence(row: dict, labels, target_year: int, units: str = "WTE",
         return f"Raising the maximum intake of {p}{where} in {year} by one place is worth {closes}."
     if family == "growth":
         return f"Letting the national intake of {p} in {year} grow by one more trainee is worth {closes}."
+    if family == "decline":
+        return (f"Letting the national intake of {p} in {year} fall by one more trainee than its decline "
+                f"limit allows is worth {closes}.")
     if family == "stock_floor":
         return None
     return f"Relaxing {FAMILY_NAMES.get(family, family)}{where} in {year} by one unit is worth {closes}."

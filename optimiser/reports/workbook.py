@@ -309,11 +309,15 @@ def write_result_book(book, result: ResultFolder) -> None:
         write_sheet(book, "Plan", _with_names(result.plan, labels))
         wf = result.workforce
         write_sheet(book, "Workforce", _with_names(wf, labels))
-        target = result.target_workforce()[["profession", "region", "year_label", "demand_wte", "supply_wte",
-                                             "shortfall_wte"]].copy()
+        target = result.target_workforce()[["profession", "region", "year_label", "service_basis", "demand_wte",
+                                             "supply_wte", "shortfall_wte", "qualified_shortfall_wte"]].copy()
         target["unmet"] = (target["shortfall_wte"] / target["demand_wte"]).where(target["demand_wte"] > 0)
         target = target.sort_values("shortfall_wte", ascending=False, kind="stable")
         write_sheet(book, "Shortfall", _with_names(target, labels))
+        frontier = result.table("budget_frontier")
+        if frontier is not None:
+            write_sheet(book, "Budget frontier", frontier, headers={"scale": "Budget scale",
+                                                                     "budget_gbp": "Budget, all years (GBP)"})
         if result.why is not None:
             for title, frame, options in _why_frames(result):
                 write_sheet(book, title, frame, **options)
