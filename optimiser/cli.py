@@ -83,7 +83,11 @@ debug_option = click.option("--debug", is_flag=True, hidden=True)
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="psych-commission-optimiser")
 def main() -> None:
-    """Training commission optimiser for the psychological professions (MODEL.md)."""
+    """Training commission optimiser for the psychological professions.
+
+    The model (version 2: inputs, course timing, supply, limits, the three objective
+    stages, every reported figure) is written out in docs/model.md.
+    """
 
 
 @main.command()

@@ -1,5 +1,7 @@
-"""Our optimiser against an independent implementation of MODEL.md on generated datasets it
-has never seen, and the written MPS file solved by another solver (HiGHS, directly)."""
+"""Our optimiser against an independent implementation of MODEL.md version 2 on generated datasets
+it has never seen (start months, service bases, trainee service rows, regional supervisor hours,
+decline limits, sustain years: ``tests/reference/generate.py``): the three stage optima agree to
+1e-4 relative; and the written MPS file solved by another solver (HiGHS, directly)."""
 
 from __future__ import annotations
 
@@ -32,7 +34,13 @@ def test_agrees_with_independent_implementation(tmp_path, seed):
     ours = outcome.summary
     assert ours.status == reference["status"] == "optimal"
     assert _close(ours.weighted_shortfall, reference["weighted_shortfall"]), (ours.weighted_shortfall, reference)
-    assert _close(ours.total_cost_gbp, reference["total_cost_gbp"]), (ours.total_cost_gbp, reference["total_cost_gbp"])
+    if reference["sustain_shortfall"] is None:
+        assert ours.sustain_shortfall is None
+    else:
+        assert _close(ours.sustain_shortfall, reference["sustain_shortfall"]), (ours.sustain_shortfall, reference)
+    # the whole cost (stage 3's objective) is unique; how it splits at the horizon need not be
+    whole = ours.total_cost_gbp + ours.committed_cost_after_horizon_gbp
+    assert _close(whole, reference["total_cost_gbp"] + reference["committed_cost_after_horizon_gbp"]), (whole, reference)
     # total_shortfall_wte is not compared: among equally cheap optimal plans the unweighted
     # target-year sum may differ; the checker verifies ours against our own plan.
     assert check_results(ds, tmp_path / "out") == []
