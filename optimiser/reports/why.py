@@ -12,7 +12,8 @@ like any run).
 - **Training time** is ``v({})``: what stays open with every limit lifted.
   Places can then be bought without limit, so the rest is the part no
   commissioning can close by the target year: trainees take too long to qualify
-  (and, for professions whose trainees give service, only what they give counts).
+  (courses that start in September or January qualify the year after, and only
+  the service of trainees who fill posts counts before they qualify).
 - **Each family's share** is its Shapley value: the increase ``v(A + f) - v(A)``
   from putting family ``f`` back in force, averaged over every order in which
   the families can be put back (2^|F| solves; families with no rows in the
@@ -195,10 +196,8 @@ def _target_cells(model, solution, target_year: int) -> dict[tuple[str, str], fl
 
 
 def _solve(dataset: Dataset, lift: frozenset[str], *, solver, time_limit_seconds, integer, tmp_root,
-           patch=None, no_new_places: bool = False):
+           no_new_places: bool = False):
     model = build_model(dataset, lift=lift, integer=False if no_new_places else integer)
-    if patch is not None:
-        patch(model)
     if no_new_places:
         for var in model.x.values():
             var.lowBound, var.upBound = 0, 0
@@ -213,14 +212,12 @@ def shapley_weight(size: int, n: int) -> float:
 
 def compute_split(dataset: Dataset, *, solver: str | None = None, time_limit_seconds: float | None = None,
                   integer: bool | None = None, tmp_root: str | Path | None = None,
-                  patch=None, progress=None) -> ShortfallSplit:
+                  progress=None) -> ShortfallSplit:
     """Solve the dataset with every subset of limit families in force and split the shortfall.
 
     ``solver`` should be the one that produced the results being explained
     (``summary.json`` ``solver``), so the plan with every family in force is
-    the same plan. ``patch(model)``, when given, changes each built model
-    before it is solved (a scenario's model-level overrides), and must leave
-    lifted families lifted. ``progress(done, total)`` is called after each solve.
+    the same plan. ``progress(done, total)`` is called after each solve.
     """
     started = time.perf_counter()
     st = dataset.settings
@@ -237,7 +234,7 @@ def compute_split(dataset: Dataset, *, solver: str | None = None, time_limit_sec
     for done, in_force in enumerate(subsets, start=1):
         lift = frozenset(FAMILY_ORDER) - in_force
         model, solution = _solve(dataset, lift, solver=solver, time_limit_seconds=time_limit_seconds,
-                                 integer=integer, tmp_root=tmp_root, patch=patch)
+                                 integer=integer, tmp_root=tmp_root)
         label = ", ".join(COMPONENT_LABELS[f] for f in FAMILY_ORDER if f in in_force) or "none"
         if not solution.has_plan:
             if len(in_force) == n:
@@ -278,7 +275,7 @@ def compute_split(dataset: Dataset, *, solver: str | None = None, time_limit_sec
     _check_adds_up(table)
 
     model, solution = _solve(dataset, frozenset(FAMILY_ORDER), solver=solver, time_limit_seconds=time_limit_seconds,
-                             integer=integer, tmp_root=tmp_root, patch=patch, no_new_places=True)
+                             integer=integer, tmp_root=tmp_root, no_new_places=True)
     if progress:
         progress(total_solves, total_solves)
     if not solution.has_plan:
