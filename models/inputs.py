@@ -151,10 +151,28 @@ class Route:
     cost_per_trainee_year_gbp: float
     supervision_hours_per_trainee: float
 
+    source_profession: str | None = None
+    #: theta: WTE of the source's stock each trainee draws (0 without a source).
+    source_draw: float = 0.0
+    max_share: float | None = None
+
     @classmethod
     def main(cls, p: Profession) -> Route:
         return cls(p.profession, MAIN_ROUTE, p.timing, p.completion_rate, p.joining_rate,
                    p.cost_per_trainee_year_gbp, p.supervision_hours_per_trainee)
+
+    @classmethod
+    def of(cls, p: Profession, row: RouteRow) -> Route:
+        """A ``routes`` row, its blank columns taken from the profession's."""
+        def given(value, default):
+            return default if value is None else value
+
+        timing = Timing(given(row.duration_years, p.duration_years), given(row.start_month, p.start_month))
+        return cls(p.profession, row.route, timing, given(row.completion_rate, p.completion_rate),
+                   given(row.joining_rate, p.joining_rate),
+                   given(row.cost_per_trainee_year_gbp, p.cost_per_trainee_year_gbp),
+                   given(row.supervision_hours_per_trainee, p.supervision_hours_per_trainee),
+                   row.source_profession, row.draw, row.max_share)
 
 
 class Region(_Row):
@@ -204,6 +222,63 @@ class CapacityRow(_Row):
 class SupervisionRow(_Row):
     trainee_profession: Key
     supervisor_profession: Key
+
+
+class RouteRow(_Row):
+    """Another route into a profession; a blank column takes the profession's value."""
+
+    profession: Key
+    route: Key
+    duration_years: PositiveInt | None = None
+    start_month: Month | None = None
+    completion_rate: Rate | None = None
+    joining_rate: Rate | None = None
+    cost_per_trainee_year_gbp: NonNegative | None = None
+    supervision_hours_per_trainee: NonNegative | None = None
+    #: The profession whose qualified stock each trainee is drawn from, and how much of a WTE.
+    source_profession: Key | None = None
+    source_draw: Rate | None = None
+    #: The largest share of the profession's national intake this route may take.
+    max_share: Rate | None = None
+
+    @model_validator(mode="after")
+    def _route_rules(self) -> RouteRow:
+        if self.route == MAIN_ROUTE:
+            raise ValueError(f"a route may not be named '{MAIN_ROUTE}': that is the professions row itself")
+        if self.source_profession is not None and self.source_profession == self.profession:
+            raise ValueError(f"route '{self.route}' of {self.profession} draws from its own profession")
+        if self.source_draw is not None and self.source_profession is None:
+            raise ValueError("source_draw is given without a source_profession")
+        return self
+
+    @property
+    def draw(self) -> float:
+        """theta: WTE drawn from the source's stock per trainee (default 1 with a source)."""
+        if self.source_profession is None:
+            return 0.0
+        return 1.0 if self.source_draw is None else self.source_draw
+
+
+class RetentionRow(_Row):
+    """A tranche of leavers kept at a cost; a blank region applies to each region on its own."""
+
+    profession: Key
+    region: Key | None = None
+    tranche: PositiveInt = 1
+    max_share_of_leavers: Rate
+    cost_per_wte_year_gbp: NonNegative
+    first_year: Year | None = None
+
+
+class RecruitmentRow(_Row):
+    """Qualified staff signed in a year, in post L years later; a blank region applies to each region."""
+
+    profession: Key
+    region: Key | None = None
+    lead_time_years: Annotated[int, BeforeValidator(_whole), Field(ge=0)] = 0
+    cost_per_wte_gbp: NonNegative
+    max_wte_per_year: NonNegative | None = None
+    first_year_attrition: Rate = 0.0
 
 
 class SupervisorHoursRow(_Row):
@@ -279,6 +354,9 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("inflows", InflowRow, ("profession", "region", "year"), False),
         TableSpec("supervisor_hours", SupervisorHoursRow, ("profession", "region"), False),
         TableSpec("trainee_service", TraineeServiceRow, ("profession", "training_year"), False),
+        TableSpec("routes", RouteRow, ("profession", "route"), False),
+        TableSpec("retention", RetentionRow, ("profession", "region", "tranche"), False),
+        TableSpec("recruitment", RecruitmentRow, ("profession", "region"), False),
     )
 }
 
@@ -378,6 +456,9 @@ class Dataset(BaseModel):
     inflows: tuple[InflowRow, ...] = ()
     supervisor_hours: tuple[SupervisorHoursRow, ...] = ()
     trainee_service: tuple[TraineeServiceRow, ...] = ()
+    routes: tuple[RouteRow, ...] = ()
+    retention: tuple[RetentionRow, ...] = ()
+    recruitment: tuple[RecruitmentRow, ...] = ()
 
     # Look-ups used by the model builder and the reports.
     @cached_property
@@ -440,9 +521,46 @@ class Dataset(BaseModel):
         return {(i.profession, i.region, i.year): i.inflow_wte for i in self.inflows}
 
     @cached_property
-    def routes(self) -> dict[str, tuple[Route, ...]]:
-        """profession -> its routes (``main`` first)."""
-        return {p.profession: (Route.main(p),) for p in self.professions}
+    def routes_of(self) -> dict[str, tuple[Route, ...]]:
+        """profession -> its routes: ``main`` first, then its ``routes`` rows in file order."""
+        out = {p.profession: [Route.main(p)] for p in self.professions}
+        for row in self.routes:
+            out[row.profession].append(Route.of(self.profession[row.profession], row))
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def drawn_by(self) -> dict[str, tuple[Route, ...]]:
+        """source profession -> the routes (of other professions) that draw from its stock."""
+        out: dict[str, list[Route]] = {}
+        for routes in self.routes_of.values():
+            for route in routes:
+                if route.source_profession is not None:
+                    out.setdefault(route.source_profession, []).append(route)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _by_region(self, rows, key) -> dict[tuple, object]:
+        """Rows with a blank region apply to each region; a row naming a region replaces them there."""
+        out: dict[tuple, object] = {}
+        for row in rows:
+            if row.region is None:
+                for r in self.regions:
+                    out.setdefault(key(row, r.region), row)
+        for row in rows:
+            if row.region is not None:
+                out[key(row, row.region)] = row
+        return out
+
+    @cached_property
+    def retention_rows(self) -> dict[tuple[str, str, int], RetentionRow]:
+        """(profession, region, tranche) -> the retention row in force there."""
+        found = self._by_region(self.retention, lambda row, r: (row.profession, r, row.tranche))
+        return {k: found[k] for k in sorted(found)}
+
+    @cached_property
+    def recruitment_rows(self) -> dict[tuple[str, str], RecruitmentRow]:
+        """(profession, region) -> the recruitment row in force there."""
+        found = self._by_region(self.recruitment, lambda row, r: (row.profession, r))
+        return {k: found[k] for k in sorted(found)}
 
     @cached_property
     def regional_supervisor_hours(self) -> dict[tuple[str, str], float]:

@@ -69,6 +69,9 @@ class CommissionModel:
     #: shortfall ``u[p,r,t]`` for the assessed and the sustain years
     u: dict[Key3, pulp.LpVariable] = field(default_factory=dict)
     y: dict[tuple[str, str, str, int], pulp.LpVariable] = field(default_factory=dict)
+    #: retained WTE ``rho[p,r,tranche,t]`` and recruited WTE ``z[p,r,t]`` (signed in year t)
+    rho: dict[tuple[str, str, int, int], pulp.LpVariable] = field(default_factory=dict)
+    z: dict[Key3, pulp.LpVariable] = field(default_factory=dict)
     registry: Registry = field(default_factory=Registry)
     #: Stage 1: weighted target shortfall; stage 2: weighted sustain shortfall (``None``
     #: without sustain years); stage 3: the whole cost (decision years and committed after).
@@ -110,7 +113,7 @@ class CommissionModel:
     def on_placement(self, p: str, r: str, t: int) -> Lin:
         """``P[p,r,t] = sum over k, and l = 0..d_k-1, of I[p,k,r,t-l]``."""
         lin = Lin()
-        for route in self.dataset.routes[p]:
+        for route in self.dataset.routes_of[p]:
             for lag in range(route.timing.duration_years):
                 self.add_intake(lin, p, route.route, r, t - lag, 1.0)
         return lin
@@ -126,7 +129,7 @@ class CommissionModel:
         """Trainees in training at the end of year t: ``sum over k, and l = 0..Q_k-1, of
         I[p,k,r,t-l]``; with ``service``, each weighted by ``sigma[p,l+1]`` (that is ``T[p,r,t]``)."""
         lin = Lin()
-        for route in self.dataset.routes[p]:
+        for route in self.dataset.routes_of[p]:
             for lag in range(route.timing.completion_lag):
                 coef = self.dataset.trainee_service_wte(p, lag + 1) if service else 1.0
                 if coef:
@@ -135,7 +138,7 @@ class CommissionModel:
 
     def national_intake(self, lin: Lin, p: str, t: int, coef: float) -> None:
         """Add ``coef * X[p,t]``, the national intake over routes and regions."""
-        for route in self.dataset.routes[p]:
+        for route in self.dataset.routes_of[p]:
             for r in self.dataset.regions:
                 self.add_intake(lin, p, route.route, r.region, t, coef)
 
@@ -149,6 +152,21 @@ class CommissionModel:
             var = self.y.get((p, q, r, t))
             if var is not None:
                 lin.add(var, coef / st.contracted_hours_per_week)
+
+    def lever_cost(self, lin: Lin, r: str, t: int, multiplier: float) -> None:
+        """Add the GBP the levers cost in region r and year t: retained WTE at their yearly cost,
+        recruits in the year they are signed (times the region's cost multiplier)."""
+        ds = self.dataset
+        for (p, rk, tranche), row in ds.retention_rows.items():
+            if rk == r:
+                var = self.rho.get((p, r, tranche, t))
+                if var is not None:
+                    lin.add(var, row.cost_per_wte_year_gbp * multiplier)
+        for (p, rk), row in ds.recruitment_rows.items():
+            if rk == r:
+                var = self.z.get((p, r, t))
+                if var is not None:
+                    lin.add(var, row.cost_per_wte_gbp * multiplier)
 
     def stock_at(self, lin: Lin, p: str, r: str, t: int, coef: float) -> None:
         """Add ``coef * S[p,r,t]``: the variable, or ``stock_wte`` for the base year."""
@@ -168,14 +186,16 @@ class CommissionModel:
 
     # -------------------------------------------------------------- registry
     def add_constraint(self, family: str, profession: str | None, region: str | None,
-                       year: int, lin: Lin, sense: int, rhs: float) -> Entry | None:
-        """Add ``lin (sense) rhs`` under its key; in an elastic copy, limits get a violation."""
-        key = ConstraintKey(family, profession, region, year)
+                       year: int, lin: Lin, sense: int, rhs: float, item: str | None = None,
+                       relaxable: bool = True) -> Entry | None:
+        """Add ``lin (sense) rhs`` under its key; in an elastic copy, limits get a violation
+        (unless ``relaxable`` is false: another row's violation measures the same shortage)."""
+        key = ConstraintKey(family, profession, region, year, item)
         terms = lin.terms  # copied by LpAffineExpression below
         bound = rhs - lin.constant
         violation = None
         spec = FAMILIES[family]
-        if self.elastic and spec.limit:
+        if self.elastic and spec.limit and relaxable:
             violation = self.problem.add_variable(f"v_{len(self.registry)}", lowBound=0)
             terms = {**terms, violation: float(relax_sign(sense, spec))}
         if not terms:
@@ -214,13 +234,21 @@ def define_variables(m: CommissionModel) -> None:
     for p in ds.professions:
         for r in ds.regions:
             for t in st.decision_years:
-                for route in ds.routes[p.profession]:
+                for route in ds.routes_of[p.profession]:
                     m.x[(p.profession, route.route, r.region, t)] = m.problem.add_variable(
                         f"x_{len(m.x)}", lowBound=0, cat=category)
                 key = (p.profession, r.region, t)
                 m.stock[key] = m.problem.add_variable(f"s_{len(m.stock)}", lowBound=stock_floor)
                 if t in counted:
                     m.u[key] = m.problem.add_variable(f"u_{len(m.u)}", lowBound=0)
+    for (pk, rk, tranche), row in ds.retention_rows.items():
+        for t in st.decision_years:
+            if row.first_year is None or t >= row.first_year:
+                m.rho[(pk, rk, tranche, t)] = m.problem.add_variable(f"k_{len(m.rho)}", lowBound=0)
+    for (pk, rk), row in ds.recruitment_rows.items():
+        for t in st.decision_years:
+            if t + row.lead_time_years <= st.last_year:
+                m.z[(pk, rk, t)] = m.problem.add_variable(f"z_{len(m.z)}", lowBound=0)
     for p in ds.professions:
         if not _needs_supervision(ds, p.profession):
             continue
@@ -231,7 +259,7 @@ def define_variables(m: CommissionModel) -> None:
 
 
 def _needs_supervision(ds: Dataset, p: str) -> bool:
-    return any(route.supervision_hours_per_trainee > 0 for route in ds.routes[p])
+    return any(route.supervision_hours_per_trainee > 0 for route in ds.routes_of[p])
 
 
 # ---------------------------------------------------------------- constraints
@@ -241,15 +269,21 @@ def define_stock_balance(m: CommissionModel) -> None:
     """Stock at the end of each decision year t, for every p, r::
 
         S[p,r,t] = (1-a) S[p,r,t-1] + sum over k of j_k c_k I[p,k,r,t-Q_k] + inflow[p,r,t]
+                   + rho[p,r,t] + (1 - e) z[p,r,t-L]
+                   - sum over routes k' (of other professions) drawing on p of theta_k' x[.,k',r,t]
                    - sum over trainee professions q of share[q,p] I[q,main,r,t]
 
     with ``S[p,r,b] = stock_wte``; ``Q_k`` is the route's completion lag (``d - 1`` for an
-    April start, ``d`` otherwise). Its dual is the value of one more WTE of inflow.
+    April start, ``d`` otherwise); rho the WTE retained (every tranche), z the WTE recruited
+    L years before, e their first-year attrition. Its dual is the value of one more WTE of inflow.
     """
     ds, st = m.dataset, m.settings
     recruits_from: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for row in ds.recruitment_sources:
         recruits_from[row.source_profession].append((row.trainee_profession, row.share))
+    retained: dict[Key3, list[pulp.LpVariable]] = defaultdict(list)  # every tranche of (p, r, t)
+    for (pk, rk, _, t), var in m.rho.items():
+        retained[(pk, rk, t)].append(var)
     for p in ds.professions:
         pk = p.profession
         for r in ds.regions:
@@ -258,10 +292,19 @@ def define_stock_balance(m: CommissionModel) -> None:
                 lin = Lin()
                 lin.add(m.stock[(pk, rk, t)], 1.0)
                 m.stock_at(lin, pk, rk, t - 1, -(1.0 - p.attrition_rate))
-                for route in ds.routes[pk]:
+                for route in ds.routes_of[pk]:
                     lin.add_lin(m.completions(route, rk, t), -route.joining_rate)
                 for q, share in recruits_from.get(pk, ()):
                     m.add_intake(lin, q, MAIN_ROUTE, rk, t, share)
+                for route in ds.drawn_by.get(pk, ()):
+                    lin.add(m.x[(route.profession, route.route, rk, t)], route.source_draw)
+                for var in retained.get((pk, rk, t), ()):
+                    lin.add(var, -1.0)
+                recruited = ds.recruitment_rows.get((pk, rk))
+                if recruited is not None:
+                    var = m.z.get((pk, rk, t - recruited.lead_time_years))
+                    if var is not None:
+                        lin.add(var, -(1.0 - recruited.first_year_attrition))
                 m.add_constraint("stock_balance", pk, rk, t, lin, EQ, ds.inflow_wte.get((pk, rk, t), 0.0))
 
 
@@ -299,9 +342,11 @@ def define_shortfall(m: CommissionModel) -> None:
 def define_budget(m: CommissionModel) -> None:
     """For each decision year t with a national budget row::
 
-        sum over p, k, r of cost_k * cost_multiplier[r] * N[p,k,r,t] <= budget[t]
+        sum over p, k, r of cost_k * cost_multiplier[r] * N[p,k,r,t] + lever costs in t <= budget[t]
 
     and, for each region r with a regional row for t, the same sum over r <= budget[r,t].
+    Lever costs: each retained WTE at its tranche's yearly cost, each recruit in the year
+    signed, times the region's cost multiplier.
     ``N`` counts trainee-years (a September start spends 7/12 of its first year in
     training); pipeline trainees count (their cost is committed).
     """
@@ -310,12 +355,17 @@ def define_budget(m: CommissionModel) -> None:
         national = Lin()
         regional = {r.region: Lin() for r in ds.regions}
         for p in ds.professions:
-            for route in ds.routes[p.profession]:
+            for route in ds.routes_of[p.profession]:
                 for r in ds.regions:
                     cost = route.cost_per_trainee_year_gbp * r.cost_multiplier
                     n = m.in_training(route, r.region, t)
                     national.add_lin(n, cost)
                     regional[r.region].add_lin(n, cost)
+        for r in ds.regions:
+            levers = Lin()
+            m.lever_cost(levers, r.region, t, r.cost_multiplier)
+            national.add_lin(levers, 1.0)
+            regional[r.region].add_lin(levers, 1.0)
         if t in ds.national_budget_gbp:
             m.add_constraint("budget", None, None, t, national, LE, ds.national_budget_gbp[t])
         for r in ds.regions:
@@ -346,11 +396,15 @@ def define_supervision(m: CommissionModel) -> None:
         for r in ds.regions:
             for t in st.decision_years:
                 lin = Lin()
-                for route in ds.routes[pk]:
+                for route in ds.routes_of[pk]:
                     lin.add_lin(m.in_training(route, r.region, t), -route.supervision_hours_per_trainee)
-                for q in ds.supervisors_of.get(pk, ()):
-                    lin.add(m.y[(pk, q, r.region, t)], 1.0)
-                m.add_constraint("supervision_need", pk, r.region, t, lin, EQ, 0.0)
+                supervisors = ds.supervisors_of.get(pk, ())
+                for q in supervisors:
+                    var = m.y.get((pk, q, r.region, t))  # absent in a kept model built when p needed none
+                    if var is not None:
+                        lin.add(var, 1.0)
+                # a shortage of hours is the supervisors' capacity's to name, where p has supervisors
+                m.add_constraint("supervision_need", pk, r.region, t, lin, EQ, 0.0, relaxable=not supervisors)
     for (q, rk, t), lin in by_supervisor.items():
         m.stock_at(lin, q, rk, t - 1, -ds.supervisor_hours_per_wte(q, rk))
         m.add_constraint("supervision_capacity", q, rk, t, lin, LE, 0.0)
@@ -366,11 +420,25 @@ def define_placements(m: CommissionModel) -> None:
 
 
 def define_intake_limits(m: CommissionModel) -> None:
-    """``intake_min <= sum over k of x[p,k,r,t] <= intake_max`` where given (a blank minimum is 0)."""
+    """``intake_min <= sum over k of x[p,k,r,t] <= intake_max`` where given (a blank minimum is 0),
+    and for each route k with a ``max_share`` mu, each decision year t::
+
+        sum over r of x[p,k,r,t] <= mu * X[p,t]     (route_share)
+    """
     ds = m.dataset
+    for p in ds.professions:
+        for route in ds.routes_of[p.profession]:
+            if route.max_share is None:
+                continue
+            for t in m.settings.decision_years:
+                lin = Lin()
+                for r in ds.regions:
+                    lin.add(m.x[(p.profession, route.route, r.region, t)], 1.0)
+                m.national_intake(lin, p.profession, t, -route.max_share)
+                m.add_constraint("route_share", p.profession, None, t, lin, LE, 0.0, item=route.route)
     for (pk, rk, t), row in ds.capacity_row.items():
         lin = Lin()
-        for route in ds.routes[pk]:
+        for route in ds.routes_of[pk]:
             lin.add(m.x[(pk, route.route, rk, t)], 1.0)
         if row.intake_min:
             m.add_constraint("intake_min", pk, rk, t, lin, GE, row.intake_min)
@@ -402,12 +470,35 @@ def define_growth(m: CommissionModel) -> None:
                 m.add_constraint("decline", p.profession, None, t, lin, GE, 0.0)
 
 
+def define_lever_caps(m: CommissionModel) -> None:
+    """The caps of the levers, for each decision year t::
+
+        retention_cap:   rho_i[p,r,t] <= max_share_of_leavers_i * a_p * S[p,r,t-1]   (each tranche i)
+        recruitment_cap: z[p,r,t] <= max_wte_per_year
+
+    A tranche keeps at most its share of the year's leavers (a share of the stock at its start).
+    """
+    ds = m.dataset
+    for (pk, rk, tranche, t), var in m.rho.items():
+        row = ds.retention_rows[(pk, rk, tranche)]
+        lin = Lin()
+        lin.add(var, 1.0)
+        m.stock_at(lin, pk, rk, t - 1, -row.max_share_of_leavers * ds.profession[pk].attrition_rate)
+        m.add_constraint("retention_cap", pk, rk, t, lin, LE, 0.0, item=f"tranche {tranche}")
+    for (pk, rk, t), var in m.z.items():
+        cap = ds.recruitment_rows[(pk, rk)].max_wte_per_year
+        if cap is not None:
+            lin = Lin()
+            lin.add(var, 1.0)
+            m.add_constraint("recruitment_cap", pk, rk, t, lin, LE, cap)
+
+
 def define_objectives(m: CommissionModel) -> None:
     """Stage 1: ``sum over assessed t, p, r of year_weight[t] * weight[p] * u[p,r,t]``.
     Stage 2: the same sum over the sustain years (none: no stage 2).
     Stage 3: the whole cost of the plan: ``sum over decision t, p, k, r of cost_k * m_r *
-    N[p,k,r,t]`` plus the cost committed after the horizon H, ``sum over p, k, r, s <= H,
-    t > H of cost_k * m_r * phi_k(t-s) * I[p,k,r,s]``.
+    N[p,k,r,t]`` plus the levers' costs in the decision years plus the cost committed after
+    the horizon H, ``sum over p, k, r, s <= H, t > H of cost_k * m_r * phi_k(t-s) * I[p,k,r,s]``.
 
     An elastic copy instead minimises the violations, each per user unit
     (GBP 1m of budget, hour, place, WTE).
@@ -420,7 +511,7 @@ def define_objectives(m: CommissionModel) -> None:
     cost, committed = Lin(), Lin()
     horizon = st.last_year
     for p in ds.professions:
-        for route in ds.routes[p.profession]:
+        for route in ds.routes_of[p.profession]:
             starts = sorted({s for (q, _, s) in ds.pipeline_trainees if q == p.profession} | set(st.decision_years))
             tail = {s: sum(share for lag, share in route.timing.training_lags if s + lag > horizon) for s in starts}
             for r in ds.regions:
@@ -430,6 +521,9 @@ def define_objectives(m: CommissionModel) -> None:
                 for s in starts:
                     if tail[s]:
                         m.add_intake(committed, p.profession, route.route, r.region, s, price * tail[s])
+    for r in ds.regions:
+        for t in st.decision_years:
+            m.lever_cost(cost, r.region, t, r.cost_multiplier)
     m.committed_cost = committed
     cost.add_lin(committed, 1.0)
     m.shortfall_objective = shortfall.expression()
@@ -452,7 +546,7 @@ def _scaled(lin: Lin, coef: float) -> Lin:
 
 
 #: The dynamics and definitions every model has.
-CORE_FAMILIES = (define_stock_balance, define_stock_floor, define_shortfall)
+CORE_FAMILIES = (define_stock_balance, define_stock_floor, define_shortfall, define_lever_caps)
 #: The limits, by the name a user lifts them with (``build_model(lift=...)``).
 LIMIT_FAMILIES = {
     "budget": define_budget,  # national and regional

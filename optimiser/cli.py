@@ -90,6 +90,14 @@ def main() -> None:
     """
 
 
+def _tables(outcome) -> tuple:
+    """``render``'s arguments for a run's outcome: the summary and, with a plan, its tables."""
+    results = outcome.results
+    if results is None:
+        return (outcome.summary,)
+    return outcome.summary, results.workforce, results.plan, 5, results.levers, results.constraints
+
+
 @main.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
@@ -121,8 +129,7 @@ def run(dataset, out_dir, solver, time_limit, integer, sets, scenario_file, scen
                              solver=solver, time_limit_seconds=time_limit, integer=integer)
     else:
         outcome = pipeline.run(dataset, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
-    text = render(outcome.summary, outcome.results and outcome.results.workforce,
-                  outcome.results and outcome.results.plan)
+    text = render(*_tables(outcome))
     click.echo(text.splitlines()[0] if quiet else text)
     click.echo(f"Results written to {outcome.out_dir}")
     sys.exit(_status_exit(outcome.summary.status))
@@ -162,8 +169,7 @@ def solve(model_dir, out_dir, solver, time_limit, debug):
     mps_path = Path(model_dir) / pipeline.MPS_FILE
     mps = mps_path.read_bytes() if mps_path.exists() else None
     outcome = pipeline.solve_and_write(model, out_dir, mps=mps, solver=solver, time_limit_seconds=time_limit)
-    click.echo(render(outcome.summary, outcome.results and outcome.results.workforce,
-                      outcome.results and outcome.results.plan))
+    click.echo(render(*_tables(outcome)))
     click.echo(f"Results written to {outcome.out_dir}")
     sys.exit(_status_exit(outcome.summary.status))
 

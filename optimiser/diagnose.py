@@ -21,6 +21,7 @@ _UNITS = {
     "budget": "GBP", "regional_budget": "GBP", "supervision_capacity": "hours a week",
     "supervision_need": "hours a week", "placements": "trainees", "intake_min": "places",
     "intake_max": "places", "growth": "trainees", "decline": "trainees", "stock_floor": "WTE",
+    "route_share": "trainees", "retention_cap": "WTE", "recruitment_cap": "WTE",
 }
 
 
@@ -52,6 +53,12 @@ def describe(family: str, profession: str | None, region: str | None, year: int,
         return f"{profession} national intake in {y} must exceed its growth limit by {amount:,.1f} trainees"
     if family == "decline":
         return f"{profession} national intake in {y} must fall below its decline limit by {amount:,.1f} trainees"
+    if family == "route_share":
+        return f"{profession}'s routes other than its main one in {y} must take {amount:,.1f} more trainees than their share allows"
+    if family == "retention_cap":
+        return f"{profession} retention{where} in {y} must keep {amount:,.1f} WTE more than its share of leavers"
+    if family == "recruitment_cap":
+        return f"{profession} recruitment{where} in {y} must sign {amount:,.1f} WTE more than its cap"
     if family == "stock_floor":
         return f"{profession}{where} stock would fall {amount:,.1f} WTE below zero in {y} (recruitment into training drains it)"
     return f"{family} {profession or ''} {region or ''} {y}: {amount:,.3f}"

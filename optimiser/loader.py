@@ -22,10 +22,6 @@ from optimiser.gcpause import without_gc
 
 SETTINGS_FILE = "settings.yaml"
 SETTINGS_SHEET = "settings"
-#: The levers tables of model version 2, not modelled yet: refused, never silently left out.
-NOT_YET_TABLES = ("routes", "retention", "recruitment")
-NOT_YET = ("is a levers table of model version 2 (routes, retention, recruitment), which this version does "
-           "not model yet; remove it to solve without it")
 
 
 @dataclass
@@ -127,8 +123,6 @@ def read_raw(path: str | Path) -> RawDataset:
 def _read_folder(folder: Path) -> RawDataset:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
-    problems += [Problem(f"{name}.csv", None, None, None, NOT_YET) for name in NOT_YET_TABLES
-                 if (folder / f"{name}.csv").exists()]
     for name, spec in TABLES.items():
         path = folder / f"{name}.csv"
         if not path.exists():
@@ -180,9 +174,7 @@ def _read_workbook(path: Path) -> RawDataset:
     sheets = {name.strip().lower(): name for name in book.sheetnames}
     known = set(TABLES) | {SETTINGS_SHEET}
     for lowered, actual in sheets.items():
-        if lowered in NOT_YET_TABLES:
-            problems.append(Problem(f"{path.name} [sheet {actual}]", None, None, None, NOT_YET))
-        elif lowered not in known:
+        if lowered not in known:
             problems.append(
                 Problem(f"{path.name} [sheet {actual}]", None, None, None,
                         "unknown sheet; expected sheets: " + ", ".join(sorted(known)))

@@ -18,7 +18,7 @@ from optimiser.build import CommissionModel
 from optimiser.errors import InputError, Problem
 from optimiser.registry import ConstraintKey, Entry
 
-FORMAT = "psych-commission-model/2"
+FORMAT = "psych-commission-model/3"
 
 
 def _expr(expr: pulp.LpAffineExpression) -> dict:
@@ -36,9 +36,11 @@ def model_to_dict(model: CommissionModel) -> dict:
         "stock": [[*k, v.name] for k, v in model.stock.items()],
         "u": [[*k, v.name] for k, v in model.u.items()],
         "y": [[*k, v.name] for k, v in model.y.items()],
-        "constraints": [[e.key.family, e.key.profession, e.key.region, e.key.year,
+        "rho": [[*k, v.name] for k, v in model.rho.items()],
+        "z": [[*k, v.name] for k, v in model.z.items()],
+        "constraints": [[e.key.family, e.key.profession, e.key.region, e.key.year, e.key.item,
                          e.constraint.name, e.sense, e.rhs] for e in model.registry],
-        "constant_violations": [[k.family, k.profession, k.region, k.year, gap]
+        "constant_violations": [[k.family, k.profession, k.region, k.year, k.item, gap]
                                 for k, gap in model.registry.constant_violations],
         "shortfall_objective": _expr(model.shortfall_objective),
         "sustain_objective": None if model.sustain_objective is None else _expr(model.sustain_objective),
@@ -72,10 +74,13 @@ def load_model(path: str | Path) -> CommissionModel:
     model.stock = {(p, r, t): variables[n] for p, r, t, n in data["stock"]}
     model.u = {(p, r, t): variables[n] for p, r, t, n in data["u"]}
     model.y = {(p, q, r, t): variables[n] for p, q, r, t, n in data["y"]}
-    for family, p, r, t, name, sense, rhs in data["constraints"]:
-        key = ConstraintKey(family, p, r, t)
+    model.rho = {(p, r, i, t): variables[n] for p, r, i, t, n in data["rho"]}
+    model.z = {(p, r, t): variables[n] for p, r, t, n in data["z"]}
+    for family, p, r, t, item, name, sense, rhs in data["constraints"]:
+        key = ConstraintKey(family, p, r, t, item)
         model.registry.entries[key] = Entry(key, problem.get_constraint_by_name(name), sense, rhs)
-    model.registry.constant_violations = [(ConstraintKey(f, p, r, t), g) for f, p, r, t, g in data["constant_violations"]]
+    model.registry.constant_violations = [(ConstraintKey(f, p, r, t, i), g)
+                                          for f, p, r, t, i, g in data["constant_violations"]]
     for attr in ("shortfall_objective", "sustain_objective", "cost_objective"):
         expr = data[attr]
         if expr is not None:

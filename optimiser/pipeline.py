@@ -123,6 +123,8 @@ def result_files(summary: Summary, results: Results | None, solution: Solution,
             "supervision.csv": lambda: csv_bytes(results.supervision),
             "constraints.csv": lambda: csv_bytes(results.constraints),
         })
+        if not results.levers.empty:
+            files["levers.csv"] = lambda: csv_bytes(results.levers)
     if solution.conflicts:
         files["conflicts.csv"] = lambda: csv_bytes(pd.DataFrame(solution.conflicts))
     return files

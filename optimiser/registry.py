@@ -44,6 +44,9 @@ FAMILIES: dict[str, Family] = {
         Family("intake_max", "place of maximum intake"),
         Family("growth", "trainee of national intake"),
         Family("decline", "trainee less of national intake"),
+        Family("route_share", "trainee more of the route's share of national intake"),
+        Family("retention_cap", "WTE more of retention"),
+        Family("recruitment_cap", "WTE more of recruitment a year"),
         Family("stock_floor", "WTE a pool may lend beyond its stock"),
         Family("stock_balance", "WTE of extra inflow", limit=False),
         Family("shortfall", "WTE of extra supply", limit=False),
@@ -57,6 +60,8 @@ class ConstraintKey:
     profession: str | None
     region: str | None
     year: int
+    #: Which of a profession's routes or retention tranches (``None`` for the others).
+    item: str | None = None
 
 
 @dataclass
@@ -97,5 +102,6 @@ class Registry:
     def __getitem__(self, key: ConstraintKey) -> Entry:
         return self.entries[key]
 
-    def get(self, family: str, profession: str | None, region: str | None, year: int) -> Entry | None:
-        return self.entries.get(ConstraintKey(family, profession, region, year))
+    def get(self, family: str, profession: str | None, region: str | None, year: int,
+            item: str | None = None) -> Entry | None:
+        return self.entries.get(ConstraintKey(family, profession, region, year, item))

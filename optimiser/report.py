@@ -16,7 +16,8 @@ SHOWN_GAP_WTE = 0.05
 
 
 def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.DataFrame | None = None,
-           top: int = 5) -> str:
+           top: int = 5, levers: pd.DataFrame | None = None, constraints: pd.DataFrame | None = None) -> str:
+    """The summary; with ``levers`` (and ``constraints``, for their caps' prices) the cheapest levers too."""
     lines = []
     solver = f"{summary.solver.upper()}, {summary.solve_seconds:.2f} s"
     scenario = f" [scenario {summary.scenario}]" if summary.scenario else ""
@@ -56,6 +57,12 @@ def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.Dat
             unit = limit["shadow_unit"].split(" per ", 1)[-1]
             lines.append(f"  - {limit['family']} {who + ' ' if who else ''}{limit['year_label']}: "
                          f"{price_text} WTE per {unit}")
+    if levers is not None and not levers.empty and summary.has_plan:
+        from optimiser.reports.levers import lever_value, sentences
+
+        target_label = format_year(summary.target_year)
+        lines.append(f"Cheapest levers (GBP per next WTE in post by {target_label}):")
+        lines += [f"  - {line}" for line in sentences(lever_value(levers, constraints), str, target_label, top=3)]
     for conflict in summary.conflicts[:10]:
         lines.append(f"  conflict: {conflict['description']}")
     for warning in summary.warnings:
@@ -77,4 +84,6 @@ def render_folder(folder: str | Path) -> str:
     summary = Summary.model_validate(json.loads((folder / "summary.json").read_text(encoding="utf-8")))
     workforce = pd.read_csv(folder / "workforce.csv") if (folder / "workforce.csv").exists() else None
     plan = pd.read_csv(folder / "plan.csv") if (folder / "plan.csv").exists() else None
-    return render(summary, workforce, plan)
+    levers = pd.read_csv(folder / "levers.csv") if (folder / "levers.csv").exists() else None
+    constraints = pd.read_csv(folder / "constraints.csv") if levers is not None else None
+    return render(summary, workforce, plan, levers=levers, constraints=constraints)

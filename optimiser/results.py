@@ -33,6 +33,7 @@ class Results:
     workforce: pd.DataFrame
     supervision: pd.DataFrame
     constraints: pd.DataFrame
+    levers: pd.DataFrame
     #: The target year's shortfall, unweighted: counting trainees where the basis does, and
     #: on the qualified basis (trainees never counted).
     total_shortfall_wte: float
@@ -99,7 +100,7 @@ def plan_table(model: CommissionModel, values) -> pd.DataFrame:
     rows = []  # tuples (not dicts), for speed; pandas infers each column's type the same way
     for p in ds.professions:
         pk = p.profession
-        for route in ds.routes[pk]:
+        for route in ds.routes_of[pk]:
             for r in ds.regions:
                 rk = r.region
                 for t in ds.settings.decision_years:
@@ -160,6 +161,53 @@ def workforce_table(model: CommissionModel, values) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=WORKFORCE_COLUMNS)
 
 
+LEVER_COLUMNS = ["kind", "profession", "name", "region", "year", "year_label", "amount_wte", "cost_gbp",
+                 "in_post_target_wte", "gbp_per_wte", "unit_gbp_per_wte"]
+ROUTE, RETENTION, RECRUITMENT = "route", "retention", "recruitment"
+
+
+def levers_table(model: CommissionModel, values) -> pd.DataFrame:
+    """What each lever does, per region and year: other routes' intakes, retained and recruited
+    WTE (``amount_wte``); what that costs (``cost_gbp``: a route cohort's whole cost, after the
+    horizon too; a retained WTE's year; a recruit at signing); the WTE it puts in post at the
+    end of the target year (``in_post_target_wte``: qualified, joined and surviving attrition
+    to then; 0 when it arrives later); GBP per WTE in post; and ``unit_gbp_per_wte``, what one
+    more unit of the lever there and then would cost per WTE it puts in post by the target
+    year (blank when it would arrive later): the price of its next WTE, used or not."""
+    ds, st = model.dataset, model.settings
+    target, label = st.target_year, _year_label()
+    regions = {r.region: r.cost_multiplier for r in ds.regions}
+    rows = []
+
+    def survive(p: str, arrival: int) -> float:
+        """The share of a WTE in post at the end of ``arrival`` still in post at the target's end."""
+        return (1.0 - ds.profession[p].attrition_rate) ** (target - arrival) if arrival <= target else 0.0
+
+    def add(kind, p, name, r, t, amount, unit_cost, unit_in_post):
+        cost, in_post = _clean(unit_cost * amount), _clean(unit_in_post * amount)
+        rows.append((kind, p, name, r, t, label(t), _clean(amount), cost, in_post,
+                     cost / in_post if in_post > ZERO else None,
+                     unit_cost / unit_in_post if unit_in_post > ZERO else None))
+
+    for p in ds.professions:
+        for route in ds.routes_of[p.profession][1:]:
+            years = sum(share for _, share in route.timing.training_lags)
+            for r, multiplier in regions.items():
+                for t in st.decision_years:
+                    x = values.get(model.x[(p.profession, route.route, r, t)], 0.0)
+                    arrival = t + route.timing.completion_lag
+                    add(ROUTE, p.profession, route.route, r, t, x, route.cost_per_trainee_year_gbp * multiplier * years,
+                        route.joining_rate * route.completion_rate * survive(p.profession, arrival))
+    for (pk, rk, tranche, t), var in model.rho.items():
+        add(RETENTION, pk, f"tranche {tranche}", rk, t, values.get(var, 0.0),
+            ds.retention_rows[(pk, rk, tranche)].cost_per_wte_year_gbp * regions[rk], survive(pk, t))
+    for (pk, rk, t), var in model.z.items():
+        row = ds.recruitment_rows[(pk, rk)]
+        add(RECRUITMENT, pk, RECRUITMENT, rk, t, values.get(var, 0.0), row.cost_per_wte_gbp * regions[rk],
+            (1.0 - row.first_year_attrition) * survive(pk, t + row.lead_time_years))
+    return pd.DataFrame.from_records(rows, columns=LEVER_COLUMNS)
+
+
 def supervision_table(model: CommissionModel, values) -> pd.DataFrame:
     label = _year_label()
     by_id = _by_id(values)
@@ -173,7 +221,7 @@ def supervision_table(model: CommissionModel, values) -> pd.DataFrame:
 
 
 CONSTRAINT_COLUMNS = ["family", "profession", "region", "year", "year_label", "sense", "lhs", "rhs", "slack",
-                      "binding", "limit", "shadow_price", "shadow_unit"]
+                      "binding", "limit", "shadow_price", "shadow_unit", "item"]
 
 
 def constraints_table(model: CommissionModel, solution: Solution, values: dict) -> pd.DataFrame:
@@ -182,7 +230,7 @@ def constraints_table(model: CommissionModel, solution: Solution, values: dict) 
     Built a column at a time (one Python pass for the sums that need the
     solution's values; the tests on slack and price done on whole columns).
     """
-    family, profession, region, year, sense, lhs, rhs, shadow = [], [], [], [], [], [], [], []
+    family, profession, region, year, sense, lhs, rhs, shadow, item = [], [], [], [], [], [], [], [], []
     duals = solution.duals
     by_id = _by_id(values)
     for entry in model.registry:
@@ -191,6 +239,7 @@ def constraints_table(model: CommissionModel, solution: Solution, values: dict) 
         profession.append(key.profession)
         region.append(key.region)
         year.append(key.year)
+        item.append(key.item)
         sense.append(entry.sense)
         lhs.append(sum(c * by_id.get(id(v), 0.0) for v, c in entry.constraint.items()))
         rhs.append(entry.rhs)
@@ -203,6 +252,7 @@ def constraints_table(model: CommissionModel, solution: Solution, values: dict) 
         profession.append(pk)
         region.append(rk)
         year.append(t)
+        item.append(None)
         sense.append(GE)
         level = values.get(var, 0.0)
         lhs.append(level)
@@ -230,6 +280,7 @@ def constraints_table(model: CommissionModel, solution: Solution, values: dict) 
         "binding": binding, "limit": limit,
         "shadow_price": shown,
         "shadow_unit": [f"WTE of weighted target shortfall removed per {specs[f].unit}" for f in family],
+        "item": item,
     }, columns=CONSTRAINT_COLUMNS)
     # binding limits first, then other limits, then definitions; larger prices first (stable)
     largest = -np.abs(np.array([0.0 if s is None else s for s in shown], dtype=float))
@@ -249,18 +300,25 @@ def build_results(model: CommissionModel, solution: Solution) -> Results:
     plan = plan_table(model, values)
     target = workforce[workforce["year"] == model.settings.target_year]
     weighted = workforce["weighted_shortfall"].fillna(0)
+    levers = levers_table(model, values)
     return Results(
         plan=plan,
         workforce=workforce,
         supervision=supervision_table(model, values),
         constraints=constraints_table(model, solution, values),
+        levers=levers,
         total_shortfall_wte=float(target["shortfall_wte"].fillna(0).sum()),
         qualified_shortfall_wte=float(target["qualified_shortfall_wte"].fillna(0).sum()),
         weighted_shortfall=float(weighted[workforce["assessed"]].sum()),
         sustain_shortfall=float(weighted[workforce["sustain"]].sum()) if model.settings.sustain else None,
-        total_cost_gbp=float(plan["cost_gbp"].sum()),
+        total_cost_gbp=float(plan["cost_gbp"].sum()) + _lever_cost(levers),
         committed_cost_after_horizon_gbp=_clean(value_of(model.committed_cost, values)),
     )
+
+
+def _lever_cost(levers: pd.DataFrame) -> float:
+    """The decision years' cost of retention and recruitment (a route's cost is in the plan's)."""
+    return float(levers.loc[levers["kind"] != ROUTE, "cost_gbp"].sum()) if not levers.empty else 0.0
 
 
 def top_binding(constraints: pd.DataFrame, n: int = 10) -> list[dict]:

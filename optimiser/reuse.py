@@ -33,6 +33,7 @@ from optimiser.build import (
     define_budget,
     define_growth,
     define_intake_limits,
+    define_lever_caps,
     define_objectives,
     define_placements,
     define_shortfall,
@@ -49,8 +50,9 @@ FAMILIES_OF: dict[Callable[[CommissionModel], None], tuple[str, ...]] = {
     define_budget: ("budget", "regional_budget"),
     define_supervision: ("supervision_need", "supervision_capacity"),
     define_placements: ("placements",),
-    define_intake_limits: ("intake_min", "intake_max"),
+    define_intake_limits: ("intake_min", "intake_max", "route_share"),
     define_growth: ("growth", "decline"),
+    define_lever_caps: ("retention_cap", "recruitment_cap"),
     define_objectives: (),  # both stages' objectives
 }
 
@@ -124,8 +126,9 @@ class _Recorder(CommissionModel):
     violations: list[tuple[ConstraintKey, float]] = field(default_factory=list)
 
     def add_constraint(self, family: str, profession: str | None, region: str | None,
-                       year: int, lin: Lin, sense: int, rhs: float) -> None:
-        key = ConstraintKey(family, profession, region, year)
+                       year: int, lin: Lin, sense: int, rhs: float, item: str | None = None,
+                       relaxable: bool = True) -> None:
+        key = ConstraintKey(family, profession, region, year, item)
         bound = rhs - lin.constant
         if lin.terms:
             self.rows[key] = (lin.terms, sense, bound)
@@ -147,7 +150,7 @@ def update_in_place(model: CommissionModel, dataset: Dataset) -> bool:
         return False
     definers = list(dict.fromkeys(define for column in sorted(changed) for define in COLUMNS[column]))
     recorder = _Recorder(dataset, pulp.LpProblem("recorder", pulp.LpMinimize), integer=model.integer,
-                         x=model.x, stock=model.stock, u=model.u, y=model.y)
+                         x=model.x, stock=model.stock, u=model.u, y=model.y, rho=model.rho, z=model.z)
     for define in definers:
         define(recorder)
     families = {family for define in definers for family in FAMILIES_OF[define]}

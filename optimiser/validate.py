@@ -98,7 +98,7 @@ def completeness_warnings(dataset) -> list[str]:
         warnings.append(f"workforce has no row for {len(missing_stock)} profession/region pair(s), "
                         f"taken as 0 WTE: {', '.join(missing_stock[:5])}"
                         + (" ..." if len(missing_stock) > 5 else ""))
-    for year in dataset.settings.assessed:
+    for year in (*dataset.settings.assessed, *dataset.settings.sustain):
         missing = [
             f"{p.profession}/{r.region}"
             for p in dataset.professions

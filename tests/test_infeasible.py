@@ -66,3 +66,22 @@ def test_cli_exit_status_for_infeasible(tmp_path):
     assert "national budget is GBP 2,000 short" in result.output
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "infeasible"
+
+
+def test_a_supervisor_short_of_hours_is_named_not_the_trainees(tmp_path, solve):
+    """Trainees a (minimum intake 10, 0.3 h a week each: 3 h) may be supervised by q, whose 10 WTE
+    give 0.1 h each (1 h): 2 hours short. The conflict names q's capacity, not trainees without
+    any permitted supervisor (which is the message only where there is no supervision row)."""
+    ds = write_dataset(
+        tmp_path / "ds",
+        professions=[profession("a", supervision_hours_per_trainee=0.3), profession("q", supervisor_hours_per_wte=0.1)],
+        supervision=[{"trainee_profession": "a", "supervisor_profession": "q"}],
+        workforce=[{"profession": "a", "region": "r1", "stock_wte": 0}, {"profession": "q", "region": "r1", "stock_wte": 10}],
+        demand=[{"profession": "a", "region": "r1", "year": 2021, "demand_wte": 10}],
+        capacity=[{"profession": "a", "region": "r1", "year": 2021, "placement_capacity": "", "intake_min": 10,
+                   "intake_max": ""}])
+    s = solve(ds)
+    assert s.status == "infeasible"
+    (conflict,) = s.summary["conflicts"]
+    assert (conflict["family"], conflict["profession"]) == ("supervision_capacity", "q")
+    assert conflict["amount"] == pytest.approx(2)

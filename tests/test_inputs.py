@@ -163,17 +163,6 @@ def test_optional_tables_may_be_absent(base, solve):
     assert solve(base).status == "optimal"
 
 
-def test_levers_tables_are_refused_not_ignored(base, tmp_path):
-    """The version-2 levers tables are not modelled yet: a dataset with one is an error naming it,
-    so no answer silently leaves a lever out (folder and workbook alike)."""
-    (base / "retention.csv").write_text("profession,region,tranche,max_share_of_leavers,cost_per_wte_year_gbp\n"
-                                        "p,r1,1,0.2,5000\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["run", str(base), "-o", str(tmp_path / "out")])
-    assert result.exit_code == 2, result.output
-    assert "retention.csv: is a levers table of model version 2" in result.output
-    assert not (tmp_path / "out").exists()
-
-
 def test_missing_folder(tmp_path):
     result = CliRunner().invoke(main, ["run", str(tmp_path / "nowhere"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "no such file or folder" in result.output

@@ -240,3 +240,23 @@ def test_mps_from_a_template_is_the_full_write(tmp_path):
     new = problem.add_variable("zz_new", lowBound=0)
     problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({new: 1.0}), pulp.LpConstraintLE, "extra", 5))
     assert "zz_new" in write_mps(problem, str(tmp_path / "h.mps"), template=first.template).text
+
+
+def test_a_profession_that_starts_needing_supervision_is_built_afresh(tmp_path):
+    """Supervision hours of 0 build no allocation for that trainee profession; a case giving it
+    hours needs those variables, so the kept model is not updated in place but rebuilt."""
+    from tests.helpers import profession, write_dataset
+
+    def dataset(folder, hours):
+        return load_dataset(write_dataset(
+            tmp_path / folder,
+            professions=[profession("a", supervision_hours_per_trainee=hours), profession("q", supervisor_hours_per_wte=1)],
+            supervision=[{"trainee_profession": "a", "supervisor_profession": "q"}],
+            workforce=[{"profession": k, "region": "r1", "stock_wte": 10} for k in ("a", "q")],
+            demand=[{"profession": "a", "region": "r1", "year": 2021, "demand_wte": 30}],
+            budget=[{"year": 2021, "budget_gbp": 1e6}]))
+
+    cache = SolveCache()
+    pipeline.run(dataset("none", 0), None, cache=cache)
+    assert assert_same_as_fresh(dataset("some", 3), cache, tmp_path, "some") == "optimal"
+    assert (cache.built, cache.reused) == (2, 0)

@@ -27,6 +27,8 @@ def terminal_text(folder, top: int = 5) -> str:
     from optimiser.reports.budget_frontier import FRONTIER_TABLE
     from optimiser.reports.budget_frontier import sentences as budget_sentences
     from optimiser.reports.folder import BatchFolder
+    from optimiser.reports.levers import LEVERS_TABLE, lever_value
+    from optimiser.reports.levers import sentences as lever_sentences
     from optimiser.years import format_year
 
     if isinstance(folder, BatchFolder):
@@ -41,6 +43,11 @@ def terminal_text(folder, top: int = 5) -> str:
         if sentences:
             lines.append("What more is worth (marginal, for small changes):")
             lines += [f"  - {line}" for line in sentences]
+    levers = folder.table(LEVERS_TABLE)
+    if levers is not None and s.has_plan:
+        lines.append(f"Levers, cheapest next WTE in post by {format_year(s.target_year)} first:")
+        value = lever_value(levers, folder.constraints)
+        lines += [f"  - {line}" for line in lever_sentences(value, folder.labels.p, format_year(s.target_year), top)]
     frontier = folder.table(FRONTIER_TABLE)
     if frontier is not None:
         lines.append("Budget frontier (every budget row scaled; re-solved):")

@@ -21,7 +21,7 @@ from optimiser.frontier import FRONTIER_CSV, FRONTIER_PNG
 TEXT_COLUMNS = ("profession", "region", "family", "trainee_profession", "supervisor_profession", "year_label",
                 "scenario", "name", "sense", "shadow_unit", "unit", "description", "status", "message", "reason",
                 "results")
-RESULT_TABLES = ("plan", "workforce", "supervision", "constraints", "conflicts", "budget_frontier")
+RESULT_TABLES = ("plan", "workforce", "supervision", "constraints", "conflicts", "budget_frontier", "levers")
 COMPARISON = batch_files.COMPARISON + ".csv"
 SCENARIOS = batch_files.SCENARIOS_DIR
 #: The only status whose figures are ranked: a time-limited plan is feasible but not proven best.

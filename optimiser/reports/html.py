@@ -19,8 +19,8 @@ from optimiser.reports.folder import BatchFolder, ResultFolder, load
 from optimiser.years import format_year
 
 #: Section ids of a report on a results folder with a plan, in page order.
-SECTION_IDS = ("headline", "budget-frontier", "plan", "shortfall", "supply-demand", "budget", "supervision",
-               "limits", "why", "settings")
+SECTION_IDS = ("headline", "budget-frontier", "plan", "levers", "shortfall", "supply-demand", "budget",
+               "supervision", "limits", "why", "settings")
 #: ... on an infeasible (or otherwise plan-less) result.
 NO_PLAN_SECTION_IDS = ("headline", "conflicts", "settings")
 #: ... on a batch folder.
@@ -30,7 +30,8 @@ BATCH_SECTION_IDS = ("overview", "scenarios", "ranking", "frontier", "comparison
 LIMITS_SHOWN = 15
 
 SECTION_TITLES = {
-    "headline": "Headline", "budget-frontier": "The shortfall against the budget", "plan": "What to buy", "shortfall": "What stays open", "supply-demand":
+    "headline": "Headline", "budget-frontier": "The shortfall against the budget", "plan": "What to buy",
+    "levers": "Levers beyond training places", "shortfall": "What stays open", "supply-demand":
     "Supply against demand", "budget": "Budget use", "supervision": "Supervision use", "limits":
     "Binding limits and what more is worth", "why": "Why the gap stays open", "conflicts":
     "What would make a plan possible", "settings": "Settings and overrides", "overview": "Overview",
@@ -158,6 +159,7 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
     ctx.update(_limits_section(result))
     ctx["why"] = _why_section(result)
     ctx["budget_frontier"] = _frontier_section(result, ctx["target"])
+    ctx["levers"] = _levers_section(result, ctx["target"])
     if charts_on:
         ctx["images"] = _result_images(result, ctx["target"], budget, supervision)
     return ctx
@@ -170,6 +172,16 @@ def _frontier_section(result: ResultFolder, target: str) -> dict | None:
     if table is None or table.empty:
         return None
     return {"rows": _records(table), "sentences": sentences(table, target)}
+
+
+def _levers_section(result: ResultFolder, target: str) -> dict | None:
+    from optimiser.reports.levers import LEVERS_TABLE, lever_name, lever_value, sentences
+
+    value = lever_value(result.table(LEVERS_TABLE), result.constraints)
+    if value.empty:
+        return None
+    rows = [{**row, "lever": lever_name(row, result.labels.p)} for row in value.to_dict(orient="records")]
+    return {"rows": rows, "sentences": sentences(value, result.labels.p, target, top=5)}
 
 
 def _settings_section(summary) -> dict:

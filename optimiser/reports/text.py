@@ -22,6 +22,7 @@ FAMILY_NAMES = {
     "supervision_capacity": "Supervision capacity", "supervision_need": "Supervision need",
     "placements": "Placements", "intake_min": "Minimum intake", "intake_max": "Maximum intake",
     "growth": "Growth limit", "decline": "Decline limit", "stock_floor": "Staff drawn into training",
+    "route_share": "Route share", "retention_cap": "Retention cap", "recruitment_cap": "Recruitment cap",
 }
 
 #: A shadow price below this says nothing worth a sentence.
@@ -96,6 +97,13 @@ def marginal_sentence(row: dict, labels, target_year: int, units: str = "WTE",
     if family == "decline":
         return (f"Letting the national intake of {p} in {year} fall by one more trainee than its decline "
                 f"limit allows is worth {closes}.")
+    if family == "route_share":
+        return (f"Letting route {row.get('item')} of {p} take one more trainee than its share of the "
+                f"national intake in {year} is worth {closes}.")
+    if family == "retention_cap":
+        return f"One more WTE of {p} retention ({row.get('item')}){where} in {year} would close {closes}."
+    if family == "recruitment_cap":
+        return f"One more WTE of {p} recruitment a year{where} in {year} would close {closes}."
     if family == "stock_floor":
         return None
     return f"Relaxing {FAMILY_NAMES.get(family, family)}{where} in {year} by one unit is worth {closes}."
@@ -128,7 +136,7 @@ def marginal_sentences(constraints: pd.DataFrame | None, labels, target_year: in
     for row in rows.to_dict(orient="records"):
         price = float(row["shadow_price"])
         key = (row["family"], row.get("profession") if _present(row.get("profession")) else None,
-               int(row["year"]), float(f"{price:.3g}"))
+               row.get("item") if _present(row.get("item")) else None, int(row["year"]), float(f"{price:.3g}"))
         group = groups.setdefault(key, {"row": row, "regions": []})
         if _present(row.get("region")):
             group["regions"].append(row["region"])

@@ -73,7 +73,7 @@ REGISTRY_FAMILY = {
     "supervision_capacity": "supervision", "supervision_need": "supervision",
     "placements": "placements",
     "intake_min": "intake_limits", "intake_max": "intake_limits",
-    "growth": "growth", "decline": "growth",
+    "growth": "growth", "decline": "growth", "route_share": "intake_limits",
 }
 
 METHOD = ("Training time is the target-year shortfall with every limit lifted (no commissioning can close it "

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.reports import charts, text
 from optimiser.output import atomic_write
+from optimiser.reports import charts, text
 from optimiser.reports.folder import BatchFolder, ResultFolder, load
+from optimiser.reports.levers import lever_name, lever_value
 from optimiser.years import format_year
 
 WTE = "#,##0.0"
@@ -314,6 +315,16 @@ def write_result_book(book, result: ResultFolder) -> None:
         target["unmet"] = (target["shortfall_wte"] / target["demand_wte"]).where(target["demand_wte"] > 0)
         target = target.sort_values("shortfall_wte", ascending=False, kind="stable")
         write_sheet(book, "Shortfall", _with_names(target, labels))
+        levers = result.table("levers")
+        if levers is not None:
+            value = lever_value(levers, result.constraints)
+            value.insert(3, "lever", [lever_name(row, labels.p) for row in value.to_dict(orient="records")])
+            write_sheet(book, "Levers", value, headers={
+                "amount_wte": "Used (WTE or trainees)", "cost_gbp": "Cost (GBP)",
+                "in_post_target_wte": f"In post by {format_year(s.target_year)} (WTE)", "gbp_per_wte": "GBP per WTE",
+                "next_gbp_per_wte": "GBP per next WTE", "cap_shadow_price": "Cap shadow price (WTE per unit)"},
+                widths={"lever": 50})
+            write_sheet(book, "Levers by year", _with_names(levers, labels))
         frontier = result.table("budget_frontier")
         if frontier is not None:
             write_sheet(book, "Budget frontier", frontier, headers={"scale": "Budget scale",
