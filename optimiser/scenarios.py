@@ -59,6 +59,8 @@ REGIONAL_SUPERVISOR_HOURS = ("professions", "supervisor_hours_per_wte")
 #: The table a region-filtered change of supervisor hours edits, and its columns.
 HOURS_TABLE = "supervisor_hours"
 HOURS_COLUMN = "supervisor_hours_per_wte"
+#: Tables whose blank region means national (budget) or every region (levers): ``region=`` selects those rows.
+BLANK_REGION_TABLES = ("budget", "retention", "recruitment")
 #: A scenario file may expand to at most this many cases.
 MAX_CASES = 100_000
 #: Changes listed in full per override in summary.json (the count is always given).
@@ -692,8 +694,8 @@ def _filter_column(table: str, key: str) -> str | None:
 
 def _check_filter_value(ov: Override, column: str, value: Any, base: Base, fail) -> Scalar:
     if value is None or (isinstance(value, str) and not value.strip()):
-        if column == "region" and ov.table == "budget":
-            return None  # national budget rows
+        if column == "region" and ov.table in BLANK_REGION_TABLES:
+            return None  # national budget rows; lever rows that apply to each region
         raise fail(f"filter '{column}' has a blank value")
     if column in _PROFESSION_KEYS:
         text = str(value).strip()
