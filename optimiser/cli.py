@@ -157,7 +157,8 @@ def solve(model_dir, out_dir, solver, time_limit, debug):
     model = load_model(model_dir)
     mps_path = Path(model_dir) / pipeline.MPS_FILE
     mps = mps_path.read_bytes() if mps_path.exists() else None
-    outcome = pipeline.solve_and_write(model, out_dir, mps=mps, solver=solver, time_limit_seconds=time_limit)
+    outcome = pipeline.solve_and_write(model, out_dir, mps=mps, solver=solver, time_limit_seconds=time_limit,
+                                       inputs=(model_dir,))
     click.echo(render(outcome.summary, outcome.results and outcome.results.workforce,
                       outcome.results and outcome.results.plan))
     click.echo(f"Results written to {outcome.out_dir}")

@@ -47,3 +47,7 @@ class InputError(Exception):
 
 class SolverError(Exception):
     """The solver could not be run at all (missing binary, crash)."""
+
+
+class OutputError(Exception):
+    """An output could not (or may not) be written; the message says why and where."""

@@ -124,7 +124,25 @@ def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: boo
     return None
 
 
-def write_outputs(folder, xlsx: Path | None, html: Path | None) -> list[str]:
+def read_files(folder) -> list[Path]:
+    """The files a report reads from ``folder`` (and its dataset): never written over by it."""
+    from optimiser.safety import BATCH_ENTRIES, RESULT_FILES
+
+    names = (RESULT_FILES | BATCH_ENTRIES) - {REPORT_XLSX, REPORT_HTML, "why.json", "why.csv"}
+    files = [folder.path / name for name in sorted(names)]
+    source = getattr(getattr(folder, "summary", None), "dataset", None)
+    return files + ([Path(source)] if source else [])
+
+
+def write_outputs(folder, xlsx: Path | None, html: Path | None, inputs=()) -> list[str]:
+    """Write the workbook and HTML page asked for, after checking neither is nor lies
+    inside a file or dataset being read."""
+    from optimiser.safety import check_clear_of_inputs
+
+    inputs = [*read_files(folder), *inputs]
+    for target in (xlsx, html):
+        if target is not None:
+            check_clear_of_inputs(target, inputs)
     lines = []
     if xlsx is not None:
         from optimiser.reports.workbook import write_workbook
@@ -138,7 +156,7 @@ def write_outputs(folder, xlsx: Path | None, html: Path | None) -> list[str]:
 
 
 def show(folder, *, note: str | None = None, xlsx: Path | None = None, html: Path | None = None,
-         all_outputs: bool = False, written: Path | None = None) -> None:
+         all_outputs: bool = False, written: Path | None = None, inputs=()) -> None:
     """Print the summary of ``folder`` (and ``note``); write the workbook and HTML page asked for.
 
     ``all_outputs`` writes ``report.xlsx`` and ``report.html`` into the folder unless
@@ -152,7 +170,7 @@ def show(folder, *, note: str | None = None, xlsx: Path | None = None, html: Pat
         click.echo(f"Note: {note}")
     if written is not None:
         click.echo(f"Results written to {written}")
-    for line in write_outputs(folder, xlsx, html):
+    for line in write_outputs(folder, xlsx, html, inputs):
         click.echo(line)
 
 
@@ -162,6 +180,14 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
     from optimiser.reports.folder import BatchFolder, load
 
     folder = load(results_dir, dataset=dataset)
+    from optimiser.safety import check_clear_of_inputs
+
+    for target in (xlsx, html):  # checked before the (slow) split, too
+        if target is not None:
+            check_clear_of_inputs(target, [*read_files(folder), *([dataset] if dataset else [])])
+    source = dataset or getattr(getattr(folder, "summary", None), "dataset", None)
+    if (why or all_outputs) and source:  # why.json, report.xlsx, report.html go into the folder
+        check_clear_of_inputs(folder.path, (source,))
     note = None
     if isinstance(folder, BatchFolder):
         if why:
@@ -169,7 +195,8 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
                                         "(scenarios/<name>) or use 'optimiser explain'")
     elif why or (all_outputs and folder.why is None and folder.summary.has_plan):
         note = add_why(folder, dataset, required=why)
-    show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs)
+    show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs,
+         inputs=[dataset] if dataset else ())
 
 
 # ------------------------------------------------------------------ explain
@@ -205,9 +232,15 @@ def register(main: click.Group) -> None:
         from optimiser.loader import load_dataset
         from optimiser.reports.folder import Labels, load_result
 
+        from optimiser.safety import check_clear_of_inputs
+
         ds = load_dataset(dataset)
+        for target in (xlsx, html):
+            if target is not None:
+                check_clear_of_inputs(target, (ds.source,))
         outcome = pipeline.run(ds, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
         folder = load_result(outcome.out_dir, labels=Labels.from_dataset(ds))
         note = add_why(folder, ds, time_limit=time_limit, required=False) if folder.summary.has_plan else None
-        show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, written=outcome.out_dir)
+        show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, written=outcome.out_dir,
+             inputs=(ds.source,))
         sys.exit(_status_exit(outcome.summary.status))
