@@ -331,10 +331,13 @@ def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str,
             if finished:
                 pool.shutdown(wait=True)
             else:  # interrupted (Ctrl-C) or the consumer stopped: stop the workers now
+                processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
                 pool.shutdown(wait=False, cancel_futures=True)
-                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                for process in processes:
                     if process.is_alive():
                         process.terminate()
+                for process in processes:  # gone before the driver looks at what they wrote
+                    process.join(timeout=10)
 
 
 def _dask(todo, fps, options, base, task, address: str) -> Iterator[tuple[Any, dict]]:
@@ -666,15 +669,36 @@ def _solve_all(todo, fps, options, base, task, out: Path, report: BatchReport, *
                                 f"failed {report.count(FAILED)}", refresh=False)
     except KeyboardInterrupt:
         report.interrupted = True
+        _close(results)  # the workers stop first: no folder is written after the scan below
+        _log_finished(log, todo, fps, out, report)
         _log(log, {"event": "interrupted"})
     finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()
+        _close(results)
         bar.close()
         log.close()
         _TMP_PARENT = None
         shutil.rmtree(tmp_parent, ignore_errors=True)
+
+
+def _close(results) -> None:
+    close = getattr(results, "close", None)
+    if close is not None:
+        close()
+
+
+def _log_finished(log, todo, fps, out: Path, report: BatchReport) -> None:
+    """After Ctrl-C: log every case a worker finished (its folder written whole) that the
+    driver had not logged yet, so the log names every case the batch completed."""
+    for case in todo:
+        folder = out / SCENARIOS_DIR / case.name
+        if report.statuses.get(case.name) != PENDING or not is_complete(folder, fps[case.name]):
+            continue
+        summary = read_summary(folder) or {}
+        report.statuses[case.name] = status = summary.get("status", FAILED)
+        report.messages[case.name] = message = summary.get("message") or ""
+        _log(log, {"event": "result", "name": case.name, "status": status, "fingerprint": fps[case.name],
+                   "seconds": None, "worker": None, "model": None, "finished_before_interrupt": True,
+                   **({"message": message} if status != "optimal" else {})})
 
 
 def _keep_result(target: Path, result: dict) -> tuple[str, str]:
