@@ -8,16 +8,20 @@ Every problem found is collected and raised at once as ``InputError``.
 from __future__ import annotations
 
 import csv
+import datetime
+import io
 import math
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from models.inputs import TABLES, Dataset, Settings, TableSpec
-from optimiser.errors import InputError, Problem
+from optimiser import tablefiles
+from optimiser.errors import InputError, LineProblem, Problem
 from optimiser.gcpause import without_gc
 
 SETTINGS_FILE = "settings.yaml"
@@ -64,37 +68,51 @@ def _clean(value: Any) -> Any:
         if math.isnan(value):
             return "nan"
         return repr(value)
+    if isinstance(value, datetime.datetime):  # a workbook cell Excel took for a date
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
     text = str(value).strip()
     return text or None
 
 
 def _read_csv(path: Path, name: str) -> tuple[RawTable | None, list[Problem]]:
     label = path.name
+    problem = tablefiles.file_problem(path, label, tablefiles.MAX_CSV_BYTES)
+    if problem is not None:
+        return None, [problem]
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None or not any(h.strip() for h in header):
-                return None, [
-                    Problem(
-                        label, None, None, None,
-                        "the file is empty; expected a header row with columns "
-                        + ", ".join(TABLES[name].columns),
-                    )
-                ]
-            table = RawTable(name, label, [h.strip() for h in header])
-            for cells in reader:
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) == len(table.columns):  # the usual case: ``_row_dict`` of text cells, inlined
-                    row = {col: cell.strip() or None for col, cell in zip(table.columns, cells)}
-                else:
-                    row = _row_dict(table.columns, cells)
-                table.rows.append((reader.line_num, row))
-    except UnicodeDecodeError as exc:
-        return None, [Problem(label, None, None, None, f"is not UTF-8 text ({exc.reason})")]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(label, None, None, None, f"cannot be read ({exc.strerror or exc})")]
+    text, problem = tablefiles.decode(data, label)
+    if problem is None:
+        problem = tablefiles.unclosed_quote(text, label)
+    if problem is not None:
+        return None, [problem]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            return None, [
+                Problem(
+                    label, None, None, None,
+                    "the file is empty; expected a header row with columns "
+                    + ", ".join(TABLES[name].columns),
+                )
+            ]
+        table = RawTable(name, label, [h.strip() for h in header])
+        hint = tablefiles.delimiter_hint(table.columns)
+        if hint:
+            return None, [Problem(label, 1, None, None, "the header has one column" + hint)]
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) == len(table.columns):  # the usual case: ``_row_dict`` of text cells, inlined
+                row = {col: cell.strip() or None for col, cell in zip(table.columns, cells)}
+            else:
+                row = _row_dict(table.columns, cells)
+            table.rows.append((reader.line_num, row))
     except csv.Error as exc:
-        return None, [Problem(label, None, None, None, f"is not a valid CSV file: {exc}")]
+        return None, [Problem(label, reader.line_num or None, None, None, f"is not a valid CSV file: {exc}")]
     return table, []
 
 
@@ -123,9 +141,10 @@ def read_raw(path: str | Path) -> RawDataset:
 def _read_folder(folder: Path) -> RawDataset:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
+    problems += _misnamed(folder)
     for name, spec in TABLES.items():
         path = folder / f"{name}.csv"
-        if not path.exists():
+        if not tablefiles.present(path):  # a dangling link is present: an error, not an absent table
             if spec.required:
                 problems.append(Problem(path.name, None, None, None, "required table is missing"))
             continue
@@ -135,96 +154,220 @@ def _read_folder(folder: Path) -> RawDataset:
             tables[name] = table
     settings_path = folder / SETTINGS_FILE
     settings: dict[str, Any] = {}
-    if not settings_path.exists():
+    rows: dict[str, int] = {}
+    if not tablefiles.present(settings_path):
         problems.append(Problem(SETTINGS_FILE, None, None, None, "required settings file is missing"))
     else:
-        settings, found = _read_settings_yaml(settings_path)
+        settings, rows, found = _read_settings_yaml(settings_path)
         problems += found
     if problems:
         raise InputError(problems)
-    return RawDataset(str(folder), tables, settings, SETTINGS_FILE)
+    return RawDataset(str(folder), tables, settings, SETTINGS_FILE, rows)
 
 
-def _read_settings_yaml(path: Path) -> tuple[dict[str, Any], list[Problem]]:
+def _misnamed(folder: Path) -> list[Problem]:
+    """Files that would be a table or the settings but for the case of their name (``Budget.CSV``):
+    on a case-sensitive disk they would silently not be read."""
+    expected = {f"{name}.csv" for name in TABLES} | {SETTINGS_FILE}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        return {}, [Problem(path.name, row, None, None, f"is not valid YAML: {reason}")]
-    except UnicodeDecodeError as exc:
-        return {}, [Problem(path.name, None, None, None, f"is not UTF-8 text ({exc.reason})")]
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError as exc:
+        return [Problem(str(folder), None, None, None, f"cannot be read ({exc.strerror or exc})")]
+    present = set(names)
+    return [Problem(n, None, None, None, f"is not read: the file must be named {n.lower()} (lower case)")
+            for n in sorted(names) if n not in expected and n.lower() in expected and n.lower() not in present]
+
+
+def _read_settings_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
+    """``settings.yaml`` as plain data (``safeyaml``: bounded, no aliases, a key given twice is an
+    error naming both lines) and the line of each key."""
+    from optimiser.safeyaml import MAX_SETTINGS_BYTES, compose
+
+    problem = tablefiles.file_problem(path, path.name, MAX_SETTINGS_BYTES)
+    if problem is not None:
+        return {}, {}, [problem]
+    try:
+        data, problem = tablefiles.decode(path.read_bytes(), path.name)
+        if problem is not None:
+            return {}, {}, [problem]
+        data, lines = compose(data, path.name, LineProblem, SETTINGS_FILE)
+    except InputError as exc:
+        return {}, {}, exc.problems
+    except OSError as exc:
+        return {}, {}, [Problem(path.name, None, None, None, f"cannot be read ({exc.strerror or exc})")]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return {}, [Problem(path.name, None, None, None, "expected key: value lines (a YAML mapping)")]
-    return data, []
+        return {}, {}, [LineProblem(path.name, None, None, None, "expected key: value lines (a YAML mapping)")]
+    rows = {key: lines[(key,)] for key in data if isinstance(key, str) and (key,) in lines}
+    return data, rows, []
 
 
 def _read_workbook(path: Path) -> RawDataset:
-    from openpyxl import load_workbook
+    """A workbook: one sheet per table plus ``settings`` (names compared ignoring case and spaces).
 
+    Only cells with content are read (``optimiser.sheets``). The header is row 1; a table
+    may have nothing to the right of its header's last column.
+    """
+    from optimiser import sheets
+
+    problem = tablefiles.file_problem(path, path.name, tablefiles.MAX_WORKBOOK_BYTES)
+    if problem is not None:
+        raise InputError([problem])
+    book = sheets.read_book(path, path.name)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise InputError([Problem(path.name, None, None, None, f"cannot be opened as a workbook: {exc}")])
+        return _read_book(path, book)
+    finally:
+        book.close()
+
+
+def _read_book(path: Path, book) -> RawDataset:
+    from optimiser import sheets
+
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
-    sheets = {name.strip().lower(): name for name in book.sheetnames}
     known = set(TABLES) | {SETTINGS_SHEET}
-    for lowered, actual in sheets.items():
+    found: dict[str, str] = {}
+    for actual in book.sheetnames:
+        lowered = actual.strip().lower()
+        if lowered in found:
+            problems.append(Problem(f"{path.name} [sheet {actual}]", None, None, None,
+                                    f"is the same table as sheet '{found[lowered]}' (names are compared ignoring "
+                                    "case and spaces); keep one of them"))
+            continue
+        found[lowered] = actual
         if lowered not in known:
-            problems.append(
-                Problem(f"{path.name} [sheet {actual}]", None, None, None,
-                        "unknown sheet; expected sheets: " + ", ".join(sorted(known)))
-            )
+            problems.append(Problem(f"{path.name} [sheet {actual}]", None, None, None,
+                                    "unknown sheet; expected sheets: " + ", ".join(sorted(known))))
+    if any("is the same table" in p.message for p in problems):
+        raise InputError(problems)  # which sheet is the table is not known: say so before reading either
+    budget = [sheets.MAX_CELLS]
     for name, spec in TABLES.items():
-        if name not in sheets:
-            if spec.required:
-                problems.append(Problem(f"{path.name} [sheet {name}]", None, None, None,
-                                        "required sheet is missing"))
-            continue
-        sheet = book[sheets[name]]
         label = f"{path.name} [sheet {name}]"
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None or not any(_clean(h) for h in header):
-            problems.append(Problem(label, None, None, None, "the sheet is empty; expected a header row with columns "
-                                    + ", ".join(spec.columns)))
+        if name not in found:
+            if spec.required:
+                problems.append(Problem(label, None, None, None, "required sheet is missing"))
             continue
-        columns = [(_clean(h) or "") for h in header]
-        while columns and columns[-1] == "":
-            columns.pop()
-        table = RawTable(name, label, columns)
-        for number, cells in enumerate(rows, start=2):
-            if not any(_clean(c) is not None for c in cells):
-                continue
-            table.rows.append((number, _row_dict(columns, list(cells))))
-        tables[name] = table
+        sheet = sheets.read_sheet(book, found[name], label, budget)
+        table, table_problems = _sheet_table(sheet, name, spec, label)
+        problems += table_problems
+        if table is not None:
+            tables[name] = table
     settings: dict[str, Any] = {}
     settings_rows: dict[str, int] = {}
     label = f"{path.name} [sheet {SETTINGS_SHEET}]"
-    if SETTINGS_SHEET not in sheets:
+    if SETTINGS_SHEET not in found:
         problems.append(Problem(label, None, None, None, "required sheet is missing"))
     else:
-        for number, cells in enumerate(book[sheets[SETTINGS_SHEET]].iter_rows(values_only=True), start=1):
-            key = _clean(cells[0]) if cells else None
-            if key is None or (number == 1 and key.lower() == "key"):
-                continue
-            raw = cells[1] if len(cells) > 1 else None
-            if isinstance(raw, str):
-                try:
-                    raw = yaml.safe_load(raw)
-                except yaml.YAMLError:
-                    problems.append(Problem(label, number, "value", raw, "is not a valid value"))
-                    continue
-            settings[key] = raw
-            settings_rows[key] = number
-    book.close()
+        sheet = sheets.read_sheet(book, found[SETTINGS_SHEET], label, budget)
+        settings, settings_rows, found_problems = _settings_sheet(sheet, label)
+        problems += found_problems
     if problems:
         raise InputError(problems)
     return RawDataset(str(path), tables, settings, label, settings_rows)
+
+
+def _cell_problem(label: str, row: int, column: str | None, value: Any) -> Problem | None:
+    """A cell that cannot be read as text: a formula with no saved value."""
+    from optimiser.sheets import FORMULA_WITHOUT_VALUE
+
+    if value is FORMULA_WITHOUT_VALUE:
+        return Problem(label, row, column, None, "holds a formula with no saved value (the file was not saved "
+                       "by a program that calculates); open and save it in Excel, or paste the values")
+    return None
+
+
+def _sheet_table(sheet, name: str, spec: TableSpec, label: str) -> tuple[RawTable | None, list[Problem]]:
+    header_cells = sheet.row(1)
+    if not header_cells:
+        if sheet.rows:
+            first = min(sheet.rows)
+            return None, [Problem(label, 1, None, None, f"row 1 is blank; the header (columns "
+                                  f"{', '.join(spec.columns)}) must be on row 1, above the data from row {first}")]
+        return None, [Problem(label, None, None, None, "the sheet is empty; expected a header row with columns "
+                              + ", ".join(spec.columns))]
+    width = max(header_cells)
+    columns = [(_clean(header_cells.get(i)) or "") for i in range(1, width + 1)]
+    title = _title_row(sheet, columns, spec)
+    if title is not None:
+        return None, [Problem(label, 1, None, None, f"row 1 is not the header (row {title} looks like it is); "
+                              "remove the title row(s) above the header")]
+    problems = []
+    for i in range(1, width + 1):
+        found = _cell_problem(label, 1, None, header_cells.get(i))
+        if found:
+            problems.append(found)
+    table = RawTable(name, label, columns)
+    for number in sorted(n for n in sheet.rows if n > 1):
+        cells = sheet.rows[number]
+        beyond = [i for i in cells if i > width]
+        if beyond:
+            from openpyxl.utils import get_column_letter
+
+            first = min(beyond)
+            problems.append(Problem(label, number, get_column_letter(first), _short(cells[first]),
+                                    f"a cell to the right of the table (its header ends at column "
+                                    f"{get_column_letter(width)}); remove it or give its column a header"))
+            continue
+        row = {}
+        for i, column in enumerate(columns, start=1):
+            value = cells.get(i)
+            found = _cell_problem(label, number, column or None, value)
+            if found:
+                problems.append(found)
+                value = None
+            row[column] = _clean(value)
+        table.rows.append((number, row))
+    return table, problems
+
+
+def _title_row(sheet, columns: list[str], spec: TableSpec) -> int | None:
+    """The row (below row 1) that looks like the header when row 1 does not: a title above it."""
+    expected = set(spec.columns)
+    if expected & set(columns):
+        return None
+    for number in sorted(sheet.rows)[1:20]:
+        values = {_clean(v) for v in sheet.rows[number].values() if isinstance(v, str)}
+        if len(values & expected) >= max(1, min(2, len(expected))):
+            return number
+    return None
+
+
+def _settings_sheet(sheet, label: str) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
+    """``key | value`` rows; a key given twice is an error naming both rows."""
+    from optimiser.safeyaml import compose
+
+    settings: dict[str, Any] = {}
+    rows: dict[str, int] = {}
+    problems: list[Problem] = []
+    for number in sorted(sheet.rows):
+        cells = sheet.rows[number]
+        key = _clean(cells.get(1))
+        if key is None or (number == 1 and key.lower() == "key"):
+            continue
+        raw = cells.get(2)
+        found = _cell_problem(label, number, "value", raw)
+        if found:
+            problems.append(found)
+            continue
+        extra = [i for i in cells if i > 2]
+        if extra:
+            problems.append(Problem(label, number, None, _short(cells[min(extra)]),
+                                    "a cell to the right of the key and value; remove it"))
+            continue
+        if key in rows:
+            problems.append(Problem(label, number, "key", key,
+                                    f"setting '{key}' is given twice (first on row {rows[key]}); give it once"))
+            continue
+        if isinstance(raw, str):
+            try:
+                raw = compose(raw, label)[0]
+            except InputError:
+                problems.append(Problem(label, number, "value", _short(raw), "is not a valid value"))
+                continue
+        settings[key] = raw
+        rows[key] = number
+    return settings, rows, problems
 
 
 # ------------------------------------------------------------------ validation
@@ -264,8 +407,23 @@ def validation_problems(
     for err in exc.errors():
         column = str(err["loc"][0]) if err["loc"] else None
         value = cells.get(column) if column else None
-        out.append(Problem(label, row, column, None if value is None else str(value), _friendly(err)))
+        out.append(Problem(label, row, column, None if value is None else str(value), _friendly(err) + _hint(value)))
     return out
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
+
+
+def _hint(value: Any) -> str:
+    """What a value that failed probably is: an Excel date, a year with an en dash."""
+    if not isinstance(value, str):
+        return ""
+    if _DATE.fullmatch(value):
+        return ("; the cell holds a date (Excel turned what was typed into one): format the column as Text "
+                "and type the number, or the year as 2021 or 2021/22")
+    if "\u2013" in value or "\u2014" in value:
+        return "; it holds a dash (\u2013) that is not a hyphen: write 2021/22 or 2021-22"
+    return ""
 
 
 def _validate_table(table: RawTable, spec: TableSpec) -> tuple[list[BaseModel], list[int], list[Problem]]:
@@ -332,7 +490,8 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
     except ValidationError as exc:
         for err in exc.errors():
             key = str(err["loc"][0]) if err["loc"] else None
-            problems.append(Problem(raw.settings_label, raw.settings_rows.get(key) if key else None,
+            make = LineProblem if raw.settings_label == SETTINGS_FILE else Problem
+            problems.append(make(raw.settings_label, raw.settings_rows.get(key) if key else None,
                                     key, None if key is None else _short(raw.settings.get(key)),
                                     _friendly(err)))
     if settings is not None and not problems:
