@@ -133,9 +133,21 @@ def read_raw(path: str | Path) -> RawDataset:
         return _read_workbook(path)
     if not path.exists():
         raise InputError([Problem(str(path), None, None, None, "no such file or folder")])
-    raise InputError(
-        [Problem(str(path), None, None, None, "expected a folder of CSV files or an .xlsx workbook")]
-    )
+    raise InputError([Problem(str(path), None, None, None, _not_a_dataset(path))])
+
+
+def _not_a_dataset(path: Path) -> str:
+    """Why ``path`` (a file) is not read as a dataset, and what to give instead."""
+    suffix = path.suffix.lower()
+    if suffix in (".ods", ".fods"):
+        return ("is an OpenDocument spreadsheet, which is not read (its cells' saved values are not "
+                "reliable across programs); save it as an Excel workbook (.xlsx) and give that")
+    if suffix in (".xls", ".xlsb"):
+        return f"is an older Excel format ({suffix}); save it as an Excel workbook (.xlsx) and give that"
+    if suffix == ".csv":
+        return ("is one CSV file; expected a folder of CSV files (professions.csv, regions.csv, ...) "
+                "with settings.yaml, or an .xlsx workbook")
+    return "expected a folder of CSV files or an .xlsx workbook"
 
 
 def _read_folder(folder: Path) -> RawDataset:
@@ -467,6 +479,7 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
     holds the very same ``RawTable``; the tables validated now are added to it. The
     checks across tables always run.
     """
+    from optimiser.bounds import row_problems, settings_problems
     from optimiser.validate import cross_check
 
     problems: list[Problem] = []
@@ -480,6 +493,7 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
         validated = known.get(name, table) if known is not None else None
         if validated is None:
             validated = _validate_table(table, spec)
+            validated[2].extend(row_problems(table.label, validated[0], validated[1]))  # domain bounds
             if known is not None:
                 known.put(name, table, validated)
         rows[name], numbers[name], found = validated
@@ -494,6 +508,8 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
             problems.append(make(raw.settings_label, raw.settings_rows.get(key) if key else None,
                                     key, None if key is None else _short(raw.settings.get(key)),
                                     _friendly(err)))
+    if settings is not None:
+        problems += settings_problems(settings, raw.settings_label, raw.settings_rows)
     if settings is not None and not problems:
         labels = {name: t.label for name, t in raw.tables.items()}
         problems += cross_check(settings, rows, numbers, labels)

@@ -964,7 +964,7 @@ def explain_input_error(exc: InputError, applied: Applied, case_name: str | None
         if ov is None and p.file == applied.raw.settings_label and p.column in applied.settings:
             ov = applied.settings[p.column]
         if ov is not None:
-            where = f"{p.file} row {p.row}" if ov.table != SETTINGS else f"settings.{p.column}"
+            where = f"{p.file} row {p.row}, column '{p.column}'" if ov.table != SETTINGS else f"settings.{p.column}"
             out.append(ov.problem(f"makes {where} invalid: {p.message}", value=p.value))
         else:
             scenario = f" (scenario '{case_name}', after its overrides)" if case_name else " (after the overrides)"
@@ -1055,7 +1055,7 @@ def expand(loaded: LoadedFile, base: Base, cli: list[Override] | tuple[Override,
         if only is not None and name != only:
             continue
         try:
-            cases += _expand_one(loaded, base, name, scenario, tuple(cli))
+            cases += _expand_one(loaded, base, name, scenario, tuple(cli), room=MAX_CASES - len(cases))
         except InputError as exc:
             problems += exc.problems
     seen: dict[str, str] = {}
@@ -1074,7 +1074,9 @@ def expand(loaded: LoadedFile, base: Base, cli: list[Override] | tuple[Override,
 
 
 def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpec,
-                cli: tuple[Override, ...]) -> list[Case]:
+                cli: tuple[Override, ...], room: int = MAX_CASES) -> list[Case]:
+    """The cases of one scenario; ``InputError`` when there would be more than ``room`` (counted
+    before any case is made)."""
     file = loaded.label
     groups: list[list[Override]] = []
     labels: list[str | None] = []
@@ -1102,6 +1104,11 @@ def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpe
             problems += exc.problems
     if problems:
         raise InputError(problems)
+    count = math.prod(len(g) for g in groups)
+    if count > room:
+        raise InputError([FileProblem(file, loaded.line("scenarios", name), None, None,
+                                      f"scenario '{name}' expands to {count:,} cases; at most {MAX_CASES:,} cases "
+                                      "in all")])
     sweeping = [i for i, flag in enumerate(sweeps) if flag]
     names = _sweep_labels([groups[i][0] for i in sweeping], [labels[i] for i in sweeping], name, loaded)
     # Structure (names, matches, clashes) is the same for every point of a sweep: check the first.

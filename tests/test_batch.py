@@ -145,7 +145,7 @@ def test_a_failed_scenario_is_recorded_and_retried_while_the_others_complete(sma
     assert "failed: 1" in result.output
     row = pd.read_csv(out / "comparison.csv").set_index("scenario").loc["bad"]
     assert row.status == "failed"
-    assert f"{path}, line 15: scenario 'bad': makes professions.csv row 3 invalid: must be <= 1" in row.reason
+    assert f"{path}, line 15: scenario 'bad': makes professions.csv row 3, column 'attrition_rate' invalid: must be <= 1" in row.reason
     assert not (out / "scenarios" / "bad").exists()
     assert (pd.read_csv(out / "comparison.csv").status != "failed").sum() == 8
     invoke("batch", path, "-o", out, "--quiet")
