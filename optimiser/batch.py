@@ -885,8 +885,8 @@ def load_cases(scenario_file: Path, *, base: Path | None, data_roots=(), sets=()
 
 def run_options(command: Callable) -> Callable:
     """The options ``optimiser batch`` and ``optimiser frontier`` share (how and where cases are solved),
-    then ``--debug`` and the CLI's error handling (``cli.guarded``)."""
-    from optimiser.cli import debug_option, guarded, integer_option, solver_option, time_option
+    then ``--debug`` and the CLI's error handling (``cliopts.guarded``)."""
+    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, time_option
 
     for decorator in reversed((
         click.option("--workers", type=click.IntRange(min=1), default=None,

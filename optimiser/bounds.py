@@ -94,3 +94,29 @@ def settings_problems(settings, label: str, rows: dict[str, int]) -> list[Proble
             if _outside(bound, item):
                 problems.append(make(label, rows.get(key), key, _shown(item), bound.message()))
     return problems
+
+
+#: The objective's weights (a profession's weight times an assessed year's weight) may span at
+#: most this ratio, largest to smallest non-zero: beyond it the solver's tolerances (about 1e-7
+#: relative) lose the smaller ones, and a feasible dataset can be reported infeasible.
+MAX_WEIGHT_RANGE = 1e6
+
+
+def weight_range_problems(settings, professions, numbers, label: str, settings_label: str,
+                          settings_rows: dict[str, int]) -> list[Problem]:
+    """The profession weights times the year weights, checked as one range (``MAX_WEIGHT_RANGE``)."""
+    year_weights = [settings.year_weight(year) for year in settings.assessed]
+    products = [(p.weight * w, number) for p, number in zip(professions, numbers) for w in year_weights
+                if p.weight * w > 0]
+    if not products:
+        return []
+    high, row = max(products)
+    low = min(value for value, _ in products)
+    if high / low <= MAX_WEIGHT_RANGE:
+        return []
+    where = f"; with the year weights of {settings_label}" + (
+        f" (line {settings_rows['year_weights']})" if "year_weights" in settings_rows else "") \
+        if any(w != 1 for w in year_weights) else ""
+    return [Problem(label, row, "weight", _shown(high), f"the weights span {high / low:.3g} times from the "
+                    f"smallest to the largest (non-zero){where}; at most {MAX_WEIGHT_RANGE:g} times, beyond "
+                    "which the solver's tolerances lose the smaller ones")]

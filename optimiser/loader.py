@@ -512,7 +512,7 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
         problems += settings_problems(settings, raw.settings_label, raw.settings_rows)
     if settings is not None and not problems:
         labels = {name: t.label for name, t in raw.tables.items()}
-        problems += cross_check(settings, rows, numbers, labels)
+        problems += cross_check(settings, rows, numbers, labels, raw.settings_label, raw.settings_rows)
     if problems:
         raise InputError(problems)
     return Dataset(source=raw.source, settings=settings, **{k: tuple(v) for k, v in rows.items()})

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pydantic import BaseModel
 
 from models.inputs import TABLES, Settings
+from optimiser.bounds import weight_range_problems
 from optimiser.errors import Problem
 from optimiser.years import format_year
 
@@ -20,6 +21,8 @@ def cross_check(
     rows: dict[str, list[BaseModel]],
     numbers: dict[str, list[int]],
     labels: dict[str, str],
+    settings_label: str = "settings.yaml",
+    settings_rows: dict[str, int] | None = None,
 ) -> list[Problem]:
     """Every check that needs more than one row or table; returns the problems found."""
     problems: list[Problem] = []
@@ -54,6 +57,9 @@ def cross_check(
                                         f"pipeline cohorts must start in or before the base year "
                                         f"{format_year(settings.base_year)}; later intakes are decisions"))
     problems += _shares(rows, numbers, labels)
+    problems += weight_range_problems(settings, rows["professions"], numbers["professions"],
+                                      labels.get("professions", "professions.csv"), settings_label,
+                                      settings_rows or {})
     return problems
 
 

@@ -320,6 +320,10 @@ CORPUS = {
     "capacity 1e9": (set_cell("capacity", "placement_capacity", "1e9"), ["capacity.csv, row 2"]),
     "trainee service 50 WTE": (set_cell("professions", "trainee_service_wte", "50"),
                                ["column 'trainee_service_wte'"]),
+    "weights a billion apart": (settings_text("base_year: 2020\ntarget_year: 2022\nassessed_years: [2021, 2022]\n"
+                                              "year_weights: {2021: 1.0e-4, 2022: 1.0e+5}\n"),
+                                ["professions.csv, row 2, column 'weight'", "weights span 1e+09 times",
+                                 "settings.yaml (line 4)"]),
     "year weight 1e20": (settings_text("base_year: 2020\ntarget_year: 2022\nyear_weights: {2022: 1.0e+20}\n"),
                          ["settings.yaml, line 3, key 'year_weights'"]),
     "time limit of a century": (settings_text("base_year: 2020\ntarget_year: 2022\ntime_limit_seconds: 3.0e+9\n"),

@@ -1,7 +1,8 @@
 """Command-line side of the reports: ``optimiser report`` options and the ``optimiser explain`` command.
 
 ``optimiser.cli`` keeps the ``report`` command and calls ``report_command``;
-``explain`` is registered through ``optimiser.cli.EXTENSIONS``. Imports stay
+``explain`` is registered through ``optimiser.cli.EXTENSIONS`` (with the options and error
+handling of ``optimiser.cliopts``). Imports stay
 inside functions so ``optimiser run`` does not load pandas' friends for nothing.
 """
 
@@ -203,8 +204,7 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
 
 
 def register(main: click.Group) -> None:
-    from optimiser.cli import (debug_option, guarded, integer_option, solver_option, time_option,
-                               _status_exit)
+    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, status_exit, time_option
 
     @main.command()
     @click.argument("dataset", type=click.Path(path_type=Path))
@@ -243,4 +243,4 @@ def register(main: click.Group) -> None:
         note = add_why(folder, ds, time_limit=time_limit, required=False) if folder.summary.has_plan else None
         show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, written=outcome.out_dir,
              inputs=(ds.source,))
-        sys.exit(_status_exit(outcome.summary.status))
+        sys.exit(status_exit(outcome.summary.status))
