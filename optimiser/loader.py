@@ -186,8 +186,10 @@ def _misnamed(folder: Path) -> list[Problem]:
     except OSError as exc:
         return [Problem(str(folder), None, None, None, f"cannot be read ({exc.strerror or exc})")]
     present = set(names)
-    return [Problem(n, None, None, None, f"is not read: the file must be named {n.lower()} (lower case)")
-            for n in sorted(names) if n not in expected and n.lower() in expected and n.lower() not in present]
+    return [Problem(n, None, None, None, f"is the same table as {n.lower()} but for the case of its name; "
+                    "keep one of them") if n.lower() in present else
+            Problem(n, None, None, None, f"is not read: the file must be named {n.lower()} (lower case)")
+            for n in sorted(names) if n not in expected and n.lower() in expected]
 
 
 def _read_settings_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:

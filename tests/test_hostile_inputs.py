@@ -135,6 +135,11 @@ def _misnamed(ds):
     return ds
 
 
+def _both_cases(ds):
+    (ds / "Budget.csv").write_text("year,budget_gbp\n2021,1\n")
+    return ds
+
+
 def _deep_yaml(ds):
     (ds / "settings.yaml").write_text("base_year: 2020\ntarget_year: 2022\nx: " + "[" * 5000 + "]" * 5000 + "\n")
     return ds
@@ -276,6 +281,7 @@ CORPUS = {
     "settings is a dangling link": (_dangling("settings.yaml"), ["settings.yaml", "does not exist"]),
     "table is a pipe": (_fifo("regions.csv"), ["regions.csv", "not a regular file"]),
     "table named in the wrong case": (_misnamed, ["Capacity.CSV", "capacity.csv"]),
+    "table given twice in two cases": (_both_cases, ["Budget.csv", "same table as budget.csv"]),
     "settings key given twice": (_dup_setting, ["settings.yaml, line 3", "appears twice (first on line 2)"]),
     "two sheets one table": (_book(_two_demand_sheets), ["book.xlsx [sheet Demand ]", "same table as sheet 'demand'"]),
     "settings sheet key twice": (_book(_dup_settings_row), ["[sheet settings]", "given twice (first on row"]),
@@ -448,3 +454,34 @@ def test_hostile_set_override_is_refused(tmp_path, override, words):
         assert word in result.output, result.output
     assert not out.exists()
     assert tree_hash(tmp_path) == before
+
+
+@pytest.mark.parametrize("damage", ["dangling link", "missing key", "bad dataset", "out of bounds", "deep"])
+def test_a_damaged_model_is_a_located_error(tmp_path, damage):
+    import json
+
+    ds = good(tmp_path / "ds")
+    model = tmp_path / "model"
+    assert invoke("build", ds, "-o", model).exit_code == 0
+    path = model / "model.json"
+    data = json.loads(path.read_text())
+    if damage == "dangling link":
+        path.unlink()
+        path.symlink_to(tmp_path / "gone.json")
+    elif damage == "missing key":
+        del data["x"]
+        path.write_text(json.dumps(data))
+    elif damage == "bad dataset":
+        data["dataset"]["professions"][0]["duration_years"] = "soon"
+        path.write_text(json.dumps(data))
+    elif damage == "out of bounds":
+        data["dataset"]["professions"][0]["weight"] = 1e20
+        path.write_text(json.dumps(data))
+    else:
+        path.write_text('{"format": "psych-commission-model/1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    out = tmp_path / "out"
+    before = tree_hash(tmp_path)
+    result = invoke("solve", model, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert "model.json" in result.output and "internal error" not in result.output
+    assert not out.exists() and tree_hash(tmp_path) == before

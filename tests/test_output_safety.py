@@ -143,10 +143,18 @@ def test_build_replaces_its_own_model(dataset, tmp_path):
 # -------------------------------------------------------------------- workbook
 
 
-@pytest.mark.parametrize("where", ["inside", "stray"])
+@pytest.mark.parametrize("where", ["itself", "inside", "stray", "a table"])
 def test_workbook_keeps_its_dataset(dataset, tmp_path, where):
-    out = dataset / "book.xlsx" if where == "inside" else stray_summary(tmp_path / "x.xlsx")
+    out = {"itself": dataset, "inside": dataset / "book.xlsx", "stray": stray_summary(tmp_path / "x.xlsx"),
+           "a table": dataset / "professions.csv"}[where]
     check(("workbook", dataset, "-o", out), dataset, out)
+
+
+def test_workbook_written_over_a_workbook_being_read_is_refused(dataset, tmp_path):
+    """A link named like the output, pointing at the dataset's folder, is followed."""
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(dataset)
+    check(("workbook", dataset, "-o", link / "book.xlsx"), dataset, words=("is inside the input",))
 
 
 def test_workbook_makes_missing_parent_folders(dataset, tmp_path):
@@ -165,11 +173,15 @@ def scenario_in(folder: Path, base: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("where", ["dataset", "inside", "parent", "stray"])
+@pytest.mark.parametrize("where", ["dataset", "inside", "parent", "stray", "scenario file", "batch with yours"])
 def test_batch_keeps_its_inputs(dataset, tmp_path, where):
     scenarios = scenario_in(tmp_path, dataset)
+    if where == "batch with yours":  # a batch folder, with a file of the user's beside its own
+        assert invoke("batch", scenarios, "-o", tmp_path / "b", "--quiet").exit_code == 0
+        (tmp_path / "b" / "notes.txt").write_text("mine")
     out = {"dataset": dataset, "inside": dataset / "b", "parent": tmp_path,
-           "stray": stray_summary(tmp_path / "mine")}[where]
+           "stray": stray_summary(tmp_path / "mine"), "scenario file": scenarios,
+           "batch with yours": tmp_path / "b"}[where]
     protected = (tmp_path,) if where == "parent" else (dataset, scenarios, out)
     check(("batch", scenarios, "-o", out, "--quiet"), *protected)
 
@@ -211,6 +223,15 @@ def test_report_never_writes_over_what_it_reads(dataset, tmp_path):
     check(("report", out, "--xlsx", out / "summary.json"), out, dataset)
     check(("report", out, "--html", out / "plan.csv"), out, dataset)
     check(("report", out, "--xlsx", dataset / "r.xlsx"), out, dataset)
+    check(("report", out, "--html", dataset / "regions.csv"), out, dataset)
+
+
+def test_report_never_writes_over_the_workbook_it_came_from(dataset, tmp_path):
+    book = tmp_path / "book.xlsx"
+    assert invoke("workbook", dataset, "-o", book).exit_code == 0
+    out = tmp_path / "out"
+    assert invoke("run", book, "-o", out).exit_code == 0
+    check(("report", out, "--xlsx", book), book, out, words=("is the input",))
 
 
 def test_report_writes_nothing_into_a_dataset_with_a_stray_summary(dataset):
