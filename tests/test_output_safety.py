@@ -254,3 +254,23 @@ def test_validate_reads_only(dataset):
     before = tree_hash(dataset)
     assert invoke("validate", dataset).exit_code == 0
     assert tree_hash(dataset) == before
+
+
+@pytest.mark.parametrize("damage", ["dangling plan", "broken summary", "summary missing fields", "unclosed quote"])
+def test_report_of_a_damaged_results_folder_is_a_located_error(dataset, tmp_path, damage):
+    out = tmp_path / "out"
+    assert invoke("run", dataset, "-o", out).exit_code == 0
+    if damage == "dangling plan":
+        (out / "plan.csv").unlink()
+        (out / "plan.csv").symlink_to(tmp_path / "gone.csv")
+        words = ["plan.csv", "does not exist"]
+    elif damage == "broken summary":
+        (out / "summary.json").write_text('{"status": 5')
+        words = ["summary.json", "cannot be read"]
+    elif damage == "summary missing fields":
+        (out / "summary.json").write_text('{"status": "optimal"}')
+        words = ["summary.json", "is not a summary the optimiser wrote"]
+    else:
+        (out / "constraints.csv").write_text('a,b\n"x\n')
+        words = ["constraints.csv", "cannot be read as a results table"]
+    check(("report", out, "--all"), out, dataset, words=words)
