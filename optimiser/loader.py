@@ -56,7 +56,7 @@ class RawDataset:
 # --------------------------------------------------------------------- reading
 
 
-def _clean(value: Any) -> Any:
+def clean_cell(value: Any) -> Any:
     """Blank cells become ``None``; text is stripped; workbook numbers become text."""
     if value is None:
         return None
@@ -117,9 +117,9 @@ def _read_csv(path: Path, name: str) -> tuple[RawTable | None, list[Problem]]:
 
 
 def _row_dict(columns: list[str], cells: list[Any]) -> dict[str, Any]:
-    row = {col: _clean(cells[i]) if i < len(cells) else None for i, col in enumerate(columns)}
-    if len(cells) > len(columns) and any(_clean(c) is not None for c in cells[len(columns):]):
-        row["\0extra"] = [c for c in cells[len(columns):] if _clean(c) is not None]
+    row = {col: clean_cell(cells[i]) if i < len(cells) else None for i, col in enumerate(columns)}
+    if len(cells) > len(columns) and any(clean_cell(c) is not None for c in cells[len(columns):]):
+        row["\0extra"] = [c for c in cells[len(columns):] if clean_cell(c) is not None]
     return row
 
 
@@ -130,7 +130,9 @@ def read_raw(path: str | Path) -> RawDataset:
     if path.is_dir():
         return _read_folder(path)
     if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
-        return _read_workbook(path)
+        from optimiser.bookreader import read_workbook
+
+        return read_workbook(path)
     if not path.exists():
         raise InputError([Problem(str(path), None, None, None, "no such file or folder")])
     raise InputError([Problem(str(path), None, None, None, _not_a_dataset(path))])
@@ -215,173 +217,6 @@ def _read_settings_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int], lis
         return {}, {}, [LineProblem(path.name, None, None, None, "expected key: value lines (a YAML mapping)")]
     rows = {key: lines[(key,)] for key in data if isinstance(key, str) and (key,) in lines}
     return data, rows, []
-
-
-def _read_workbook(path: Path) -> RawDataset:
-    """A workbook: one sheet per table plus ``settings`` (names compared ignoring case and spaces).
-
-    Only cells with content are read (``optimiser.sheets``). The header is row 1; a table
-    may have nothing to the right of its header's last column.
-    """
-    from optimiser import sheets
-
-    problem = tablefiles.file_problem(path, path.name, tablefiles.MAX_WORKBOOK_BYTES)
-    if problem is not None:
-        raise InputError([problem])
-    book = sheets.read_book(path, path.name)
-    try:
-        return _read_book(path, book)
-    finally:
-        book.close()
-
-
-def _read_book(path: Path, book) -> RawDataset:
-    from optimiser import sheets
-
-    problems: list[Problem] = []
-    tables: dict[str, RawTable] = {}
-    known = set(TABLES) | {SETTINGS_SHEET}
-    found: dict[str, str] = {}
-    for actual in book.sheetnames:
-        lowered = actual.strip().lower()
-        if lowered in found:
-            problems.append(Problem(f"{path.name} [sheet {actual}]", None, None, None,
-                                    f"is the same table as sheet '{found[lowered]}' (names are compared ignoring "
-                                    "case and spaces); keep one of them"))
-            continue
-        found[lowered] = actual
-        if lowered not in known:
-            problems.append(Problem(f"{path.name} [sheet {actual}]", None, None, None,
-                                    "unknown sheet; expected sheets: " + ", ".join(sorted(known))))
-    if any("is the same table" in p.message for p in problems):
-        raise InputError(problems)  # which sheet is the table is not known: say so before reading either
-    budget = [sheets.MAX_CELLS]
-    for name, spec in TABLES.items():
-        label = f"{path.name} [sheet {name}]"
-        if name not in found:
-            if spec.required:
-                problems.append(Problem(label, None, None, None, "required sheet is missing"))
-            continue
-        sheet = sheets.read_sheet(book, found[name], label, budget)
-        table, table_problems = _sheet_table(sheet, name, spec, label)
-        problems += table_problems
-        if table is not None:
-            tables[name] = table
-    settings: dict[str, Any] = {}
-    settings_rows: dict[str, int] = {}
-    label = f"{path.name} [sheet {SETTINGS_SHEET}]"
-    if SETTINGS_SHEET not in found:
-        problems.append(Problem(label, None, None, None, "required sheet is missing"))
-    else:
-        sheet = sheets.read_sheet(book, found[SETTINGS_SHEET], label, budget)
-        settings, settings_rows, found_problems = _settings_sheet(sheet, label)
-        problems += found_problems
-    if problems:
-        raise InputError(problems)
-    return RawDataset(str(path), tables, settings, label, settings_rows)
-
-
-def _cell_problem(label: str, row: int, column: str | None, value: Any) -> Problem | None:
-    """A cell that cannot be read as text: a formula with no saved value."""
-    from optimiser.sheets import FORMULA_WITHOUT_VALUE
-
-    if value is FORMULA_WITHOUT_VALUE:
-        return Problem(label, row, column, None, "holds a formula with no saved value (the file was not saved "
-                       "by a program that calculates); open and save it in Excel, or paste the values")
-    return None
-
-
-def _sheet_table(sheet, name: str, spec: TableSpec, label: str) -> tuple[RawTable | None, list[Problem]]:
-    header_cells = sheet.row(1)
-    if not header_cells:
-        if sheet.rows:
-            first = min(sheet.rows)
-            return None, [Problem(label, 1, None, None, f"row 1 is blank; the header (columns "
-                                  f"{', '.join(spec.columns)}) must be on row 1, above the data from row {first}")]
-        return None, [Problem(label, None, None, None, "the sheet is empty; expected a header row with columns "
-                              + ", ".join(spec.columns))]
-    width = max(header_cells)
-    columns = [(_clean(header_cells.get(i)) or "") for i in range(1, width + 1)]
-    title = _title_row(sheet, columns, spec)
-    if title is not None:
-        return None, [Problem(label, 1, None, None, f"row 1 is not the header (row {title} looks like it is); "
-                              "remove the title row(s) above the header")]
-    problems = []
-    for i in range(1, width + 1):
-        found = _cell_problem(label, 1, None, header_cells.get(i))
-        if found:
-            problems.append(found)
-    table = RawTable(name, label, columns)
-    for number in sorted(n for n in sheet.rows if n > 1):
-        cells = sheet.rows[number]
-        beyond = [i for i in cells if i > width]
-        if beyond:
-            from openpyxl.utils import get_column_letter
-
-            first = min(beyond)
-            problems.append(Problem(label, number, get_column_letter(first), _short(cells[first]),
-                                    f"a cell to the right of the table (its header ends at column "
-                                    f"{get_column_letter(width)}); remove it or give its column a header"))
-            continue
-        row = {}
-        for i, column in enumerate(columns, start=1):
-            value = cells.get(i)
-            found = _cell_problem(label, number, column or None, value)
-            if found:
-                problems.append(found)
-                value = None
-            row[column] = _clean(value)
-        table.rows.append((number, row))
-    return table, problems
-
-
-def _title_row(sheet, columns: list[str], spec: TableSpec) -> int | None:
-    """The row (below row 1) that looks like the header when row 1 does not: a title above it."""
-    expected = set(spec.columns)
-    if expected & set(columns):
-        return None
-    for number in sorted(sheet.rows)[1:20]:
-        values = {_clean(v) for v in sheet.rows[number].values() if isinstance(v, str)}
-        if len(values & expected) >= max(1, min(2, len(expected))):
-            return number
-    return None
-
-
-def _settings_sheet(sheet, label: str) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
-    """``key | value`` rows; a key given twice is an error naming both rows."""
-    from optimiser.safeyaml import compose
-
-    settings: dict[str, Any] = {}
-    rows: dict[str, int] = {}
-    problems: list[Problem] = []
-    for number in sorted(sheet.rows):
-        cells = sheet.rows[number]
-        key = _clean(cells.get(1))
-        if key is None or (number == 1 and key.lower() == "key"):
-            continue
-        raw = cells.get(2)
-        found = _cell_problem(label, number, "value", raw)
-        if found:
-            problems.append(found)
-            continue
-        extra = [i for i in cells if i > 2]
-        if extra:
-            problems.append(Problem(label, number, None, _short(cells[min(extra)]),
-                                    "a cell to the right of the key and value; remove it"))
-            continue
-        if key in rows:
-            problems.append(Problem(label, number, "key", key,
-                                    f"setting '{key}' is given twice (first on row {rows[key]}); give it once"))
-            continue
-        if isinstance(raw, str):
-            try:
-                raw = compose(raw, label)[0]
-            except InputError:
-                problems.append(Problem(label, number, "value", _short(raw), "is not a valid value"))
-                continue
-        settings[key] = raw
-        rows[key] = number
-    return settings, rows, problems
 
 
 # ------------------------------------------------------------------ validation
@@ -508,7 +343,7 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
             key = str(err["loc"][0]) if err["loc"] else None
             make = LineProblem if raw.settings_label == SETTINGS_FILE else Problem
             problems.append(make(raw.settings_label, raw.settings_rows.get(key) if key else None,
-                                    key, None if key is None else _short(raw.settings.get(key)),
+                                    key, None if key is None else short_text(raw.settings.get(key)),
                                     _friendly(err)))
     if settings is not None:
         problems += settings_problems(settings, raw.settings_label, raw.settings_rows)
@@ -520,7 +355,7 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
     return Dataset(source=raw.source, settings=settings, **{k: tuple(v) for k, v in rows.items()})
 
 
-def _short(value: Any) -> str | None:
+def short_text(value: Any) -> str | None:
     return None if value is None else str(value)[:80]
 
 
