@@ -485,3 +485,11 @@ def test_a_damaged_model_is_a_located_error(tmp_path, damage):
     assert result.exit_code == 2, result.output
     assert "model.json" in result.output and "internal error" not in result.output
     assert not out.exists() and tree_hash(tmp_path) == before
+
+
+def test_a_demand_far_above_its_stock_is_warned_about(tmp_path):
+    ds = set_cell("demand", "demand_wte", "5000000")(good(tmp_path / "ds"))
+    result = invoke("validate", ds)
+    assert result.exit_code == 0, result.output
+    assert "Warning: demand is over 100 times the stock for 1 row(s), a typo? (p/r1 2022/23: 5,000,000 WTE" \
+        in result.output
