@@ -273,7 +273,8 @@ def write_chart(table, path: Path, kind: str, title: str, year: int | None = Non
 def run_frontier(dataset, out, *, kind="budget", start=0.5, stop=1.5, steps=11, year=None, region=None,
                  profession=None, sets=(), options=None, workers=None, scheduler=None, rerun=False, quiet=False):
     """Solve every point (as a batch) and write ``frontier.csv`` and ``frontier.png``."""
-    from optimiser.batch import SolveOptions, batch_lock, check_case_folders, check_out, prepare_out, require_packages, run_batch
+    from optimiser.batch import (SolveOptions, batch_lock, check_case_folders, check_out, prepare_out,
+                                 require_packages, run_batch)
     from optimiser.errors import InputError, Problem
     from optimiser.output import atomic_write
     from optimiser.scenarios import cli_overrides, prepare_base

@@ -21,7 +21,7 @@ from typing import Any
 from optimiser.errors import InputError, Problem
 
 MAX_CELLS = 5_000_000
-MAX_UNPACKED_BYTES = 500_000_000
+MAX_UNPACKED_BYTES = 250_000_000
 MAX_COLUMN = 16_384
 
 

@@ -264,6 +264,19 @@ def _formula(wb):
     wb["workforce"]["C2"] = "=40+10"  # openpyxl saves no value: as a program that does not calculate
 
 
+def _zip_bomb(ds):
+    """A workbook whose parts unpack to 300 MB from a few hundred kilobytes."""
+    import zipfile
+
+    book = workbook(ds)
+    with zipfile.ZipFile(book, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/padding.bin", "w") as part:
+            block = b"\0" * 1_000_000
+            for _ in range(300):
+                part.write(block)
+    return book
+
+
 def _garbage_book(ds):
     path = ds.parent / "book.xlsx"
     path.write_bytes(b"this is not a zip file")
@@ -297,6 +310,7 @@ CORPUS = {
                                                                   "right of the table"]),
     "title row above the header": (_book(_title_row), ["[sheet workforce], row 1", "row 2 looks like"]),
     "blank row above the header": (_book(_blank_first_row), ["[sheet workforce], row 1", "row 1 is blank"]),
+    "workbook that unpacks to 300 MB": (_zip_bomb, ["book.xlsx", "unpacks to"]),
     "not a workbook at all": (_garbage_book, ["book.xlsx", "cannot be opened as a workbook"]),
     "empty required table": (_empty_file("workforce.csv"), ["workforce.csv", "empty"]),
     # class 6: messages that help

@@ -1,9 +1,10 @@
 """Command-line side of the reports: ``optimiser report`` options and the ``optimiser explain`` command.
 
 ``optimiser.cli`` keeps the ``report`` command and calls ``report_command``;
-``explain`` is registered through ``optimiser.cli.EXTENSIONS`` (with the options and error
-handling of ``optimiser.cliopts``). Imports stay
-inside functions so ``optimiser run`` does not load pandas' friends for nothing.
+``explain`` is registered through ``optimiser.cli.EXTENSIONS``, with the options
+and error handling of ``optimiser.cliopts``. Imports stay inside functions so
+``optimiser run`` does not load pandas' friends for nothing. Nothing a report
+writes may be, or lie inside, a file or dataset it reads (``optimiser.safety``).
 """
 
 from __future__ import annotations
