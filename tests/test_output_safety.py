@@ -274,3 +274,18 @@ def test_report_of_a_damaged_results_folder_is_a_located_error(dataset, tmp_path
         (out / "constraints.csv").write_text('a,b\n"x\n')
         words = ["constraints.csv", "cannot be read as a results table"]
     check(("report", out, "--all"), out, dataset, words=words)
+
+
+@pytest.mark.parametrize("package", ["jinja2", "matplotlib"])
+def test_report_and_explain_missing_package_write_nothing(dataset, tmp_path, monkeypatch, package):
+    out = tmp_path / "out"
+    assert invoke("run", dataset, "-o", out).exit_code == 0
+    before = tree_hash(tmp_path)
+    monkeypatch.setitem(sys.modules, package, None)
+    result = invoke("report", out, "--all")
+    assert result.exit_code == 1 and package in result.output
+    result = invoke("report", out, "--xlsx", tmp_path / "r.xlsx", "--html", tmp_path / "r.html")
+    assert result.exit_code == 1 and package in result.output
+    result = invoke("explain", dataset, "-o", tmp_path / "e", "--all")
+    assert result.exit_code == 1 and package in result.output
+    assert tree_hash(tmp_path) == before

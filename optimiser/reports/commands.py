@@ -136,6 +136,16 @@ def read_files(folder) -> list[Path]:
     return files + ([Path(source)] if source else [])
 
 
+def require_packages(html: Path | None) -> None:
+    """Import what the HTML page needs now (``ModuleNotFoundError`` names it), so a missing
+    package stops the command before the split is computed or anything is written."""
+    import importlib
+
+    if html is not None:
+        for name in ("jinja2", "matplotlib"):
+            importlib.import_module(name)
+
+
 def write_outputs(folder, xlsx: Path | None, html: Path | None, inputs=()) -> list[str]:
     """Write the workbook and HTML page asked for, after checking neither is nor lies
     inside a file or dataset being read."""
@@ -145,6 +155,7 @@ def write_outputs(folder, xlsx: Path | None, html: Path | None, inputs=()) -> li
     for target in (xlsx, html):
         if target is not None:
             check_clear_of_inputs(target, inputs)
+    require_packages(html)
     lines = []
     if xlsx is not None:
         from optimiser.reports.workbook import write_workbook
@@ -187,6 +198,7 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
     for target in (xlsx, html):  # checked before the (slow) split, too
         if target is not None:
             check_clear_of_inputs(target, [*read_files(folder), *([dataset] if dataset else [])])
+    require_packages(html or (folder.path / REPORT_HTML if all_outputs else None))
     source = dataset or getattr(getattr(folder, "summary", None), "dataset", None)
     if (why or all_outputs) and source:  # why.json, report.xlsx, report.html go into the folder
         check_clear_of_inputs(folder.path, (source,))
@@ -235,6 +247,7 @@ def register(main: click.Group) -> None:
 
         from optimiser.safety import check_clear_of_inputs
 
+        require_packages(html or (Path(out_dir) / REPORT_HTML if all_outputs else None))
         ds = load_dataset(dataset)
         for target in (xlsx, html):
             if target is not None:
