@@ -159,3 +159,53 @@ def test_override_parser(prepared, texts):
             raise explain_input_error(exc, applied, None) from None
 
     outcome(load)
+
+
+YAML_PARTS = st.sampled_from([
+    "base_year: 2020\n", "target_year: 2022\n", "horizon_end: ", "assessed_years: ", "year_weights: ",
+    "solver: ", "time_limit_seconds: ", "integer_places: ", "mip_gap: ", "2021", "2022/23", "[", "]", "{", "}",
+    ": ", ", ", "\n", "  ", "- ", "&a ", "*a ", "!!python/name:os.system ", "1e308", "-1", "true", "cbc", "~",
+    "'", '"', "#", "\t", "2022\u201323", "1.0e+20", "---\n", "...\n", "? ", "|\n", "base_year: 2021\n",
+])
+YAML_TEXT = st.lists(YAML_PARTS, max_size=25).map("".join)
+
+
+@FUZZ
+@given(text=YAML_TEXT)
+def test_settings_reader(base_folder, text):
+    work = Path(tempfile.mkdtemp(prefix="fuzz-yaml-"))
+    try:
+        folder = work / "ds"
+        shutil.copytree(base_folder, folder)
+        (folder / "settings.yaml").write_text(text, encoding="utf-8")
+        outcome(lambda: load_dataset(folder))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+SCENARIO_PARTS = st.sampled_from([
+    "scenarios:\n", "  s:\n", "  t: {}\n", "    - ", "budget.budget_gbp=*0.9\n", "professions.weight=2\n",
+    "target: budget.budget_gbp\n", "      scale: {start: 0.5, stop: 1.5, step: 0.5}\n", "      set: [1, 2]\n",
+    "    settings:\n", "      target_year: 2023\n", "    overrides:\n", "      - ", "where: {year: 2021}\n",
+    "[", "]", "{", "}", ": ", "\n", "  ", "&a ", "*a ", "1e308", "nan", "-", "step: 0\n", "label: x\n",
+])
+SCENARIO_TEXT = st.lists(SCENARIO_PARTS, max_size=25).map("".join)
+
+
+@FUZZ
+@given(text=SCENARIO_TEXT)
+def test_scenario_file_reader(prepared, text):
+    from optimiser.scenarios import expand, load_scenario_file
+
+    work = Path(tempfile.mkdtemp(prefix="fuzz-scenario-"))
+    try:
+        path = work / "s.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            cases = expand(load_scenario_file(path), prepared)
+        except InputError as exc:
+            assert exc.problems and all(p.file and p.message for p in exc.problems)
+            return
+        assert isinstance(cases, list)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
