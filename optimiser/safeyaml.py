@@ -37,32 +37,19 @@ MakeProblem = Callable[[str, int | None, str | None, str | None, str], Problem]
 
 
 def read_text(path: Path, label: str, limit: int, make: MakeProblem = Problem) -> str:
-    """The text of ``path`` (UTF-8, a BOM allowed), refused when larger than ``limit`` bytes."""
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError([make(label, None, None, None, f"is {size:,} bytes; at most {limit:,} are read "
-                                   "(is this the right file?)")])
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise InputError([make(label, None, None, None, "is a folder, not a file")]) from None
-    except OSError as exc:
-        raise InputError([make(label, None, None, None, f"cannot be read ({exc.strerror or exc})")]) from None
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError([make(label, None, None, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"
-                               + _encoding_hint(data))]) from None
+    """The text of ``path``, refused when it cannot be read or is larger than ``limit`` bytes; the
+    encoding is checked as a table file's is (``tablefiles.decode``: UTF-8, or UTF-16 with a BOM)."""
+    from optimiser.tablefiles import decode, file_problem
 
-
-def _encoding_hint(data: bytes) -> str:
-    try:
-        data.decode("cp1252")
-    except UnicodeDecodeError:
-        return ""
-    return "; it looks like Windows-1252 (ANSI): save it as UTF-8"
+    found = file_problem(path, label, limit)
+    if found is None:
+        try:
+            text, found = decode(path.read_bytes(), label)
+        except OSError as exc:
+            raise InputError([make(label, None, None, None, f"cannot be read ({exc.strerror or exc})")]) from None
+    if found is not None:
+        raise InputError([make(found.file, found.row, found.column, found.value, found.message)])
+    return text
 
 
 def _yaml_problem(exc: yaml.YAMLError, label: str, make: MakeProblem) -> InputError:

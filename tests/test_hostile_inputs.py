@@ -425,6 +425,33 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.parametrize("kind, words", [
+    ("utf-16 without BOM", ["s.yaml", "UTF-16"]),
+    ("windows-1252", ["s.yaml", "Windows-1252"]),
+    ("folder", ["s.yaml", "is a folder"]),
+    ("dangling link", ["s.yaml", "does not exist"]),
+])
+def test_unreadable_scenario_file_is_refused(tmp_path, kind, words):
+    good(tmp_path / "ds")
+    path = tmp_path / "s.yaml"
+    text = "base: ds\nscenarios:\n  caf\u00e9: {}\n"
+    if kind == "utf-16 without BOM":
+        path.write_bytes(text.encode("utf-16-le"))
+    elif kind == "windows-1252":
+        path.write_bytes(text.encode("cp1252"))
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(tmp_path / "gone.yaml")
+    out = tmp_path / "out"
+    before = tree_hash(tmp_path)
+    result = invoke("batch", path, "-o", out, "--quiet")
+    assert result.exit_code == 2, result.output
+    for word in words:
+        assert word in result.output, result.output
+    assert not out.exists() and tree_hash(tmp_path) == before
+
+
 def test_a_scenario_that_makes_a_value_out_of_bounds_names_its_line(tmp_path):
     path = scenario(tmp_path, "base: ds\nscenarios:\n  s:\n    - professions.weight=1e20\n")
     out = tmp_path / "out"
