@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from optimiser.bounds import SETTINGS_BOUNDS
 from optimiser.errors import InputError, OutputError, SolverError
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL, EXIT_OTHER = 2, 3, 4, 1
@@ -71,8 +72,9 @@ def guarded(func):
 
 solver_option = click.option("--solver", type=click.Choice(["cbc", "highs"]), default=None,
                              help="Solver (default: settings.yaml, else cbc).")
-time_option = click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
-                           default=None, help="Seconds per solve (default: settings.yaml, else 60).")
+time_option = click.option("--time-limit", "time_limit",
+                           type=click.FloatRange(min=0, min_open=True, max=SETTINGS_BOUNDS["time_limit_seconds"].high),
+                           default=None, help="Seconds per solve (default: settings.yaml, else 60; at most a week).")
 integer_option = click.option("--integer/--continuous", "integer", default=None,
                               help="Whole training places (MILP) or not (default: settings.yaml).")
 debug_option = click.option("--debug", is_flag=True, hidden=True)

@@ -534,3 +534,11 @@ def test_a_demand_far_above_its_stock_is_warned_about(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Warning: demand is over 100 times the stock for 1 row(s), a typo? (p/r1 2022/23: 5,000,000 WTE" \
         in result.output
+
+
+def test_a_time_limit_beyond_a_week_is_refused_on_the_command_line(tmp_path):
+    ds = good(tmp_path / "ds")
+    before = tree_hash(tmp_path)
+    result = invoke("run", ds, "-o", tmp_path / "out", "--time-limit", "1e308")
+    assert result.exit_code == 2 and "--time-limit" in result.output
+    assert not (tmp_path / "out").exists() and tree_hash(tmp_path) == before
