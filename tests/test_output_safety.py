@@ -289,3 +289,25 @@ def test_report_and_explain_missing_package_write_nothing(dataset, tmp_path, mon
     result = invoke("explain", dataset, "-o", tmp_path / "e", "--all")
     assert result.exit_code == 1 and package in result.output
     assert tree_hash(tmp_path) == before
+
+
+def test_every_file_a_command_writes_is_known_to_the_safety_check(dataset, tmp_path):
+    """safety.RESULT_FILES and BATCH_ENTRIES list every name the commands write (else a rerun is refused)."""
+    from optimiser.safety import BATCH_ENTRIES, RESULT_FILES
+
+    out, model = tmp_path / "out", tmp_path / "model"
+    assert invoke("explain", dataset, "-o", out, "--all").exit_code == 0
+    assert invoke("build", dataset, "-o", model).exit_code == 0
+    scenarios = scenario_in(tmp_path, dataset)
+    batch = tmp_path / "b"
+    assert invoke("batch", scenarios, "-o", batch, "--quiet").exit_code == 0
+    assert invoke("frontier", dataset, "-o", batch / "f", "--steps", "2", "--quiet").exit_code == 0
+    assert invoke("report", batch, "--all").exit_code == 0
+    assert {p.name for p in out.iterdir()} <= RESULT_FILES
+    assert {p.name for p in model.iterdir()} <= RESULT_FILES
+    assert {p.name for p in batch.iterdir()} - {"f"} <= BATCH_ENTRIES
+    assert {p.name for p in (batch / "f").iterdir()} <= BATCH_ENTRIES
+    for case in (batch / "scenarios").iterdir():
+        assert {p.name for p in case.iterdir()} <= RESULT_FILES
+    for folder in (out, model):  # and each is replaced by its command again
+        assert invoke("explain" if folder == out else "build", dataset, "-o", folder).exit_code == 0
