@@ -79,13 +79,15 @@ class SolveOptions:
 
 
 def solve_overrides(base, overrides, out_dir: str | Path | None, *, name: str | None, options: SolveOptions,
-                    tmp_root: str | Path | None = None, cache=None, in_memory: bool = False):
+                    tmp_root: str | Path | None = None, cache=None, in_memory: bool = False,
+                    inputs: tuple = ()):
     """Apply ``overrides`` to ``base``, validate, then ``pipeline.run`` (build, solve, write
     ``out_dir`` whole, or with ``in_memory`` make its files): ``(RunOutcome, figures)``.
 
     ``cache`` (a ``reuse.SolveCache``): the base's validated tables, and the last model,
     re-solved in place when only right-hand sides differ.
     ``figures`` are the case's budgets and supervision capacities (``case_figures``).
+    ``inputs``: files read besides the base (a scenario file), kept clear of ``out_dir``.
     Raises ``InputError`` (naming the scenario and line) or ``SolverError``.
     """
     from optimiser import pipeline
@@ -100,7 +102,8 @@ def solve_overrides(base, overrides, out_dir: str | Path | None, *, name: str | 
         raise explain_input_error(exc, applied, name) from None
     outcome = pipeline.run(dataset, out_dir, integer=options.integer, solver=options.solver,
                            time_limit_seconds=options.time_limit_seconds, tmp_root=tmp_root, scenario=name,
-                           overrides=applied.records, cache=cache, in_memory=in_memory)
+                           overrides=applied.records, cache=cache, in_memory=in_memory,
+                           inputs=(base.source, *inputs))
     return outcome, case_figures(dataset, outcome.results)
 
 
@@ -326,10 +329,13 @@ def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str,
             if finished:
                 pool.shutdown(wait=True)
             else:  # interrupted (Ctrl-C) or the consumer stopped: stop the workers now
+                processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
                 pool.shutdown(wait=False, cancel_futures=True)
-                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                for process in processes:
                     if process.is_alive():
                         process.terminate()
+                for process in processes:  # gone before the driver looks at what they wrote
+                    process.join(timeout=10)
 
 
 def _dask(todo, fps, options, base, task, address: str) -> Iterator[tuple[Any, dict]]:
@@ -416,28 +422,51 @@ class BatchReport:
         return "\n".join(lines)
 
 
-def check_out(out: Path) -> None:
+def check_out(out: Path, inputs=()) -> None:
+    """``OUT`` may be written: clear of the inputs, and absent, empty or a batch folder
+    holding nothing but what batches write (``optimiser.safety``)."""
+    from optimiser.safety import check_batch_folder, check_clear_of_inputs
+
+    check_clear_of_inputs(out, inputs)
+    check_batch_folder(Path(out).resolve())
+
+
+def prepare_out(out: str | Path, inputs=()) -> Path:
+    """``OUT`` resolved, checked (``check_out``) and with ``OUT/scenarios/`` made."""
     from optimiser.output import OutputError
 
-    if out.exists():
-        if not out.is_dir():
-            raise OutputError(f"{out} exists and is not a folder")
-        if any(out.iterdir()) and not (out / BATCH_FILE).exists() and not (out / SCENARIOS_DIR).is_dir():
-            raise OutputError(f"{out} exists, is not empty and is not a batch folder; "
-                              "choose a new folder so nothing of yours is overwritten")
-
-
-def prepare_out(out: str | Path) -> Path:
-    """``OUT`` resolved, checked (a batch folder, or new or empty) and with ``OUT/scenarios/`` made."""
-    from optimiser.output import OutputError
-
+    check_out(Path(out), inputs)
     out = Path(out).resolve()
-    check_out(out)
     try:
         (out / SCENARIOS_DIR).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"could not write {out}: {exc.strerror or exc}") from exc
     return out
+
+
+def require_packages(scheduler: str | None = None, *extra: str) -> None:
+    """Import the optional packages a batch needs now, so a missing one stops it before
+    anything is written into OUT (``ModuleNotFoundError`` names the package)."""
+    import importlib
+
+    for name in ("tqdm", *(("distributed",) if scheduler else ()), *extra):
+        importlib.import_module(name)
+
+
+def check_case_folders(out: Path, cases) -> None:
+    """Every case's folder that a batch may replace or remove holds nothing but an earlier
+    result's own files: checked for all cases before anything is solved or written."""
+    from optimiser.output import OutputError
+    from optimiser.safety import replaceable
+
+    folder = Path(out) / SCENARIOS_DIR
+    for case in cases:
+        if Path(case.name).name != case.name or case.name.startswith("."):
+            raise OutputError(f"scenario name '{case.name}' cannot name a folder inside {folder}")
+        reason = replaceable(folder / case.name, marker=False)
+        if reason is not None:
+            raise OutputError(f"{folder / case.name} {reason}; move it away or choose another -o folder "
+                              "so nothing of yours is overwritten")
 
 
 _HELD_LOCKS: dict[str, list[int]] = {}  # lock file -> [descriptor, depth], held by this process
@@ -547,14 +576,21 @@ def retire(folder: Path) -> None:
 
 def run_batch(cases, base, out: str | Path, options: SolveOptions = SolveOptions(), *,
               workers: int | None = None, scheduler: str | None = None, rerun: bool = False,
-              quiet: bool = False, task: Callable = run_case, scenario_file: str | None = None) -> BatchReport:
+              quiet: bool = False, task: Callable = run_case, scenario_file: str | None = None,
+              inputs=()) -> BatchReport:
     """Solve every case not already complete in ``out``; write results, log and comparison.
 
     A case whose folder holds a result that is not current (the case changed)
     has it removed before solving; a case that fails has its old folder removed,
     so no out-of-date figures remain beside the comparison.
+    ``inputs``: paths read (the base, the scenario file) that ``out`` may not be, hold or lie in.
+    Every case folder to be replaced is checked before anything is written.
     """
-    out = prepare_out(out)
+    inputs = (base.source, scenario_file, *inputs)
+    require_packages(scheduler)
+    check_out(Path(out), inputs)
+    check_case_folders(Path(out).resolve(), cases)
+    out = prepare_out(out, inputs)
     with batch_lock(out):
         folder = out / SCENARIOS_DIR
         _remove_leftovers(folder, out)
@@ -631,15 +667,36 @@ def _solve_all(todo, fps, options, base, task, out: Path, report: BatchReport, *
                                 f"failed {report.count(FAILED)}", refresh=False)
     except KeyboardInterrupt:
         report.interrupted = True
+        _close(results)  # the workers stop first: no folder is written after the scan below
+        _log_finished(log, todo, fps, out, report)
         _log(log, {"event": "interrupted"})
     finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()
+        _close(results)
         bar.close()
         log.close()
         _TMP_PARENT = None
         shutil.rmtree(tmp_parent, ignore_errors=True)
+
+
+def _close(results) -> None:
+    close = getattr(results, "close", None)
+    if close is not None:
+        close()
+
+
+def _log_finished(log, todo, fps, out: Path, report: BatchReport) -> None:
+    """After Ctrl-C: log every case a worker finished (its folder written whole) that the
+    driver had not logged yet, so the log names every case the batch completed."""
+    for case in todo:
+        folder = out / SCENARIOS_DIR / case.name
+        if report.statuses.get(case.name) != PENDING or not is_complete(folder, fps[case.name]):
+            continue
+        summary = read_summary(folder) or {}
+        report.statuses[case.name] = status = summary.get("status", FAILED)
+        report.messages[case.name] = message = summary.get("message") or ""
+        _log(log, {"event": "result", "name": case.name, "status": status, "fingerprint": fps[case.name],
+                   "seconds": None, "worker": None, "model": None, "finished_before_interrupt": True,
+                   **({"message": message} if status != "optimal" else {})})
 
 
 def _keep_result(target: Path, result: dict) -> tuple[str, str]:
@@ -776,6 +833,9 @@ def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | Non
 
     if name and not scenario_file:
         raise InputError([Problem("command line", None, "--name", name, "--name needs --scenario FILE")])
+    from optimiser.output import check_target
+
+    check_target(Path(out_dir), (dataset, scenario_file))  # before any work
     base = prepare_base(dataset)
     cli = cli_overrides(list(sets), base)
     case_name, overrides = None, tuple(cli)
@@ -803,7 +863,8 @@ def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | Non
                                       + ") or run them all with 'optimiser batch'")])
         case_name, overrides = chosen[0].name, chosen[0].overrides
     outcome, _ = solve_overrides(base, overrides, out_dir, name=case_name,
-                                 options=SolveOptions(solver, time_limit_seconds, integer))
+                                 options=SolveOptions(solver, time_limit_seconds, integer),
+                                 inputs=(scenario_file,) if scenario_file else ())
     return outcome
 
 
@@ -820,8 +881,8 @@ def load_cases(scenario_file: Path, *, base: Path | None, data_roots=(), sets=()
 
 def run_options(command: Callable) -> Callable:
     """The options ``optimiser batch`` and ``optimiser frontier`` share (how and where cases are solved),
-    then ``--debug`` and the CLI's error handling (``cli.guarded``)."""
-    from optimiser.cli import debug_option, guarded, integer_option, solver_option, time_option
+    then ``--debug`` and the CLI's error handling (``cliopts.guarded``)."""
+    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, time_option
 
     for decorator in reversed((
         click.option("--workers", type=click.IntRange(min=1), default=None,

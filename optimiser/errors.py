@@ -30,6 +30,17 @@ class Problem:
         return f"{where}: {self.message}{value}"
 
 
+class LineProblem(Problem):
+    """A problem in a YAML file: ``row`` is the file's line, ``column`` the key."""
+
+    def __str__(self) -> str:
+        where = self.file + (f", line {self.row}" if self.row is not None else "")
+        if self.column:
+            where += f", key '{self.column}'"
+        value = "" if self.value is None else f" (value {self.value!r})"
+        return f"{where}: {self.message}{value}"
+
+
 class InputError(Exception):
     """Raised when a dataset or scenario cannot be used; carries every problem found."""
 
@@ -47,3 +58,7 @@ class InputError(Exception):
 
 class SolverError(Exception):
     """The solver could not be run at all (missing binary, crash)."""
+
+
+class OutputError(Exception):
+    """An output could not (or may not) be written; the message says why and where."""

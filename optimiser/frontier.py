@@ -273,7 +273,8 @@ def write_chart(table, path: Path, kind: str, title: str, year: int | None = Non
 def run_frontier(dataset, out, *, kind="budget", start=0.5, stop=1.5, steps=11, year=None, region=None,
                  profession=None, sets=(), options=None, workers=None, scheduler=None, rerun=False, quiet=False):
     """Solve every point (as a batch) and write ``frontier.csv`` and ``frontier.png``."""
-    from optimiser.batch import SolveOptions, batch_lock, prepare_out, run_batch
+    from optimiser.batch import (SolveOptions, batch_lock, check_case_folders, check_out, prepare_out,
+                                 require_packages, run_batch)
     from optimiser.errors import InputError, Problem
     from optimiser.output import atomic_write
     from optimiser.scenarios import cli_overrides, prepare_base
@@ -284,11 +285,15 @@ def run_frontier(dataset, out, *, kind="budget", start=0.5, stop=1.5, steps=11, 
             year = parse_year(year)
         except ValueError as exc:
             raise InputError([Problem("command line", None, "--year", str(year), str(exc))]) from None
+    require_packages(scheduler, "matplotlib")  # a missing package stops it before OUT is touched
+    check_out(Path(out), (dataset,))
     base = prepare_base(dataset)
     cli = cli_overrides(list(sets), base)
     cases = frontier_cases(base, kind, scales_between(start, stop, steps), year=year, region=region,
                            profession=profession, cli=cli)
-    out = prepare_out(out)
+    check_out(Path(out), (base.source,))
+    check_case_folders(Path(out).resolve(), cases)
+    out = prepare_out(out, (base.source,))
     with batch_lock(out):  # the points and the frontier files: one run at a time
         report = run_batch(cases, base, out, options or SolveOptions(), workers=workers, scheduler=scheduler,
                            rerun=rerun, quiet=quiet)

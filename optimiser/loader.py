@@ -8,16 +8,20 @@ Every problem found is collected and raised at once as ``InputError``.
 from __future__ import annotations
 
 import csv
+import datetime
+import io
 import math
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from models.inputs import TABLES, Dataset, Settings, TableSpec
-from optimiser.errors import InputError, Problem
+from optimiser import tablefiles
+from optimiser.errors import InputError, LineProblem, Problem
 from optimiser.gcpause import without_gc
 
 SETTINGS_FILE = "settings.yaml"
@@ -52,7 +56,7 @@ class RawDataset:
 # --------------------------------------------------------------------- reading
 
 
-def _clean(value: Any) -> Any:
+def clean_cell(value: Any) -> Any:
     """Blank cells become ``None``; text is stripped; workbook numbers become text."""
     if value is None:
         return None
@@ -64,44 +68,58 @@ def _clean(value: Any) -> Any:
         if math.isnan(value):
             return "nan"
         return repr(value)
+    if isinstance(value, datetime.datetime):  # a workbook cell Excel took for a date
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
     text = str(value).strip()
     return text or None
 
 
 def _read_csv(path: Path, name: str) -> tuple[RawTable | None, list[Problem]]:
     label = path.name
+    problem = tablefiles.file_problem(path, label, tablefiles.MAX_CSV_BYTES)
+    if problem is not None:
+        return None, [problem]
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None or not any(h.strip() for h in header):
-                return None, [
-                    Problem(
-                        label, None, None, None,
-                        "the file is empty; expected a header row with columns "
-                        + ", ".join(TABLES[name].columns),
-                    )
-                ]
-            table = RawTable(name, label, [h.strip() for h in header])
-            for cells in reader:
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) == len(table.columns):  # the usual case: ``_row_dict`` of text cells, inlined
-                    row = {col: cell.strip() or None for col, cell in zip(table.columns, cells)}
-                else:
-                    row = _row_dict(table.columns, cells)
-                table.rows.append((reader.line_num, row))
-    except UnicodeDecodeError as exc:
-        return None, [Problem(label, None, None, None, f"is not UTF-8 text ({exc.reason})")]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(label, None, None, None, f"cannot be read ({exc.strerror or exc})")]
+    text, problem = tablefiles.decode(data, label)
+    if problem is None:
+        problem = tablefiles.unclosed_quote(text, label)
+    if problem is not None:
+        return None, [problem]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            return None, [
+                Problem(
+                    label, None, None, None,
+                    "the file is empty; expected a header row with columns "
+                    + ", ".join(TABLES[name].columns),
+                )
+            ]
+        table = RawTable(name, label, [h.strip() for h in header])
+        hint = tablefiles.delimiter_hint(table.columns)
+        if hint:
+            return None, [Problem(label, 1, None, None, "the header has one column" + hint)]
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) == len(table.columns):  # the usual case: ``_row_dict`` of text cells, inlined
+                row = {col: cell.strip() or None for col, cell in zip(table.columns, cells)}
+            else:
+                row = _row_dict(table.columns, cells)
+            table.rows.append((reader.line_num, row))
     except csv.Error as exc:
-        return None, [Problem(label, None, None, None, f"is not a valid CSV file: {exc}")]
+        return None, [Problem(label, reader.line_num or None, None, None, f"is not a valid CSV file: {exc}")]
     return table, []
 
 
 def _row_dict(columns: list[str], cells: list[Any]) -> dict[str, Any]:
-    row = {col: _clean(cells[i]) if i < len(cells) else None for i, col in enumerate(columns)}
-    if len(cells) > len(columns) and any(_clean(c) is not None for c in cells[len(columns):]):
-        row["\0extra"] = [c for c in cells[len(columns):] if _clean(c) is not None]
+    row = {col: clean_cell(cells[i]) if i < len(cells) else None for i, col in enumerate(columns)}
+    if len(cells) > len(columns) and any(clean_cell(c) is not None for c in cells[len(columns):]):
+        row["\0extra"] = [c for c in cells[len(columns):] if clean_cell(c) is not None]
     return row
 
 
@@ -112,20 +130,35 @@ def read_raw(path: str | Path) -> RawDataset:
     if path.is_dir():
         return _read_folder(path)
     if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
-        return _read_workbook(path)
+        from optimiser.bookreader import read_workbook
+
+        return read_workbook(path)
     if not path.exists():
         raise InputError([Problem(str(path), None, None, None, "no such file or folder")])
-    raise InputError(
-        [Problem(str(path), None, None, None, "expected a folder of CSV files or an .xlsx workbook")]
-    )
+    raise InputError([Problem(str(path), None, None, None, _not_a_dataset(path))])
+
+
+def _not_a_dataset(path: Path) -> str:
+    """Why ``path`` (a file) is not read as a dataset, and what to give instead."""
+    suffix = path.suffix.lower()
+    if suffix in (".ods", ".fods"):
+        return ("is an OpenDocument spreadsheet, which is not read (its cells' saved values are not "
+                "reliable across programs); save it as an Excel workbook (.xlsx) and give that")
+    if suffix in (".xls", ".xlsb"):
+        return f"is an older Excel format ({suffix}); save it as an Excel workbook (.xlsx) and give that"
+    if suffix == ".csv":
+        return ("is one CSV file; expected a folder of CSV files (professions.csv, regions.csv, ...) "
+                "with settings.yaml, or an .xlsx workbook")
+    return "expected a folder of CSV files or an .xlsx workbook"
 
 
 def _read_folder(folder: Path) -> RawDataset:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
+    problems += _misnamed(folder)
     for name, spec in TABLES.items():
         path = folder / f"{name}.csv"
-        if not path.exists():
+        if not tablefiles.present(path):  # a dangling link is present: an error, not an absent table
             if spec.required:
                 problems.append(Problem(path.name, None, None, None, "required table is missing"))
             continue
@@ -135,96 +168,55 @@ def _read_folder(folder: Path) -> RawDataset:
             tables[name] = table
     settings_path = folder / SETTINGS_FILE
     settings: dict[str, Any] = {}
-    if not settings_path.exists():
+    rows: dict[str, int] = {}
+    if not tablefiles.present(settings_path):
         problems.append(Problem(SETTINGS_FILE, None, None, None, "required settings file is missing"))
     else:
-        settings, found = _read_settings_yaml(settings_path)
+        settings, rows, found = _read_settings_yaml(settings_path)
         problems += found
     if problems:
         raise InputError(problems)
-    return RawDataset(str(folder), tables, settings, SETTINGS_FILE)
+    return RawDataset(str(folder), tables, settings, SETTINGS_FILE, rows)
 
 
-def _read_settings_yaml(path: Path) -> tuple[dict[str, Any], list[Problem]]:
+def _misnamed(folder: Path) -> list[Problem]:
+    """Files that would be a table or the settings but for the case of their name (``Budget.CSV``):
+    on a case-sensitive disk they would silently not be read."""
+    expected = {f"{name}.csv" for name in TABLES} | {SETTINGS_FILE}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        return {}, [Problem(path.name, row, None, None, f"is not valid YAML: {reason}")]
-    except UnicodeDecodeError as exc:
-        return {}, [Problem(path.name, None, None, None, f"is not UTF-8 text ({exc.reason})")]
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError as exc:
+        return [Problem(str(folder), None, None, None, f"cannot be read ({exc.strerror or exc})")]
+    present = set(names)
+    return [Problem(n, None, None, None, f"is the same table as {n.lower()} but for the case of its name; "
+                    "keep one of them") if n.lower() in present else
+            Problem(n, None, None, None, f"is not read: the file must be named {n.lower()} (lower case)")
+            for n in sorted(names) if n not in expected and n.lower() in expected]
+
+
+def _read_settings_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int], list[Problem]]:
+    """``settings.yaml`` as plain data (``safeyaml``: bounded, no aliases, a key given twice is an
+    error naming both lines) and the line of each key."""
+    from optimiser.safeyaml import MAX_SETTINGS_BYTES, compose
+
+    problem = tablefiles.file_problem(path, path.name, MAX_SETTINGS_BYTES)
+    if problem is not None:
+        return {}, {}, [problem]
+    try:
+        data, problem = tablefiles.decode(path.read_bytes(), path.name)
+        if problem is not None:
+            return {}, {}, [problem]
+        data, lines = compose(data, path.name, LineProblem, SETTINGS_FILE)
+    except InputError as exc:
+        return {}, {}, exc.problems
+    except OSError as exc:
+        return {}, {}, [Problem(path.name, None, None, None, f"cannot be read ({exc.strerror or exc})")]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return {}, [Problem(path.name, None, None, None, "expected key: value lines (a YAML mapping)")]
-    return data, []
-
-
-def _read_workbook(path: Path) -> RawDataset:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise InputError([Problem(path.name, None, None, None, f"cannot be opened as a workbook: {exc}")])
-    problems: list[Problem] = []
-    tables: dict[str, RawTable] = {}
-    sheets = {name.strip().lower(): name for name in book.sheetnames}
-    known = set(TABLES) | {SETTINGS_SHEET}
-    for lowered, actual in sheets.items():
-        if lowered not in known:
-            problems.append(
-                Problem(f"{path.name} [sheet {actual}]", None, None, None,
-                        "unknown sheet; expected sheets: " + ", ".join(sorted(known)))
-            )
-    for name, spec in TABLES.items():
-        if name not in sheets:
-            if spec.required:
-                problems.append(Problem(f"{path.name} [sheet {name}]", None, None, None,
-                                        "required sheet is missing"))
-            continue
-        sheet = book[sheets[name]]
-        label = f"{path.name} [sheet {name}]"
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None or not any(_clean(h) for h in header):
-            problems.append(Problem(label, None, None, None, "the sheet is empty; expected a header row with columns "
-                                    + ", ".join(spec.columns)))
-            continue
-        columns = [(_clean(h) or "") for h in header]
-        while columns and columns[-1] == "":
-            columns.pop()
-        table = RawTable(name, label, columns)
-        for number, cells in enumerate(rows, start=2):
-            if not any(_clean(c) is not None for c in cells):
-                continue
-            table.rows.append((number, _row_dict(columns, list(cells))))
-        tables[name] = table
-    settings: dict[str, Any] = {}
-    settings_rows: dict[str, int] = {}
-    label = f"{path.name} [sheet {SETTINGS_SHEET}]"
-    if SETTINGS_SHEET not in sheets:
-        problems.append(Problem(label, None, None, None, "required sheet is missing"))
-    else:
-        for number, cells in enumerate(book[sheets[SETTINGS_SHEET]].iter_rows(values_only=True), start=1):
-            key = _clean(cells[0]) if cells else None
-            if key is None or (number == 1 and key.lower() == "key"):
-                continue
-            raw = cells[1] if len(cells) > 1 else None
-            if isinstance(raw, str):
-                try:
-                    raw = yaml.safe_load(raw)
-                except yaml.YAMLError:
-                    problems.append(Problem(label, number, "value", raw, "is not a valid value"))
-                    continue
-            settings[key] = raw
-            settings_rows[key] = number
-    book.close()
-    if problems:
-        raise InputError(problems)
-    return RawDataset(str(path), tables, settings, label, settings_rows)
+        return {}, {}, [LineProblem(path.name, None, None, None, "expected key: value lines (a YAML mapping)")]
+    rows = {key: lines[(key,)] for key in data if isinstance(key, str) and (key,) in lines}
+    return data, rows, []
 
 
 # ------------------------------------------------------------------ validation
@@ -264,8 +256,23 @@ def validation_problems(
     for err in exc.errors():
         column = str(err["loc"][0]) if err["loc"] else None
         value = cells.get(column) if column else None
-        out.append(Problem(label, row, column, None if value is None else str(value), _friendly(err)))
+        out.append(Problem(label, row, column, None if value is None else str(value), _friendly(err) + _hint(value)))
     return out
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
+
+
+def _hint(value: Any) -> str:
+    """What a value that failed probably is: an Excel date, a year with an en dash."""
+    if not isinstance(value, str):
+        return ""
+    if _DATE.fullmatch(value):
+        return ("; the cell holds a date (Excel turned what was typed into one): format the column as Text "
+                "and type the number, or the year as 2021 or 2021/22")
+    if "\u2013" in value or "\u2014" in value:
+        return "; it holds a dash (\u2013) that is not a hyphen: write 2021/22 or 2021-22"
+    return ""
 
 
 def _validate_table(table: RawTable, spec: TableSpec) -> tuple[list[BaseModel], list[int], list[Problem]]:
@@ -309,6 +316,7 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
     holds the very same ``RawTable``; the tables validated now are added to it. The
     checks across tables always run.
     """
+    from optimiser.bounds import row_problems, settings_problems
     from optimiser.validate import cross_check
 
     problems: list[Problem] = []
@@ -322,6 +330,7 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
         validated = known.get(name, table) if known is not None else None
         if validated is None:
             validated = _validate_table(table, spec)
+            validated[2].extend(row_problems(table.label, validated[0], validated[1]))  # domain bounds
             if known is not None:
                 known.put(name, table, validated)
         rows[name], numbers[name], found = validated
@@ -332,18 +341,21 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
     except ValidationError as exc:
         for err in exc.errors():
             key = str(err["loc"][0]) if err["loc"] else None
-            problems.append(Problem(raw.settings_label, raw.settings_rows.get(key) if key else None,
-                                    key, None if key is None else _short(raw.settings.get(key)),
+            make = LineProblem if raw.settings_label == SETTINGS_FILE else Problem
+            problems.append(make(raw.settings_label, raw.settings_rows.get(key) if key else None,
+                                    key, None if key is None else short_text(raw.settings.get(key)),
                                     _friendly(err)))
+    if settings is not None:
+        problems += settings_problems(settings, raw.settings_label, raw.settings_rows)
     if settings is not None and not problems:
         labels = {name: t.label for name, t in raw.tables.items()}
-        problems += cross_check(settings, rows, numbers, labels)
+        problems += cross_check(settings, rows, numbers, labels, raw.settings_label, raw.settings_rows)
     if problems:
         raise InputError(problems)
     return Dataset(source=raw.source, settings=settings, **{k: tuple(v) for k, v in rows.items()})
 
 
-def _short(value: Any) -> str | None:
+def short_text(value: Any) -> str | None:
     return None if value is None else str(value)[:80]
 
 

@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pulp
 
-from models.inputs import Dataset
+from models.inputs import TABLES, Dataset
 from optimiser.build import CommissionModel
 from optimiser.errors import InputError, Problem
 from optimiser.registry import ConstraintKey, Entry
+from optimiser.tablefiles import file_problem
 
 FORMAT = "psych-commission-model/3"
+#: A larger model.json is refused before it is read.
+MAX_MODEL_BYTES = 2_000_000_000
 
 
 def _expr(expr: pulp.LpAffineExpression) -> dict:
@@ -60,15 +63,34 @@ def load_model(path: str | Path) -> CommissionModel:
     path = Path(path)
     if path.is_dir():
         path = path / "model.json"
+    found = file_problem(path, str(path), MAX_MODEL_BYTES) if path.exists() or path.is_symlink() else None
+    if found is not None:
+        raise InputError([found])
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError([Problem(str(path), None, None, None, f"cannot be read as a built model: {exc}")])
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError([Problem(str(path), None, None, None,
                                   f"is not a model written by 'optimiser build' (format {FORMAT})")])
+    try:
+        return _rebuild(data, path)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InputError([Problem(str(path), None, None, None, "is damaged (was it edited?): "
+                                  f"{type(exc).__name__}: {exc}; build the model again")]) from None
+
+
+def _rebuild(data: dict, path: Path) -> CommissionModel:
+    from optimiser.bounds import row_problems
+
     variables, problem = pulp.LpProblem.fromDict(data["problem"])
     dataset = Dataset.model_validate(data["dataset"])
+    out_of_bounds = [p for name in TABLES for p in row_problems(
+        f"{path} [dataset {name}]", dataset.table_rows(name), list(range(1, len(dataset.table_rows(name)) + 1)))]
+    if out_of_bounds:
+        raise InputError(out_of_bounds)
     model = CommissionModel(dataset, problem, integer=data["integer"], build_seconds=data["build_seconds"])
     model.x = {(p, k, r, t): variables[n] for p, k, r, t, n in data["x"]}
     model.stock = {(p, r, t): variables[n] for p, r, t, n in data["stock"]}

@@ -17,21 +17,17 @@ import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from optimiser.errors import OutputError
+from optimiser.safety import Inputs, check_clear_of_inputs, check_replaceable
+
 RESULT_MARKER = "summary.json"
 
 
-class OutputError(Exception):
-    """The output folder could not be written; the message says why and where."""
-
-
-def check_target(out_dir: Path) -> None:
-    """Refuse to replace a folder that holds something other than a previous result."""
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise OutputError(f"{out_dir} exists and is not a folder")
-        if any(out_dir.iterdir()) and not (out_dir / RESULT_MARKER).exists() and not (out_dir / "model.json").exists():
-            raise OutputError(f"{out_dir} exists, is not empty and is not a results folder; "
-                              "choose a new folder so nothing of yours is overwritten")
+def check_target(out_dir: Path, inputs: Inputs = ()) -> None:
+    """Refuse an output folder that is, holds or lies inside an input, or that holds anything
+    but an earlier result's own files (``optimiser.safety``)."""
+    check_clear_of_inputs(out_dir, inputs)
+    check_replaceable(Path(out_dir).resolve())
 
 
 #: A file's bytes, or a function that makes them when the file is written.
@@ -43,10 +39,14 @@ def render(files: Mapping[str, Content]) -> dict[str, bytes]:
     return {name: content() if callable(content) else content for name, content in files.items()}
 
 
-def write_folder(out_dir: str | Path, files: Mapping[str, Content]) -> Path:
-    """Write each file (made one at a time) into a staging folder, then swap it in."""
+def write_folder(out_dir: str | Path, files: Mapping[str, Content], *, inputs: Inputs = ()) -> Path:
+    """Write each file (made one at a time) into a staging folder, then swap it in.
+
+    ``inputs``: the paths being read, which the folder may not be, hold or lie inside."""
+    inputs = list(inputs)
+    check_clear_of_inputs(out_dir, inputs)
     out_dir = Path(out_dir).resolve()
-    check_target(out_dir)
+    check_target(out_dir, inputs)
     parent = out_dir.parent
     token = uuid.uuid4().hex[:8]
     staging = parent / f".{out_dir.name}.partial-{token}"
@@ -69,8 +69,11 @@ def write_folder(out_dir: str | Path, files: Mapping[str, Content]) -> Path:
     return out_dir
 
 
-def atomic_write(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file beside it: the file is whole or unchanged."""
+def atomic_write(path: str | Path, data: bytes, *, inputs: Inputs = ()) -> Path:
+    """Write ``data`` to ``path`` through a temporary file beside it: the file is whole or unchanged.
+
+    ``inputs``: the paths being read, which ``path`` may not be or lie inside."""
+    check_clear_of_inputs(path, inputs)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:

@@ -20,7 +20,7 @@ from optimiser.build import CommissionModel, build_model
 from optimiser.gcpause import gc_paused, without_gc
 from optimiser.loader import load_dataset
 from optimiser.modelio import model_json
-from optimiser.output import Content, csv_bytes, json_bytes, render, write_folder
+from optimiser.output import Content, check_target, csv_bytes, json_bytes, render, write_folder
 from optimiser.results import Results, build_results, top_binding
 from optimiser.reuse import SolveCache
 from optimiser.solve import Solution, solve_model
@@ -85,14 +85,19 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
                     solver: str | None = None, time_limit_seconds: float | None = None,
                     tmp_root: str | Path | None = None, scenario: str | None = None,
                     overrides: list[dict[str, Any]] | None = None,
-                    in_memory: bool = False) -> RunOutcome:
+                    in_memory: bool = False, inputs: tuple = ()) -> RunOutcome:
     """Solve ``model`` and, if ``out_dir`` is given, write its results folder whole.
 
     ``in_memory``: make the folder's files as bytes (``RunOutcome.files``; a batch worker
     sends them to the process that writes them), with no ``out_dir``.
+    ``inputs``: paths read besides the dataset (a scenario file, a model folder), which
+    ``out_dir`` may not be, hold or lie inside; checked before solving.
     """
     if in_memory and out_dir is not None:
         raise ValueError("in_memory makes the files instead of writing out_dir: give one or the other")
+    inputs = (model.dataset.source, *inputs)
+    if out_dir is not None:
+        check_target(Path(out_dir), inputs)  # refused before the solve, not after it
     keep = mps is None and (out_dir is not None or in_memory)  # the folder's MPS: the file CBC read for stage 1
     solution = solve_model(model, solver=solver, time_limit_seconds=time_limit_seconds, tmp_root=tmp_root,
                            keep_mps=keep)
@@ -103,7 +108,7 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
     summary = make_summary(model, solution, results, scenario=scenario, overrides=overrides)
     written = files = None
     if out_dir is not None:
-        written = write_folder(out_dir, result_files(summary, results, solution, mps))
+        written = write_folder(out_dir, result_files(summary, results, solution, mps), inputs=inputs)
     elif in_memory:
         files = render(result_files(summary, results, solution, mps))
     return RunOutcome(summary, results, solution, written, files)
@@ -150,7 +155,9 @@ def run(dataset: str | Path | Dataset, out_dir: str | Path | None, *, cache: Sol
 
 def build(dataset: str | Path, model_dir: str | Path, *, integer: bool | None = None) -> CommissionModel:
     """Write ``model.json`` (the built model) and the stage-1 MPS into ``model_dir``."""
-    model = build_model(load_dataset(dataset), integer=integer)
+    loaded = load_dataset(dataset)
+    check_target(Path(model_dir), (loaded.source,))  # refused before the build, not after it
+    model = build_model(loaded, integer=integer)
     mps = write_mps(model)
-    write_folder(model_dir, {"model.json": lambda: model_json(model), MPS_FILE: mps})
+    write_folder(model_dir, {"model.json": lambda: model_json(model), MPS_FILE: mps}, inputs=(loaded.source,))
     return model

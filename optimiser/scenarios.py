@@ -198,10 +198,17 @@ def parse_compact(text: str) -> dict[str, Any]:
         elif value.startswith("+"):
             out["add"] = float(value[1:])
         else:
-            out["set"] = yaml.safe_load(value) if value else None
-    except (ValueError, yaml.YAMLError):
+            out["set"] = _plain_value(value) if value else None
+    except (ValueError, InputError):
         raise ValueError(f"cannot read the value {value!r} of {text!r}; expected *FACTOR, +AMOUNT or a value")
     return out
+
+
+def _plain_value(text: str) -> Any:
+    """A ``--set`` value read as YAML plain data (``safeyaml``: no aliases or tags, bounded depth)."""
+    from optimiser.safeyaml import compose
+
+    return compose(text, "--set")[0]
 
 
 # ============================================================ scenario file model
@@ -354,12 +361,11 @@ def load_scenario_file(path: str | Path) -> LoadedFile:
     """Read and validate a scenario file; ``InputError`` names the file and the line."""
     path = Path(path)
     label = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
+    from optimiser.safeyaml import MAX_SCENARIO_BYTES, read_text
+
+    if not path.exists() and not path.is_symlink():
         raise InputError([Problem(label, None, None, None, "no such scenario file")])
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(label, None, None, None, f"cannot be read: {exc}")])
+    text = read_text(path, label, MAX_SCENARIO_BYTES, FileProblem)
     data, lines = _compose(text, label)
     if not isinstance(data, dict):
         raise InputError([FileProblem(label, 1, None, None,
@@ -438,73 +444,12 @@ def _pydantic_message(err: dict) -> str:
     return err["msg"]
 
 
-_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq",
-                                                             "timestamp"))
-
-
 def _compose(text: str, label: str) -> tuple[Any, dict[tuple, int]]:
-    """Parse YAML with the safe loader into plain data, remembering each key's line.
+    """Parse YAML as plain data with each key's line (``safeyaml.compose``: no aliases, bounded
+    depth and size, a key given twice is an error naming both lines)."""
+    from optimiser.safeyaml import compose
 
-    Duplicate keys (which ``yaml.safe_load`` silently keeps the last of) and aliases
-    (``*name``, which could expand a few lines into billions of values) are errors.
-    """
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise InputError([FileProblem(label, mark.line + 1 if mark else None, None, None,
-                                  f"is not valid YAML: {reason}")])
-    aliases = [event.start_mark.line + 1 for event in yaml.parse(text, Loader=yaml.SafeLoader)
-               if isinstance(event, yaml.AliasEvent)]
-    if aliases:  # an alias repeats a whole subtree: a few lines can expand to billions of values
-        raise InputError([FileProblem(label, line, None, None, "uses a YAML alias (*name); aliases are not "
-                                      "allowed in scenario files: write the values out")
-                          for line in aliases[:10]])
-    constructor = yaml.constructor.SafeConstructor()
-    lines: dict[tuple, int] = {}
-    problems: list[Problem] = []
-
-    def scalar(node: yaml.Node) -> Any:
-        try:
-            return constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            problems.append(FileProblem(label, node.start_mark.line + 1, None, None,
-                                    f"is not plain data: {getattr(exc, 'problem', exc)}"))
-            return None
-
-    def walk(node: yaml.Node, path: tuple, depth: int = 0) -> Any:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if node.tag not in _PLAIN_TAGS:
-            problems.append(FileProblem(label, node.start_mark.line + 1, None, None,
-                                        f"is not plain data: the tag {node.tag} is not allowed"))
-            return None
-        if depth > 50:
-            problems.append(FileProblem(label, node.start_mark.line + 1, None, None, "is nested too deeply"))
-            return None
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-                if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    problems.append(FileProblem(label, key_node.start_mark.line + 1, None, None,
-                                            "a key must be a plain word or number"))
-                    continue
-                if key in out:
-                    problems.append(FileProblem(label, key_node.start_mark.line + 1, None, str(key),
-                                            f"key '{key}' appears twice (first on line {lines[path + (key,)]})"))
-                    continue
-                lines[path + (key,)] = key_node.start_mark.line + 1
-                out[key] = walk(value_node, path + (key,), depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [walk(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        return scalar(node)
-
-    data = walk(root, ()) if root is not None else None
-    if problems:
-        raise InputError(problems)
-    return data, lines
+    return compose(text, label, FileProblem, "scenario files")
 
 
 # ========================================================== base dataset index
@@ -1034,7 +979,7 @@ def explain_input_error(exc: InputError, applied: Applied, case_name: str | None
         if ov is None and p.file == applied.raw.settings_label and p.column in applied.settings:
             ov = applied.settings[p.column]
         if ov is not None:
-            where = f"{p.file} row {p.row}" if ov.table != SETTINGS else f"settings.{p.column}"
+            where = f"{p.file} row {p.row}, column '{p.column}'" if ov.table != SETTINGS else f"settings.{p.column}"
             out.append(ov.problem(f"makes {where} invalid: {p.message}", value=p.value))
         else:
             scenario = f" (scenario '{case_name}', after its overrides)" if case_name else " (after the overrides)"
@@ -1069,7 +1014,7 @@ def expand(loaded: LoadedFile, base: Base, cli: list[Override] | tuple[Override,
         if only is not None and name != only:
             continue
         try:
-            cases += _expand_one(loaded, base, name, scenario, tuple(cli))
+            cases += _expand_one(loaded, base, name, scenario, tuple(cli), room=MAX_CASES - len(cases))
         except InputError as exc:
             problems += exc.problems
     seen: dict[str, str] = {}
@@ -1088,7 +1033,9 @@ def expand(loaded: LoadedFile, base: Base, cli: list[Override] | tuple[Override,
 
 
 def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpec,
-                cli: tuple[Override, ...]) -> list[Case]:
+                cli: tuple[Override, ...], room: int = MAX_CASES) -> list[Case]:
+    """The cases of one scenario; ``InputError`` when there would be more than ``room`` (counted
+    before any case is made)."""
     file = loaded.label
     groups: list[list[Override]] = []
     labels: list[str | None] = []
@@ -1116,6 +1063,11 @@ def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpe
             problems += exc.problems
     if problems:
         raise InputError(problems)
+    count = math.prod(len(g) for g in groups)
+    if count > room:
+        raise InputError([FileProblem(file, loaded.line("scenarios", name), None, None,
+                                      f"scenario '{name}' expands to {count:,} cases; at most {MAX_CASES:,} cases "
+                                      "in all")])
     sweeping = [i for i, flag in enumerate(sweeps) if flag]
     names = _sweep_labels([groups[i][0] for i in sweeping], [labels[i] for i in sweeping], name, loaded)
     # Structure (names, matches, clashes) is the same for every point of a sweep: check the first.

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pydantic import BaseModel
 
 from models.inputs import TABLES, Settings
+from optimiser.bounds import weight_range_problems
 from optimiser.errors import Problem
 from optimiser.years import format_year
 
@@ -20,6 +21,8 @@ def cross_check(
     rows: dict[str, list[BaseModel]],
     numbers: dict[str, list[int]],
     labels: dict[str, str],
+    settings_label: str = "settings.yaml",
+    settings_rows: dict[str, int] | None = None,
 ) -> list[Problem]:
     """Every check that needs more than one row or table; returns the problems found."""
     problems: list[Problem] = []
@@ -54,6 +57,9 @@ def cross_check(
                                         f"pipeline cohorts must start in or before the base year "
                                         f"{format_year(settings.base_year)}; later intakes are decisions"))
     problems += _shares(rows, numbers, labels)
+    problems += weight_range_problems(settings, rows["professions"], numbers["professions"],
+                                      labels.get("professions", "professions.csv"), settings_label,
+                                      settings_rows or {})
     return problems
 
 
@@ -85,9 +91,16 @@ def _shares(rows, numbers, labels) -> list[Problem]:
     return problems
 
 
+#: An assessed demand above this many WTE, and this many times its pair's stock, is probably a typo.
+DEMAND_OUTLIER_WTE = 1_000
+DEMAND_OUTLIER_RATIO = 100
+
+
 def completeness_warnings(dataset) -> list[str]:
-    """Rows an analyst probably meant to give: missing stock and missing assessed demand."""
-    warnings = []
+    """Rows an analyst probably meant to give: missing stock and missing assessed demand; and
+    assessed demand far above its stock (a typo loosens every other gap: the cost stage keeps
+    the weighted shortfall within 1e-6 of its optimum relative to the total)."""
+    warnings = _demand_outliers(dataset)
     missing_stock = [
         f"{p.profession}/{r.region}"
         for p in dataset.professions
@@ -110,3 +123,20 @@ def completeness_warnings(dataset) -> list[str]:
                             f"pair(s), taken as 0 WTE: {', '.join(missing[:5])}"
                             + (" ..." if len(missing) > 5 else ""))
     return warnings
+
+
+def _demand_outliers(dataset) -> list[str]:
+    assessed = set(dataset.settings.assessed)
+    outliers = [
+        f"{d.profession}/{d.region} {format_year(d.year)}: {d.demand_wte:,.0f} WTE against a stock of "
+        f"{dataset.stock_wte.get((d.profession, d.region), 0.0):,.0f}"
+        for d in dataset.demand
+        if d.year in assessed and d.demand_wte > DEMAND_OUTLIER_WTE
+        and d.demand_wte > DEMAND_OUTLIER_RATIO * dataset.stock_wte.get((d.profession, d.region), 0.0)
+    ]
+    if not outliers:
+        return []
+    return [f"demand is over {DEMAND_OUTLIER_RATIO} times the stock for {len(outliers)} row(s), a typo? "
+            f"({'; '.join(outliers[:3])}{' ...' if len(outliers) > 3 else ''}); one very large gap also "
+            "loosens the others, as the cost stage keeps the weighted shortfall within 1e-6 of its "
+            "optimum relative to the total"]

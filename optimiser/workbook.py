@@ -14,7 +14,8 @@ import yaml
 
 from optimiser.errors import InputError, Problem
 from optimiser.loader import SETTINGS_SHEET, load_dataset, read_raw
-from optimiser.output import atomic_write
+from optimiser.output import OutputError, atomic_write
+from optimiser.safety import check_clear_of_inputs
 
 HEADER_WIDTH_PADDING = 2
 
@@ -47,6 +48,7 @@ def dataset_to_workbook(dataset: str | Path, out_file: str | Path) -> Path:
         raise InputError([Problem(str(dataset), None, None, None, "expected a folder of CSV files")])
     if out_file.suffix.lower() != ".xlsx":
         raise InputError([Problem(str(out_file), None, None, None, "the workbook name must end in .xlsx")])
+    check_clear_of_inputs(out_file, (dataset,))
     load_dataset(dataset)  # refuse to export a dataset that would not load
     raw = read_raw(dataset)
     book = Workbook()
@@ -71,4 +73,8 @@ def dataset_to_workbook(dataset: str | Path, out_file: str | Path) -> Path:
         _set_text_safe(sheet.cell(row=sheet.max_row, column=2), value)
     buffer = io.BytesIO()
     book.save(buffer)
-    return atomic_write(out_file, buffer.getvalue())
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)  # as 'run' makes its folder's parents
+    except OSError as exc:
+        raise OutputError(f"could not write {out_file}: {exc.strerror or exc}") from exc
+    return atomic_write(out_file, buffer.getvalue(), inputs=(dataset,))

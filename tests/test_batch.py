@@ -146,7 +146,7 @@ def test_a_failed_scenario_is_recorded_and_retried_while_the_others_complete(sma
     assert "failed: 1" in result.output
     row = pd.read_csv(out / "comparison.csv").set_index("scenario").loc["bad"]
     assert row.status == "failed"
-    assert f"{path}, line 15: scenario 'bad': makes professions.csv row 3 invalid: must be <= 1" in row.reason
+    assert f"{path}, line 15: scenario 'bad': makes professions.csv row 3, column 'attrition_rate' invalid: must be <= 1" in row.reason
     assert not (out / "scenarios" / "bad").exists()
     assert (pd.read_csv(out / "comparison.csv").status != "failed").sum() == 8
     invoke("batch", path, "-o", out, "--quiet")
@@ -248,6 +248,7 @@ def test_england_sweep_interrupted_and_resumed(tmp_path):
     assert process.returncode == 130, stdout + stderr
     assert "Run the same command again" in stdout
     done_before = mtimes(out)
+    assert set(done_before) <= set(results_log(out))  # every finished case is in the log
     table = pd.read_csv(out / "comparison.csv")
     assert len(table) == 21 and (table.status == "pending").sum() == 21 - len(done_before)
     process = _batch_process([path, "--base", ENGLAND, "-o", out, "--workers", "2", "--quiet"])
@@ -262,6 +263,20 @@ def test_england_sweep_interrupted_and_resumed(tmp_path):
     assert set(results_log(out).values()) == {1}  # no scenario solved twice
     assert {k: v for k, v in mtimes(out).items() if k in done_before} == done_before
     assert not list((out / "scenarios").glob(".*")) and not list(out.glob(".tmp-*"))
+
+
+def test_interrupted_pool_logs_every_case_its_workers_finished(small, tmp_path):
+    """Workers write their own folders: after Ctrl-C the log still names each one written."""
+    path = scenario_file(tmp_path, "base: ds\nscenarios:\n  many:\n    - target: budget.budget_gbp\n"
+                                   "      scale: {start: 0.5, stop: 2.45, step: 0.05}\n")
+    out = tmp_path / "out"
+    process = _batch_process([path, "-o", out, "--workers", "3", "--quiet"])
+    _wait_for_results(out, 5, process)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode in (0, 130), stdout + stderr
+    assert set(mtimes(out)) <= set(results_log(out)), (stdout, stderr, (out / "batch_log.jsonl").read_text())
+    assert max(results_log(out).values()) == 1
 
 
 def test_killed_batch_leaves_no_half_result_and_resumes(small, tmp_path):

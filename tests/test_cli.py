@@ -76,10 +76,19 @@ def test_solve_rejects_a_file_that_is_not_a_model(tmp_path):
 def test_rerun_replaces_results_whole(dataset, tmp_path):
     out = tmp_path / "out"
     assert invoke("run", dataset, "-o", out).exit_code == 0
-    (out / "stale.txt").write_text("from an earlier run")
+    (out / "conflicts.csv").write_text("from an earlier, infeasible run")
     assert invoke("run", dataset, "-o", out).exit_code == 0
-    assert not (out / "stale.txt").exists()
+    assert not (out / "conflicts.csv").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_a_result_folder_with_a_file_of_yours_is_not_replaced(dataset, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", dataset, "-o", out).exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    result = invoke("run", dataset, "-o", out)
+    assert result.exit_code == 1 and "notes.txt" in result.output
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_refuses_to_overwrite_a_folder_that_is_not_a_result(dataset, tmp_path):

@@ -107,13 +107,13 @@ CASES = [
     ("settings not a mapping", lambda d: (d / "settings.yaml").write_text("- 2020\n- 2022\n"),
      ["settings.yaml", "expected key: value lines"]),
     ("unknown setting", lambda d: append(d / "settings.yaml", "colour: red\n"),
-     ["settings.yaml, column 'colour'", "Extra inputs are not permitted"]),
+     ["settings.yaml, line 3, key 'colour'", "Extra inputs are not permitted"]),
     ("assessed year outside", lambda d: append(d / "settings.yaml", "assessed_years: [2025]\n"),
      ["settings.yaml", "assessed year 2025 is not a decision year"]),
     ("target before base", lambda d: replace(d / "settings.yaml", "target_year: 2022", "target_year: 2019"),
      ["settings.yaml", "target_year 2019 must be after base_year 2020"]),
     ("unknown solver", lambda d: append(d / "settings.yaml", "solver: gurobi\n"),
-     ["settings.yaml, column 'solver'", "expected one of 'cbc' or 'highs'"]),
+     ["settings.yaml, line 3, key 'solver'", "expected one of 'cbc' or 'highs'"]),
 ]
 
 

@@ -236,7 +236,7 @@ def test_a_value_made_invalid_names_the_scenario_line(tmp_path, two_regions):
     path = write_yaml(tmp_path / "s.yaml", "scenarios:\n  bad:\n    - professions.attrition_rate[profession=q]=1.5\n")
     result = invoke("run", two_regions, "-o", tmp_path / "out", "--scenario", path, "--name", "bad")
     assert result.exit_code == 2
-    assert f"{path}, line 3: scenario 'bad': makes professions.csv row 3 invalid: must be <= 1" in result.output
+    assert f"{path}, line 3: scenario 'bad': makes professions.csv row 3, column 'attrition_rate' invalid: must be <= 1" in result.output
     assert not (tmp_path / "out").exists()
     result = invoke("run", two_regions, "-o", tmp_path / "out", "--set", "settings.target_year=2019")
     assert result.exit_code == 2 and "target_year 2019 must be after base_year 2020 (after the overrides)" in result.output
@@ -504,7 +504,7 @@ scenarios:
     result = invoke("run", two_regions, "-o", tmp_path / "o", "--scenario", regional,
                     "--set", "professions.supervisor_hours_per_wte=abc")
     assert result.exit_code == 2, result.output
-    assert "command line (--set): makes professions.csv row 2 invalid" in result.output
+    assert "command line (--set): makes professions.csv row 2, column 'supervisor_hours_per_wte' invalid" in result.output
     result = invoke("frontier", two_regions, "-o", tmp_path / "f", "--year", "abc")
     assert result.exit_code == 2 and "command line, column '--year'" in result.output, result.output
     assert not (tmp_path / "o").exists() and not (tmp_path / "f").exists()

@@ -1,8 +1,10 @@
 """Command-line side of the reports: ``optimiser report`` options and the ``optimiser explain`` command.
 
 ``optimiser.cli`` keeps the ``report`` command and calls ``report_command``;
-``explain`` is registered through ``optimiser.cli.EXTENSIONS``. Imports stay
-inside functions so ``optimiser run`` does not load pandas' friends for nothing.
+``explain`` is registered through ``optimiser.cli.EXTENSIONS``, with the options
+and error handling of ``optimiser.cliopts``. Imports stay inside functions so
+``optimiser run`` does not load pandas' friends for nothing. Nothing a report
+writes may be, or lie inside, a file or dataset it reads (``optimiser.safety``).
 """
 
 from __future__ import annotations
@@ -170,7 +172,36 @@ def add_budget_frontier(folder, dataset=None, *, required: bool = True) -> str |
     return None
 
 
-def write_outputs(folder, xlsx: Path | None, html: Path | None) -> list[str]:
+def read_files(folder) -> list[Path]:
+    """The files a report reads from ``folder`` (and its dataset): never written over by it."""
+    from optimiser.safety import BATCH_ENTRIES, RESULT_FILES
+
+    names = (RESULT_FILES | BATCH_ENTRIES) - {REPORT_XLSX, REPORT_HTML, "why.json", "why.csv"}
+    files = [folder.path / name for name in sorted(names)]
+    source = getattr(getattr(folder, "summary", None), "dataset", None)
+    return files + ([Path(source)] if source else [])
+
+
+def require_packages(html: Path | None) -> None:
+    """Import what the HTML page needs now (``ModuleNotFoundError`` names it), so a missing
+    package stops the command before the split is computed or anything is written."""
+    import importlib
+
+    if html is not None:
+        for name in ("jinja2", "matplotlib"):
+            importlib.import_module(name)
+
+
+def write_outputs(folder, xlsx: Path | None, html: Path | None, inputs=()) -> list[str]:
+    """Write the workbook and HTML page asked for, after checking neither is nor lies
+    inside a file or dataset being read."""
+    from optimiser.safety import check_clear_of_inputs
+
+    inputs = [*read_files(folder), *inputs]
+    for target in (xlsx, html):
+        if target is not None:
+            check_clear_of_inputs(target, inputs)
+    require_packages(html)
     lines = []
     if xlsx is not None:
         from optimiser.reports.workbook import write_workbook
@@ -184,7 +215,7 @@ def write_outputs(folder, xlsx: Path | None, html: Path | None) -> list[str]:
 
 
 def show(folder, *, note: str | None = None, xlsx: Path | None = None, html: Path | None = None,
-         all_outputs: bool = False, written: Path | None = None) -> None:
+         all_outputs: bool = False, written: Path | None = None, inputs=()) -> None:
     """Print the summary of ``folder`` (and ``note``); write the workbook and HTML page asked for.
 
     ``all_outputs`` writes ``report.xlsx`` and ``report.html`` into the folder unless
@@ -198,7 +229,7 @@ def show(folder, *, note: str | None = None, xlsx: Path | None = None, html: Pat
         click.echo(f"Note: {note}")
     if written is not None:
         click.echo(f"Results written to {written}")
-    for line in write_outputs(folder, xlsx, html):
+    for line in write_outputs(folder, xlsx, html, inputs):
         click.echo(line)
 
 
@@ -209,6 +240,15 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
     from optimiser.reports.folder import BatchFolder, load
 
     folder = load(results_dir, dataset=dataset)
+    from optimiser.safety import check_clear_of_inputs
+
+    for target in (xlsx, html):  # checked before the (slow) split and frontier, too
+        if target is not None:
+            check_clear_of_inputs(target, [*read_files(folder), *([dataset] if dataset else [])])
+    require_packages(html or (folder.path / REPORT_HTML if all_outputs else None))
+    source = dataset or getattr(getattr(folder, "summary", None), "dataset", None)
+    if (why or frontier or all_outputs) and source:  # why.json, budget_frontier.csv, reports go into the folder
+        check_clear_of_inputs(folder.path, (source,))
     notes = []
     if isinstance(folder, BatchFolder):
         if why or frontier:
@@ -221,15 +261,15 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
         if frontier or (all_outputs and folder.table(FRONTIER_TABLE) is None and plan):
             notes.append(add_budget_frontier(folder, dataset, required=frontier))
     note = "; ".join(n for n in notes if n) or None
-    show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs)
+    show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs,
+         inputs=[dataset] if dataset else ())
 
 
 # ------------------------------------------------------------------ explain
 
 
 def register(main: click.Group) -> None:
-    from optimiser.cli import (debug_option, guarded, integer_option, solver_option, time_option,
-                               _status_exit)
+    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, status_exit, time_option
 
     @main.command()
     @click.argument("dataset", type=click.Path(path_type=Path))
@@ -257,9 +297,16 @@ def register(main: click.Group) -> None:
         from optimiser.loader import load_dataset
         from optimiser.reports.folder import Labels, load_result
 
+        from optimiser.safety import check_clear_of_inputs
+
+        require_packages(html or (Path(out_dir) / REPORT_HTML if all_outputs else None))
         ds = load_dataset(dataset)
+        for target in (xlsx, html):
+            if target is not None:
+                check_clear_of_inputs(target, (ds.source,))
         outcome = pipeline.run(ds, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
         folder = load_result(outcome.out_dir, labels=Labels.from_dataset(ds))
         note = add_why(folder, ds, time_limit=time_limit, required=False) if folder.summary.has_plan else None
-        show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, written=outcome.out_dir)
-        sys.exit(_status_exit(outcome.summary.status))
+        show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, written=outcome.out_dir,
+             inputs=(ds.source,))
+        sys.exit(status_exit(outcome.summary.status))

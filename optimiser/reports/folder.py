@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from models.results import Summary
 from optimiser import batch as batch_files
@@ -33,10 +35,21 @@ NOT_RUN = {batch_files.FAILED: "the run failed", batch_files.PENDING: "not run y
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A CSV written by the optimiser, with key columns kept as text."""
-    header = pd.read_csv(path, nrows=0).columns
-    dtype = {c: str for c in header if c in TEXT_COLUMNS}
-    return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
+    """A CSV written by the optimiser, with key columns kept as text; ``InputError`` naming the
+    file when it cannot be read (a dangling link, a folder, damaged text)."""
+    from optimiser.tablefiles import MAX_CSV_BYTES, file_problem
+
+    problem = file_problem(path, str(path), MAX_CSV_BYTES)
+    if problem is not None:
+        raise InputError([problem])
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+        dtype = {c: str for c in header if c in TEXT_COLUMNS}
+        return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError([Problem(str(path), None, None, None, f"cannot be read as a results table ({reason}); "
+                                  "was it edited? run the command that wrote it again")]) from None
 
 
 @dataclass
@@ -219,12 +232,16 @@ def load_result(path: str | Path, *, dataset=None, labels: Labels | None = None)
         raise _not_a_result(path)
     try:
         summary = Summary.model_validate(json.loads(summary_path.read_text(encoding="utf-8")))
-    except (ValueError, OSError) as exc:
-        raise InputError([Problem(str(summary_path), None, None, None, f"cannot be read: {exc}")]) from exc
+    except ValidationError as exc:
+        fields = ", ".join(dict.fromkeys(".".join(map(str, e["loc"])) or "(the whole file)" for e in exc.errors()))
+        raise InputError([Problem(str(summary_path), None, None, None,
+                                  f"is not a summary the optimiser wrote (check: {fields[:200]})")]) from None
+    except (ValueError, OSError, RecursionError) as exc:
+        raise InputError([Problem(str(summary_path), None, None, None, f"cannot be read: {exc}")]) from None
     tables = {}
     for name in RESULT_TABLES:
         table_path = path / f"{name}.csv"
-        tables[name] = read_table(table_path) if table_path.exists() else None
+        tables[name] = read_table(table_path) if os.path.lexists(table_path) else None
     if labels is None:
         ds = dataset if dataset is not None and not isinstance(dataset, (str, Path)) else \
             try_load_dataset(dataset or summary.dataset, path)
