@@ -34,6 +34,20 @@ PROF_COLUMNS_V1 = ["profession", "name", "duration_years", "completion_rate", "j
 PROF_COLUMNS = PROF_COLUMNS_V1 + ["start_month", "service_basis", "max_decline"]
 
 
+ROUTE_COLUMNS = ["profession", "route", "duration_years", "start_month", "completion_rate", "joining_rate",
+                 "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "source_profession", "source_draw",
+                 "max_share"]
+RETENTION_COLUMNS = ["profession", "region", "tranche", "max_share_of_leavers", "cost_per_wte_year_gbp",
+                     "first_year"]
+RECRUITMENT_COLUMNS = ["profession", "region", "lead_time_years", "cost_per_wte_gbp", "max_wte_per_year",
+                       "first_year_attrition"]
+
+
+def route(p="P", k="alt", d="", m="", c="", j="", cost="", h="", source="", draw="", share=""):
+    """A routes.csv row; blanks take the profession's values."""
+    return [p, k, d, m, c, j, cost, h, source, draw, share]
+
+
 def prof(key="P", d=1, c=1, j=1, a=0, cost=1000, h=0, H=0, tsw=0, weight="", g="", m="", basis="", dec=""):
     return [key, f"name {key}", d, c, j, a, cost, h, H, tsw, weight, g, m, basis, dec]
 
@@ -47,7 +61,8 @@ def _csv(path: Path, header, rows):
 
 def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(), pipeline=None,
          capacity=None, supervision=None, sources=None, budget=(), regional=False, inflows=None,
-         supervisor_hours=None, trainee_service=None, settings=None, name="ds", v1=False) -> Path:
+         supervisor_hours=None, trainee_service=None, settings=None, name="ds", v1=False, routes=None,
+         retention=None, recruitment=None) -> Path:
     """Write a dataset; optional tables are only written when given (None = file absent).
 
     ``v1=True`` writes professions.csv with the version-1 columns only.
@@ -75,6 +90,9 @@ def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(
         "inflows.csv": (["profession", "region", "year", "inflow_wte"], inflows),
         "supervisor_hours.csv": (["profession", "region", "supervisor_hours_per_wte"], supervisor_hours),
         "trainee_service.csv": (["profession", "training_year", "service_wte"], trainee_service),
+        "routes.csv": (ROUTE_COLUMNS, routes),
+        "retention.csv": (RETENTION_COLUMNS, retention),
+        "recruitment.csv": (RECRUITMENT_COLUMNS, recruitment),
     }
     for file, (header, rows) in optional.items():
         if rows is not None:
@@ -643,6 +661,116 @@ def test_input_errors(tmp_path):
 ])
 def test_version_two_input_errors(tmp_path, kwargs, match):
     path = make(tmp_path, **{"budget": [[2021, 1]], **kwargs})
+    with pytest.raises(DatasetError, match=match):
+        load_dataset(path)
+
+
+# ---------------------------------------------------------------------------- levers
+
+
+def test_route_cheaper_route_and_route_timing(tmp_path):
+    """Demand 10, budget 4000. main costs 1000 a trainee, ``fast`` (one year, blank = main's timing)
+    500, ``slow`` (two years) 100 a year but completes only at the end of 2022, after the target.
+    Stage 1: fast gives one WTE per 500 -> x_fast = 8, shortfall 2. Stage 3: slow would only cost
+    (and its second year is committed after the horizon) -> x_slow = 0, x_main = 0; cost 4000."""
+    path = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 4000]],
+                routes=[route(k="fast", cost=500), route(k="slow", d=2, cost=100)])
+    r = solve(path)
+    assert r["intake"] == {("P", "R", 2021): approx(0)}
+    assert r["route_intake"] == {("P", "fast", "R", 2021): approx(8), ("P", "slow", "R", 2021): approx(0)}
+    assert r["weighted_shortfall"] == approx(2)
+    assert r["total_cost_gbp"] == approx(4000) and r["committed_cost_after_horizon_gbp"] == approx(0)
+    assert r["route_figures"]["P", "fast", "R", 2021]["cost"] == approx(4000)
+    [lever] = [row for row in r["levers"] if row["name"] == "fast"]
+    assert lever["in_post_target_wte"] == approx(8) and lever["gbp_per_wte"] == approx(500)
+
+
+def test_route_max_share(tmp_path):
+    """As above with fast's max_share 0.5: x_f <= 0.5 (x_m + x_f), i.e. x_f <= x_m, and
+    1000 x_m + 500 x_f <= 4000. Max x_m + x_f: x_m = x_f = 8/3, total 16/3, shortfall 10 - 16/3 = 14/3."""
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 4000]],
+                   routes=[route(k="fast", cost=500, share=0.5)]))
+    assert r["intake"][("P", "R", 2021)] == approx(8 / 3)
+    assert r["route_intake"][("P", "fast", "R", 2021)] == approx(8 / 3)
+    assert r["weighted_shortfall"] == approx(14 / 3)
+
+
+@pytest.mark.parametrize("draw, x, shortfall", [("", 5, 10), (0.5, 10, 0)])
+def test_route_from_source_profession_draws_its_stock(tmp_path, draw, x, shortfall):
+    """P (weight 2) demand 10, no budget for its main route (budget 0); route ``conv`` from Q costs 0 and
+    draws theta WTE of Q's stock (5, no demand) per trainee in the intake year. theta = 1 (blank):
+    S_Q = 5 - x >= 0 -> x = 5, P shortfall 5, weighted 10. theta = 0.5: x <= 10 -> x = 10, shortfall 0."""
+    r = solve(make(tmp_path, profs=[prof("P", weight=2), prof("Q")], stock=[["Q", "R", 5]],
+                   demand=[["P", "R", 2021, 10]], budget=[[2021, 0]],
+                   routes=[route(k="conv", cost=0, source="Q", draw=draw)]))
+    assert r["route_intake"] == {("P", "conv", "R", 2021): approx(x)}
+    assert r["weighted_shortfall"] == approx(shortfall)
+    assert r["stock"]["Q", "R", 2021] == approx(0)
+    assert r["stock"]["P", "R", 2021] == approx(x)
+
+
+def test_retention_tranches_regions_and_first_year(tmp_path):
+    """Regions A, B, stock 100 each, attrition 0.2 (20 leavers each in 2021), demand 100 each, no training
+    (intake_max 0). Tranche 1 (blank region): 25% of leavers at 1000; in B a row naming B replaces it
+    with 10% (cap 2). Tranche 2: 50% at 3000 (cap 10 each). Tranche 3 starts in 2022, after the
+    horizon: no variable. Budget 30000: tranche 1 first (5 + 2 = 7 WTE, 7000), then 23000 / 3000 = 23/3
+    of tranche 2. Shortfall 40 - 7 - 23/3 = 76/3; stage 3 spends all 30000 (no cheaper plan at that gap)."""
+    path = make(tmp_path, regions=[("A", ""), ("B", "")], profs=[prof(a=0.2)],
+                stock=[["P", "A", 100], ["P", "B", 100]], demand=[["P", "A", 2021, 100], ["P", "B", 2021, 100]],
+                capacity=[["P", "A", 2021, "", "", 0], ["P", "B", 2021, "", "", 0]], budget=[[2021, 30000]],
+                retention=[["P", "", "", 0.25, 1000, ""], ["P", "B", 1, 0.1, 1000, ""],
+                           ["P", "", 2, 0.5, 3000, ""], ["P", "", 3, 1, 0, 2022]])
+    data = load_dataset(path)
+    assert sorted(data.retention) == [("P", "A", "1"), ("P", "A", "2"), ("P", "A", "3"), ("P", "B", "1"),
+                                      ("P", "B", "2"), ("P", "B", "3")]
+    assert data.retention["P", "B", "1"].max_share == 0.1 and data.retention_years("P", "A", "3") == []
+    r = solve(path)
+    ret = r["retention"]
+    assert set(ret) == {("P", i, reg, 2021) for i in ("1", "2") for reg in ("A", "B")}
+    assert ret["P", "1", "A", 2021] == approx(5) and ret["P", "1", "B", 2021] == approx(2)
+    assert ret["P", "2", "A", 2021] + ret["P", "2", "B", 2021] == approx(23 / 3)
+    assert r["weighted_shortfall"] == approx(76 / 3)
+    assert r["total_cost_gbp"] == approx(30000)
+    assert r["stock"]["P", "A", 2021] + r["stock"]["P", "B", 2021] == approx(160 + 7 + 23 / 3)
+
+
+def test_direct_recruitment_lead_time_cap_attrition(tmp_path):
+    """Base 2020, target = horizon 2023, attrition 0.1, stock 100 in A (multiplier 1.5) and B, demand 100
+    each in 2023, no training. Without levers S_2023 = 100 * 0.9^3 = 72.9. Blank-region row: lead 1,
+    2000 a WTE, cap 10, first-year attrition 0.5: z signed in 2021 is in post at the end of 2022 (half
+    of it) and 0.45 z at 2023; z_2022 gives 0.5 z; z_2023 would arrive after the horizon (no variable).
+    A: 27.1 - 4.5 - 5 = 17.6, cost 20 * 2000 * 1.5 = 60000. B's own row: lead 0, 1000, cap 3: z each
+    year, in post at 2023 3 (0.81 + 0.9 + 1) = 8.13, shortfall 18.97, cost 9000."""
+    path = make(tmp_path, regions=[("A", 1.5), ("B", "")], profs=[prof(a=0.1)],
+                stock=[["P", "A", 100], ["P", "B", 100]], demand=[["P", "A", 2023, 100], ["P", "B", 2023, 100]],
+                capacity=[["P", reg, t, "", "", 0] for reg in "AB" for t in (2021, 2022, 2023)],
+                budget=[[2019, 1]], settings={"target_year": 2023},
+                recruitment=[["P", "", 1, 2000, 10, 0.5], ["P", "B", "", 1000, 3, ""]])
+    r = solve(path)
+    assert r["recruitment"] == {("P", "A", 2021): approx(10), ("P", "A", 2022): approx(10),
+                                ("P", "B", 2021): approx(3), ("P", "B", 2022): approx(3),
+                                ("P", "B", 2023): approx(3)}
+    assert r["weighted_shortfall"] == approx(17.6 + 18.97)
+    assert r["total_cost_gbp"] == approx(69000)
+    assert r["lever_cost"]["P", "A", 2021] == approx(30000)
+    rows = {(row["region"], row["year"]): row for row in r["levers"]}
+    assert rows["A", 2021]["in_post_target_wte"] == approx(4.5)
+    assert rows["A", 2021]["gbp_per_wte"] == approx(30000 / 4.5)
+    assert rows["B", 2021]["in_post_target_wte"] == approx(2.43)
+
+
+@pytest.mark.parametrize("table, row, match", [
+    ("routes", route(k="main"), "may not be named 'main'"),
+    ("routes", route(source="P"), "its own profession"),
+    ("routes", route(source="Q", draw=1.5), "must be <= 1"),
+    ("routes", route(source="X"), "unknown source_profession"),
+    ("retention", ["P", "", "", "", 1000, ""], "max_share_of_leavers: value is missing"),
+    ("retention", ["P", "Z", "", 0.1, 1000, ""], "unknown region"),
+    ("recruitment", ["P", "", 0.5, 1000, "", ""], "lead_time_years: must be an integer"),
+    ("recruitment", ["P", "", 1, 1000, "", 2], "rate must be in"),
+])
+def test_lever_input_errors(tmp_path, table, row, match):
+    path = make(tmp_path, profs=[prof(), prof("Q")], budget=[[2021, 1]], **{table: [row]})
     with pytest.raises(DatasetError, match=match):
         load_dataset(path)
 
