@@ -1160,3 +1160,89 @@ def test_workbook_form_reads_like_the_folder(tmp_path):
     book_result, folder_result = solve(tmp_path / "ds.xlsx"), solve(folder)
     for key in ("weighted_shortfall", "sustain_shortfall", "total_cost_gbp", "committed_cost_after_horizon_gbp"):
         assert book_result[key] == approx(folder_result[key])
+
+
+# ---------------------------------------------------------------------------- checker with levers
+
+
+@pytest.fixture
+def solved_levers(tmp_path):
+    """Every lever at once: P has a cheap ``fast`` route (max_share 0.6) and a two-year September ``conv``
+    route drawing 0.5 WTE of Q's stock per trainee (supervised by Q); retention of P (blank region, and a
+    second tranche in B from 2022); recruitment of Q (blank region, lead 1, cap 5, 20% first-year attrition)
+    and of P in A (lead 0, cap 2). Target 2022, horizon 2023, national and regional budgets."""
+    ds = make(tmp_path, profs=[prof("P", a=0.2, weight=2, h=1, cost=10000), prof("Q", a=0.1, H=2)],
+              regions=[("A", 1.2), ("B", "")],
+              stock=[["P", "A", 20], ["P", "B", 10], ["Q", "A", 30], ["Q", "B", 30]],
+              demand=[["P", "A", 2022, 40], ["P", "B", 2022, 25], ["Q", "A", 2022, 32], ["Q", "B", 2022, 30],
+                      ["P", "A", 2023, 40], ["P", "B", 2023, 25], ["Q", "A", 2023, 30], ["Q", "B", 2023, 30]],
+              pipeline=[["P", "A", 2020, 4]], supervision=[["P", "Q"]],
+              routes=[route(k="fast", cost=6000, share=0.6),
+                      route(k="conv", d=2, m=9, cost=300, source="Q", draw=0.5)],
+              retention=[["P", "", "", 0.5, 800, ""], ["P", "B", 2, 0.3, 2000, 2022]],
+              recruitment=[["Q", "", 1, 3000, 5, 0.2], ["P", "A", "", 5000, 2, ""]],
+              budget=[[2021, "", 150000], [2022, "", 200000], [2022, "A", 90000]], regional=True,
+              settings={"target_year": 2022, "horizon_end": 2023})
+    results = write_results(ds, solve(ds), tmp_path / "results")
+    return ds, results
+
+
+def test_checker_accepts_reference_results_with_levers(solved_levers):
+    ds, results = solved_levers
+    assert check_results(ds, results, compare_reference=True) == []
+    kinds = {row["kind"] for row in csv.DictReader((results / "levers.csv").open())}
+    assert kinds == {"route", "retention", "recruitment"}
+    routes = {row["route"] for row in csv.DictReader((results / "plan.csv").open())}
+    assert routes == {"main", "fast", "conv"}
+    r = solve(ds)
+    assert r["route_intake"]["P", "conv", "B", 2021] > 1 and r["retention"]["P", "1", "A", 2021] > 1
+    assert r["recruitment"]["P", "A", 2021] > 1
+
+
+def test_checker_flags_lever_caps_and_figures(solved_levers):
+    """Amounts beyond the retention and recruitment caps, a route over its max_share, a conversion draw
+    that empties the source pool, and wrong levers.csv figures are all reported."""
+    ds, results = solved_levers
+    levers = results / "levers.csv"
+    _edit_csv(levers, {"kind": "retention", "region": "A", "year": 2021}, "amount_wte", "50")
+    _edit_csv(levers, {"kind": "recruitment", "profession": "P", "region": "A", "year": 2022}, "amount_wte", "7")
+    _edit_csv(levers, {"kind": "recruitment", "profession": "Q", "region": "B", "year": 2021}, "cost_gbp", "1")
+    _edit_csv(levers, {"kind": "route", "name": "conv", "region": "A", "year": 2021}, "in_post_target_wte", "99")
+    _edit_csv(levers, {"kind": "route", "name": "fast", "region": "B", "year": 2022}, "gbp_per_wte", "1")
+    for file in ("plan.csv", "levers.csv"):
+        _edit_csv(results / file, {"route" if file == "plan.csv" else "name": "conv", "region": "B", "year": 2022},
+                  "intake" if file == "plan.csv" else "amount_wte", "500")
+        _edit_csv(results / file, {"route" if file == "plan.csv" else "name": "fast", "region": "A", "year": 2023},
+                  "intake" if file == "plan.csv" else "amount_wte", "400")
+    text = "\n".join(check_results(ds, results))
+    assert "retention_cap: (P, 1, A, 2021) retained 50" in text
+    assert "recruitment_cap: (P, A, 2022) recruited 7 exceeds max_wte_per_year 2" in text
+    assert "levers.csv recruitment (Q, B, 2021): cost_gbp = 1 but recomputed 0" in text
+    assert "levers.csv route (P, conv, A, 2021): in_post_target_wte = 99" in text
+    assert "levers.csv route (P, fast, B, 2022): gbp_per_wte = 1 but recomputed" in text
+    assert "route_share: P route fast intake" in text and "in 2023 exceeds max_share 0.6" in text
+    assert "stock: (Q, B, 2022) S = " in text
+    assert "budget.csv: year 2021 national spend" in text  # retention of 50 at 800 x 1.2 is over budget
+    assert "supervision.csv: (P, B, 2022) trainees need" in text  # conv trainees need Q's hours
+
+
+def test_checker_flags_missing_and_unknown_lever_rows(solved_levers):
+    ds, results = solved_levers
+    rows = list(csv.DictReader((results / "levers.csv").open()))
+    kept = [row for row in rows if not (row["kind"] == "retention" and row["region"] == "B")]
+    kept.append({**rows[0], "kind": "retention", "name": "tranche 2", "region": "A", "year": "2022",
+                 "year_label": "2022/23"})
+    kept.append({**rows[0], "kind": "bonus"})
+    with (results / "levers.csv").open("w", newline="") as handle:
+        w = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(kept)
+    _edit_csv(results / "levers.csv", {"kind": "route", "name": "fast", "region": "A", "year": 2021}, "amount_wte",
+              "0")
+    text = "\n".join(check_results(ds, results))
+    assert "levers.csv: no row for retention (P, 2, B, 2022) (amount taken as 0)" in text
+    assert "no retention lever 'tranche 2' for (P, A, 2022)" in text
+    assert "kind 'bonus'" in text
+    assert "levers.csv route (P, fast, A, 2021): amount_wte (the plan.csv intake) = 0" in text
+    (results / "levers.csv").unlink()
+    assert "levers.csv: file is missing" in check_results(ds, results)
