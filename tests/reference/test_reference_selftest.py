@@ -1101,6 +1101,39 @@ def test_generator_covers_version_two_inputs(tmp_path):
         assert item in seen, item
 
 
+def test_generator_covers_levers(tmp_path):
+    """Across 24 seeds: routes with and without a source, used and unused, with and without max_share;
+    retention rows with blank and named regions, first_year, several tranches; recruitment rows with
+    blank and named regions and lead times; retention and recruitment used in some optimal plans. Each
+    solution passes the checker (levers.csv included)."""
+    seen = set()
+    for seed in range(24):
+        path = generate_dataset(tmp_path / str(seed), seed)
+        data = load_dataset(path)
+        result = solve(path)
+        for (p, k), rt in data.routes.items():
+            used = any(v > 1e-6 for (pp, kk, _, _), v in result["route_intake"].items() if (pp, kk) == (p, k))
+            seen |= {("route", rt.source is not None, used), ("share", rt.max_share is not None)}
+        for table, column in (("retention", "region"), ("retention", "first_year"), ("recruitment", "region")):
+            if (path / f"{table}.csv").exists():
+                rows = list(csv.DictReader((path / f"{table}.csv").open()))
+                seen |= {(table, column, bool(row[column])) for row in rows}
+                if table == "retention":
+                    seen.add(("tranches", len({row["tranche"] or "1" for row in rows}) > 1))
+        seen |= {("lead", rec.lead_time > 0) for rec in data.recruitment.values()}
+        seen.add(("retention used", any(v > 1e-6 for v in result["retention"].values())))
+        seen.add(("recruitment used", any(v > 1e-6 for v in result["recruitment"].values())))
+        if data.routes or data.retention or data.recruitment:
+            write_results(path, result, tmp_path / f"results{seed}")
+            assert check_results(path, tmp_path / f"results{seed}") == [], seed
+    for item in [("route", True, True), ("route", True, False), ("route", False, True), ("share", True),
+                 ("share", False), ("retention", "region", True), ("retention", "region", False),
+                 ("retention", "first_year", True), ("retention", "first_year", False), ("tranches", True),
+                 ("recruitment", "region", True), ("recruitment", "region", False), ("lead", True),
+                 ("lead", False), ("retention used", True), ("recruitment used", True)]:
+        assert item in seen, item
+
+
 def test_generated_infeasible_variants(tmp_path):
     for seed in range(6):
         bad = generate_dataset(tmp_path / str(seed), seed, feasible=False)
