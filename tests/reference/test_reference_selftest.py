@@ -759,6 +759,41 @@ def test_direct_recruitment_lead_time_cap_attrition(tmp_path):
     assert rows["B", 2021]["in_post_target_wte"] == approx(2.43)
 
 
+def test_route_own_start_month_and_supervision_hours(tmp_path):
+    """Target = horizon 2022, demand 10 in 2022, budget 7000 in 2021 only. P needs 2 supervision hours a
+    trainee and has no supervisor row, so its main route and route ``blank_h`` (blank hours = 2) can take
+    nobody; route ``sept`` (one year from September, 0 hours, 1200 a year) can. A 2021 September cohort
+    spends 7/12 of 2021 and 5/12 of 2022 in training and is in post at the end of 2022 (Q = d = 1); a 2022
+    cohort would complete after the horizon. 2021 cost 700 x <= 7000 -> x = 10, shortfall 0. Whole cost
+    12000 = 7000 (2021) + 5000 (2022); nothing after the horizon."""
+    r = solve(make(tmp_path, profs=[prof(h=2)], demand=[["P", "R", 2022, 10]], budget=[[2021, 7000]],
+                   routes=[route(k="sept", m=9, h=0, cost=1200), route(k="blank_h", cost=1)],
+                   settings={"target_year": 2022}))
+    assert r["intake"] == {("P", "R", 2021): approx(0), ("P", "R", 2022): approx(0)}
+    assert r["route_intake"] == {("P", "sept", "R", 2021): approx(10), ("P", "sept", "R", 2022): approx(0),
+                                 ("P", "blank_h", "R", 2021): approx(0), ("P", "blank_h", "R", 2022): approx(0)}
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["cost"] == {("P", "R", 2021): approx(7000), ("P", "R", 2022): approx(5000)}
+    assert r["total_cost_gbp"] == approx(12000) and r["committed_cost_after_horizon_gbp"] == approx(0)
+    sept = [row for row in r["levers"] if row["name"] == "sept" and row["year"] == 2021][0]
+    assert sept["cost_gbp"] == approx(12000) and sept["in_post_target_wte"] == approx(10)
+    assert sept["gbp_per_wte"] == approx(1200)
+
+
+def test_cost_stage_picks_the_cheaper_lever(tmp_path):
+    """Stock 100, attrition 0.1 (S = 90 without levers), demand 96 in 2021, no training. Retention (cap 50%
+    of 10 leavers = 5, 1000 a WTE) and recruitment (lead 0, cap 4, 500 a WTE) both put one WTE in post per
+    unit; 6 are needed (shortfall 0 is reachable with 9). Stage 3 takes the 4 cheap recruits and 2
+    retained: cost 4 x 500 + 2 x 1000 = 4000."""
+    r = solve(make(tmp_path, profs=[prof(a=0.1)], stock=[["P", "R", 100]], demand=[["P", "R", 2021, 96]],
+                   capacity=[["P", "R", 2021, "", "", 0]], budget=[[2019, 1]],
+                   retention=[["P", "", "", 0.5, 1000, ""]], recruitment=[["P", "", "", 500, 4, ""]]))
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["recruitment"] == {("P", "R", 2021): approx(4)}
+    assert r["retention"] == {("P", "1", "R", 2021): approx(2)}
+    assert r["total_cost_gbp"] == approx(4000)
+
+
 @pytest.mark.parametrize("table, row, match", [
     ("routes", route(k="main"), "may not be named 'main'"),
     ("routes", route(source="P"), "its own profession"),
@@ -1172,6 +1207,9 @@ def test_workbook_form_reads_like_the_folder(tmp_path):
                   demand=[["P", "R", "2021/22", 10], ["P", "R", 2022, 10], ["P", "R", 2023, 10]],
                   budget=[[2021, 5000], [2022, 5000]], capacity=[["P", "R", 2022, "", "", 4]],
                   supervision=[["P", "Q"]], supervisor_hours=[["Q", "R", 1.5]], trainee_service=[["P", 1, 0.1]],
+                  routes=[route(k="conv", d=2, m=1, source="Q", draw=0.5, share=0.5)],
+                  retention=[["P", "", "", 0.5, 100, ""], ["P", "R", 2, 0.2, 300, 2022]],
+                  recruitment=[["P", "", 1, 2000, 3, 0.1]],
                   settings={"target_year": 2022, "horizon_end": 2023, "assessed_years": [2021, 2022],
                             "sustain_years": [2023], "year_weights": {2022: 2, 2023: 0.5},
                             "supervision_time_counts": False, "contracted_hours_per_week": 30})
@@ -1191,6 +1229,7 @@ def test_workbook_form_reads_like_the_folder(tmp_path):
     assert data.trainee_service and data.supervisor_hours and data.sustain_years == [2023]
     assert data.supervision_time_counts is False and data.contracted_hours_per_week == 30
     book_result, folder_result = solve(tmp_path / "ds.xlsx"), solve(folder)
+    assert book_result["levers"] == folder_result["levers"] and folder_result["levers"]
     for key in ("weighted_shortfall", "sustain_shortfall", "total_cost_gbp", "committed_cost_after_horizon_gbp"):
         assert book_result[key] == approx(folder_result[key])
 
