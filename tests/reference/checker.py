@@ -1,13 +1,26 @@
 """Check a results folder against MODEL.md (version 2), independently of the optimiser.
 
-Only two things are taken from the results: the intake ``x`` (column
-``intake`` of ``plan.csv``) and the supervision allocation ``y``
-(``supervision.csv``). Everything else (I, N, P, E, C, T, S, G, supply,
-shortfall, costs, committed cost, totals) is recomputed here by a plain
+Only the decisions are taken from the results: the intake ``x`` per route
+(column ``intake`` of the ``plan.csv`` rows, one per profession, route --
+``main`` and every ``routes`` row -- region and decision year), the
+supervision allocation ``y`` (``supervision.csv``) and the retained and
+recruited WTE rho and z (``amount_wte`` of the ``retention`` and
+``recruitment`` rows of ``levers.csv``; its ``route`` rows must repeat the
+plan.csv intake). ``levers.csv`` must hold one row per lever variable of the
+dataset (zeros included: every route x, every retention tranche and region in
+each decision year from its ``first_year``, every recruitment region in each
+decision year t with t + L <= H) and is optional when the dataset has no
+levers. Everything else (I, N, P, E, C, T, S, G, supply,
+shortfall, costs, lever costs and figures, committed cost, totals) is recomputed here by a plain
 year-by-year simulation (a second path, separate from the affine expressions
 of :mod:`spec_lp`: course timing is derived here by counting the months of
 each cohort that fall in each financial year), every constraint is checked,
 and every other figure the results report is compared with the recomputation.
+Lever rows: route share (sum_r x_k <= max_share X), retention cap
+(rho_i <= share_i a S[t-1]), recruitment cap (z <= max_wte_per_year), rho, z >= 0,
+lever costs in the national and regional budgets and in ``total_cost_gbp``, and
+the levers.csv ``cost_gbp``, ``in_post_target_wte`` and ``gbp_per_wte`` (blank
+where nothing is in post at the target year) as :func:`lever_figures` defines them.
 
 Tolerances, for ``tol`` (default 1e-6):
 

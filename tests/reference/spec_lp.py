@@ -3,8 +3,9 @@
 Written from the specification alone, without the optimiser package: it
 reads a dataset folder with the ``csv`` and ``yaml`` modules (or, for the
 workbook form, the sheets of an ``.xlsx`` with openpyxl), builds a sparse
-matrix itself and solves it with HiGHS through SciPy. Only the main route of
-each profession is modelled (no routes, retention or recruitment levers).
+matrix itself and solves it with HiGHS through SciPy. Every lever of MODEL.md
+is modelled: routes, retention tranches and direct recruitment (see "Levers"
+below; where MODEL.md is silent, notes/contract-levers.md).
 
 Notation (b = base year, H = horizon end, T = decision years b+1..H; per
 profession p: duration d, start month m, completion c, joining j, attrition a,
@@ -31,6 +32,27 @@ cost kappa, supervision need h, service sigma, basis beta):
 * committed cost after the horizon:
   ``sum_{p,r, s <= H, t > H} kappa m_r phi[t-s] I[p,r,s]``.
 
+Levers. Each profession p has the route ``main`` (its professions row) and the
+``routes`` rows of p (blank cells = the profession's value); every quantity above
+is per route k with the route's own d_k, m_k, c_k, j_k, kappa_k, h_k and is summed
+over routes (N, P, E, C, T, cost, need ``sum_k h_k N_k``, the intake limits on
+``sum_k x``, growth/decline on ``X[p,t] = sum_{k,r} I``); the pipeline is the
+main route's, other routes have no cohorts before b+1. The stock adds
+
+``+ sum_i rho_i[p,r,t] + (1 - e) z[p,r,t-L] - sum_{routes k' of q with source p} theta_k' x[q,k',r,t]``
+
+(recruitment_sources draws ``share[q,p] I[q,main,r,t]``, main route only).
+Rows: ``route_share`` ``sum_r x[p,k,r,t] - mu X[p,t] <= 0``; ``retention_cap``
+``rho_i[p,r,t] - share_i a_p S[p,r,t-1] <= 0`` for t >= first_year;
+recruitment ``z[p,r,t] <= max_wte_per_year`` (a column bound) for t + L <= H.
+Retention rows with a blank region apply to each region with its own cap; a
+row naming a region replaces the blank row of the same profession and tranche
+there (tranche blank = "1"; "2.0" is "2"); recruitment likewise per
+profession. Lever costs ``c_i m_r rho_i`` and ``c m_r z`` count in year t in
+the national and regional budgets, in stage 3 and in ``total_cost_gbp``; none
+after the horizon. ``source_draw`` defaults to 1 with a source, must be <= 1,
+and is ignored without a source.
+
 Inputs: a missing workforce/demand/inflow row is 0, a missing optional table
 has no rows, blank weight and cost_multiplier are 1, blank start_month is 4,
 blank service_basis is ``qualified``, blank max_growth/max_decline,
@@ -47,15 +69,18 @@ the base year.
 
 Variable layout (deliberately unlike a "one variable per quantity" model):
 S, N, P, E, C, T are *eliminated*; they are affine expressions in the columns
-(:class:`Affine`). The LP columns are only ``x[p,r,t]`` (intake, bounded by
-intake_min/intake_max), ``y[p,q,r,t] >= 0`` (supervision hours, for allowed
+(:class:`Affine`). The LP columns are only ``x[p,k,r,t]`` (intake per route; bounded by
+intake_min/intake_max when p has only the main route, else those limits are
+rows on ``sum_k x``), ``rho[p,i,r,t] >= 0`` (retention tranche i),
+``z[p,r,t] >= 0`` (recruits signed in t), ``y[p,q,r,t] >= 0`` (supervision hours, for allowed
 pairs of trainee professions that need supervision; through G they enter the
 supply) and ``u[p,r,t] >= 0`` (shortfall, for every assessed and sustain
 year). Rows:
 
 * stock:        ``-S[p,r,t] <= 0``
-* budget:       ``sum_{p,r} kappa_p m_r N[p,r,t] <= B[t]`` (and per region)
-* need:         ``sum_q y[p,q,r,t] - h_p N[p,r,t] = 0``  (equality: hours given = hours needed)
+* budget:       ``sum_{p,k,r} kappa_k m_r N_k[p,r,t] + lever cost <= B[t]`` (and per region)
+* need:         ``sum_q y[p,q,r,t] - sum_k h_k N_k[p,r,t] = 0``  (equality: hours given = hours needed)
+* route_share, retention_cap, intake_min/intake_max (with routes): see Levers
 * supervisor:   ``sum_p y[p,q,r,t] - v[q,r] S[q,r,t-1] <= 0``
 * placement:    ``P[p,r,t] <= cap[p,r,t]``
 * growth:       ``X[p,t] - (1+g) X[p,t-1] <= 0``, ``X[p,t] = sum_r I[p,r,t]``
@@ -65,8 +90,8 @@ year). Rows:
 Stage 1 minimises ``z1 = sum_{assessed t} yw_t w_p u``; stage 2 (only with
 sustain years) adds ``z1 <= z1* + 1e-6 |z1*| + 1e-6`` and minimises
 ``z2 = sum_{sustain t} yw_t w_p u``; stage 3 adds the same kind of row for z2
-and minimises the whole cost: ``sum_{t in T,p,r} kappa_p m_r N[p,r,t]``
-(pipeline trainees included) plus the committed cost after the horizon.
+and minimises the whole cost: ``sum_{t in T,p,k,r} kappa_k m_r N_k[p,r,t]``
+(pipeline trainees included) plus the lever costs plus the committed cost after the horizon.
 """
 
 from __future__ import annotations
@@ -1154,15 +1179,21 @@ def solve_reference(dataset_dir: str | Path, *, time_limit: float | None = None)
 
     * ``weighted_shortfall`` = sum_{assessed t,p,r} yw_t w_p max(0, demand - Y) (stage 1's optimum),
     * ``sustain_shortfall`` = the same over the sustain years (stage 2's optimum), None without them,
-    * ``total_cost_gbp`` = sum_{t in T,p,r} kappa_p m_r N[p,r,t] (pipeline trainees included),
-    * ``committed_cost_after_horizon_gbp`` = sum_{p,r,s<=H,t>H} kappa_p m_r phi[t-s] I[p,r,s]
+    * ``total_cost_gbp`` = sum_{t in T,p,k,r} kappa_k m_r N_k[p,r,t] (pipeline trainees included)
+      plus the lever costs of the decision years,
+    * ``committed_cost_after_horizon_gbp`` = sum_{p,k,r,s<=H,t>H} kappa_k m_r phi_k[t-s] I[p,k,r,s] (routes only)
       (stage 3's optimum is ``total_cost_gbp + committed_cost_after_horizon_gbp``),
     * ``total_shortfall_wte`` = sum_{p,r} max(0, demand - Y) in the target year,
     * ``qualified_shortfall_wte`` = sum_{p,r} max(0, demand - (S - G)) in the target year,
-    * ``intake`` (also ``plan``) = {(p, r, t): x},
+    * ``intake`` (also ``plan``) = {(p, r, t): x of the main route},
+    * ``intake_by_route`` = {(p, k, r, t): x} (main included), ``route_intake`` the same without main,
+    * ``retention`` = {(p, tranche, r, t): rho}, ``recruitment`` = {(p, r, t): z (signed in t)},
+    * ``route_figures`` = {(p, k, r, t): {intake, in_training, on_placement, in_training_end,
+      completions, cost}} (one plan.csv row each), ``lever_cost`` = {(p, r, t): retention + recruitment
+      spend in t}, ``levers`` = the levers.csv rows (:func:`lever_rows`),
     * ``stage1_objective``, ``stage2_objective`` (None without sustain years), ``stage3_objective``,
-      and per (p, r, t) dicts ``in_training`` (N), ``on_placement`` (P), ``in_training_end`` (E),
-      ``completions`` (C), ``cost``, ``stock`` (S), ``trainee_service`` (T), ``counted_service``
+      and per (p, r, t) dicts (totals over routes) ``in_training`` (N), ``on_placement`` (P),
+      ``in_training_end`` (E), ``completions`` (C), ``cost`` (trainees only), ``stock`` (S), ``trainee_service`` (T), ``counted_service``
       (beta T), ``supervision_given`` (G), ``supply`` (Y), ``qualified_supply`` (S - G), ``demand``,
       ``shortfall``, ``qualified_shortfall``; ``supervision`` = {(p, q, r, t): y}.
     """
