@@ -928,6 +928,9 @@ def build_expressions(ds: Dataset) -> Expressions:
         lever_cost[p, r, t].terms[k] = ds.retention[p, r, i].cost * ds.regions[r]
     for (p, r, t), k in zindex.items():
         lever_cost[p, r, t].terms[k] = ds.recruitment[p, r].cost * ds.regions[r]
+    retained: dict = {}  # (p, r, t) -> rho columns of every tranche
+    for (p, i, r, t), k in rhoindex.items():
+        retained.setdefault((p, r, t), []).append(k)
     per_hour = ds.supervision_wte_per_hour()
     for r in ds.regions:
         for t in T_:
@@ -950,9 +953,8 @@ def build_expressions(ds: Dataset) -> Expressions:
                 for (q, k), route in ds.routes.items():
                     if route.source == p and route.draw:
                         s.add(IK[q, k, r, t], -route.draw)
-                for (pp, i, rr, tt), k in rhoindex.items():
-                    if (pp, rr, tt) == (p, r, t):
-                        s.terms[k] = s.terms.get(k, 0.0) + 1.0
+                for k in retained.get((p, r, t), ()):
+                    s.terms[k] = s.terms.get(k, 0.0) + 1.0
                 if (p, r) in ds.recruitment:
                     rec = ds.recruitment[p, r]
                     k = zindex.get((p, r, t - rec.lead_time))
