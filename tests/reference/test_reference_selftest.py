@@ -1170,9 +1170,14 @@ def test_generator_covers_levers(tmp_path):
 
 
 def test_generated_infeasible_variants(tmp_path):
+    """Levers only add options: datasets with levers stay infeasible when the pipeline breaks a limit."""
+    with_levers = 0
     for seed in range(6):
         bad = generate_dataset(tmp_path / str(seed), seed, feasible=False)
         assert solve_reference(bad)["status"] == "infeasible"
+        data = load_dataset(bad)
+        with_levers += bool(data.routes or data.retention or data.recruitment)
+    assert with_levers >= 2
 
 
 def test_generator_is_deterministic(tmp_path):
