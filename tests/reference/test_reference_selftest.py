@@ -780,6 +780,41 @@ def test_route_own_start_month_and_supervision_hours(tmp_path):
     assert sept["gbp_per_wte"] == approx(1200)
 
 
+def test_retention_cap_uses_last_year_stock_with_its_retention(tmp_path):
+    """Stock 100, attrition 0.5, one tranche keeping up to half the leavers (cap 0.25 S[t-1]) at 1000,
+    target = horizon 2022, demand 100 in 2022 only, no training. 2021: rho <= 25 -> S = 50 + 25 = 75;
+    2022: rho <= 0.25 x 75 = 18.75 -> S = 37.5 + 18.75 = 56.25 (S_2022 <= 0.75 S_2021, so both caps
+    bind). Shortfall 43.75; cost (25 + 18.75) x 1000 = 43750."""
+    r = solve(make(tmp_path, profs=[prof(a=0.5)], stock=[["P", "R", 100]], demand=[["P", "R", 2022, 100]],
+                   capacity=[["P", "R", t, "", "", 0] for t in (2021, 2022)], budget=[[2019, 1]],
+                   retention=[["P", "R", "", 0.5, 1000, ""]], settings={"target_year": 2022}))
+    assert r["retention"] == {("P", "1", "R", 2021): approx(25), ("P", "1", "R", 2022): approx(18.75)}
+    assert r["weighted_shortfall"] == approx(43.75)
+    assert r["total_cost_gbp"] == approx(43750)
+    rows = {row["year"]: row for row in r["levers"]}
+    assert rows[2021]["in_post_target_wte"] == approx(12.5) and rows[2022]["in_post_target_wte"] == approx(18.75)
+
+
+def test_route_draws_its_source_in_the_intake_year_only(tmp_path):
+    """P (weight 2) demand 10 in 2022, Q stock 10 and demand 10 in 2022, no attrition, target = horizon
+    2022. Route ``conv`` (two years from April, blank cost = 1000, theta 1 from Q): a 2021 cohort draws
+    Q once, in 2021, and completes at the end of 2022; a 2022 cohort completes too late. S_Q = 10 - x in
+    both years, so x <= 10; objective 2 (10 - x) + x = 20 - x -> x = 10, weighted shortfall 10 (Q's).
+    Were Q drawn every training year, x <= 5. Cost 1000 x 10 in 2021 and in 2022 = 20000. P's main
+    route (which draws nothing) and Q's are closed: they need 2 supervision hours a trainee and there is
+    no supervisor row, while conv needs 0 hours (intake_max could not close P's main route alone: it
+    limits the sum over routes)."""
+    r = solve(make(tmp_path, profs=[prof("P", weight=2, h=2), prof("Q", h=2)], stock=[["Q", "R", 10]],
+                   demand=[["P", "R", 2022, 10], ["Q", "R", 2022, 10]], budget=[[2019, 1]],
+                   settings={"target_year": 2022}, routes=[route(k="conv", d=2, h=0, source="Q")]))
+    assert r["intake"] == {(p, "R", t): approx(0) for p in "PQ" for t in (2021, 2022)}
+    assert r["route_intake"] == {("P", "conv", "R", 2021): approx(10), ("P", "conv", "R", 2022): approx(0)}
+    assert r["weighted_shortfall"] == approx(10)
+    # stage 3 may give up the stage-1 tolerance (1e-6 x 10 + 1e-6) of x to save cost
+    assert r["stock"]["Q", "R", 2021] == pytest.approx(0, abs=2e-5) == r["stock"]["Q", "R", 2022]
+    assert r["total_cost_gbp"] == approx(20000)
+
+
 def test_cost_stage_picks_the_cheaper_lever(tmp_path):
     """Stock 100, attrition 0.1 (S = 90 without levers), demand 96 in 2021, no training. Retention (cap 50%
     of 10 leavers = 5, 1000 a WTE) and recruitment (lead 0, cap 4, 500 a WTE) both put one WTE in post per
