@@ -1321,6 +1321,8 @@ def test_checker_flags_lever_caps_and_figures(solved_levers):
     _edit_csv(levers, {"kind": "recruitment", "profession": "Q", "region": "B", "year": 2021}, "cost_gbp", "1")
     _edit_csv(levers, {"kind": "route", "name": "conv", "region": "A", "year": 2021}, "in_post_target_wte", "99")
     _edit_csv(levers, {"kind": "route", "name": "fast", "region": "B", "year": 2022}, "gbp_per_wte", "1")
+    _edit_csv(levers, {"kind": "route", "name": "conv", "region": "B", "year": 2023}, "gbp_per_wte", "5")
+    _edit_csv(levers, {"kind": "retention", "region": "A", "year": 2022}, "gbp_per_wte", "")
     for file in ("plan.csv", "levers.csv"):
         _edit_csv(results / file, {"route" if file == "plan.csv" else "name": "conv", "region": "B", "year": 2022},
                   "intake" if file == "plan.csv" else "amount_wte", "500")
@@ -1332,6 +1334,8 @@ def test_checker_flags_lever_caps_and_figures(solved_levers):
     assert "levers.csv recruitment (Q, B, 2021): cost_gbp = 1 but recomputed 0" in text
     assert "levers.csv route (P, conv, A, 2021): in_post_target_wte = 99" in text
     assert "levers.csv route (P, fast, B, 2022): gbp_per_wte = 1 but recomputed" in text
+    assert "levers.csv route (P, conv, B, 2023): gbp_per_wte = '5' should be blank" in text
+    assert "levers.csv retention (P, 1, A, 2022): gbp_per_wte is blank but" in text
     assert "route_share: P route fast intake" in text and "in 2023 exceeds max_share 0.6" in text
     assert "stock: (Q, B, 2022) S = " in text
     assert "budget.csv: year 2021 national spend" in text  # retention of 50 at 800 x 1.2 is over budget
