@@ -43,7 +43,7 @@ cost in the first decision year as its budget, or half its trainees on
 placement as a placement capacity), and the solve must say infeasible.
 
 CLI: ``python -m tests.reference.generate OUT --seed N [--professions P] [--regions R]
-[--horizon H] [--integer] [--infeasible]``.
+[--horizon H] [--integer] [--infeasible] [--no-levers]``.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def _ceil(value: float, places: int = 0) -> float:
 class _Spec:
     """The random choices, kept as plain data until written."""
 
-    def __init__(self, rng: random.Random, n_professions, n_regions, horizon, integer, feasible):
+    def __init__(self, rng: random.Random, n_professions, n_regions, horizon, integer, feasible,
+                 levers: random.Random | None = None):
         self.rng = rng
         R = rng
         self.integer = integer
@@ -222,22 +223,21 @@ class _Spec:
                             self.capacity[p, r, t] = [None, lo, hi]
         self.budget_national = {}
         self.budget_regional = {}
-        self._levers()
+        self._levers(levers)
 
-    def _levers(self):
+    def _levers(self, L: random.Random | None):
         """routes, retention and recruitment rows (never in version-1 datasets).
 
         They only add options: the floor plan takes 0 on every route, retains and recruits
         nobody, so no route draws on a source pool and no lever costs anything under it.
         """
-        R = self.rng
         self.routes = []  # routes.csv rows
         self.retention = []  # retention.csv rows
         self.recruitment = []  # recruitment.csv rows
-        if self.v1:
+        if self.v1 or L is None:
             return
-        # drawn independently of the choices above, so datasets of a seed keep their version-2 inputs
-        L = random.Random(R.random())
+        # L is a generator of its own (seeded from the seed), so the rest of a seed's dataset is the same
+        # with and without levers
         if L.random() < 0.55:
             for p in self.P:
                 for n in range(L.choice([0, 1, 1, 2])):
@@ -333,7 +333,9 @@ class _Spec:
         if self.retention:
             _write_csv(out / "retention.csv", ["profession", "region", "tranche", "max_share_of_leavers",
                                                "cost_per_wte_year_gbp", "first_year"],
-                       [[*row[:5], None if row[5] is None else self.year(row[5])] for row in self.retention])
+                       # years as labels now and then, without drawing from the dataset's generator
+                       [[*row[:5], year_label(row[5]) if self.labels and row[5] is not None and row[5] % 2
+                         else row[5]] for row in self.retention])
         if self.recruitment:
             _write_csv(out / "recruitment.csv", ["profession", "region", "lead_time_years", "cost_per_wte_gbp",
                                                  "max_wte_per_year", "first_year_attrition"], self.recruitment)
@@ -447,10 +449,13 @@ class _Spec:
 
 
 def generate_dataset(out_dir, seed: int, *, n_professions: int | None = None, n_regions: int | None = None,
-                     horizon: int | None = None, integer: bool = False, feasible: bool = True) -> Path:
+                     horizon: int | None = None, integer: bool = False, feasible: bool = True,
+                     levers: bool = True) -> Path:
     """Write a random dataset for ``seed`` into ``out_dir`` and return its path.
 
-    ``horizon`` is the number of decision years. The result is checked with
+    ``horizon`` is the number of decision years. ``levers=False`` writes no routes,
+    retention or recruitment tables; the other tables are the same either way (the
+    levers have a random generator of their own). The result is checked with
     the reference solver: optimal when ``feasible``, infeasible otherwise.
     """
     out = Path(out_dir)
@@ -458,7 +463,8 @@ def generate_dataset(out_dir, seed: int, *, n_professions: int | None = None, n_
         for child in out.iterdir():
             if child.is_file() and child.suffix in (".csv", ".yaml"):
                 child.unlink()
-    spec = _Spec(random.Random(seed), n_professions, n_regions, horizon, integer, feasible)
+    spec = _Spec(random.Random(seed), n_professions, n_regions, horizon, integer, feasible,
+                 random.Random(1_000_003 * seed + 7) if levers else None)
     spec.set_limits(out)
     status = solve_reference(out)["status"]
     expected = "optimal" if feasible else "infeasible"
@@ -476,9 +482,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizon", type=int, help="number of decision years")
     parser.add_argument("--integer", action="store_true")
     parser.add_argument("--infeasible", action="store_true")
+    parser.add_argument("--no-levers", action="store_true", help="no routes, retention or recruitment tables")
     args = parser.parse_args(argv)
     path = generate_dataset(args.out, args.seed, n_professions=args.professions, n_regions=args.regions,
-                            horizon=args.horizon, integer=args.integer, feasible=not args.infeasible)
+                            horizon=args.horizon, integer=args.integer, feasible=not args.infeasible,
+                            levers=not args.no_levers)
     print(path)
     return 0
 
