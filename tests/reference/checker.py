@@ -1,13 +1,26 @@
 """Check a results folder against MODEL.md (version 2), independently of the optimiser.
 
-Only two things are taken from the results: the intake ``x`` (column
-``intake`` of ``plan.csv``) and the supervision allocation ``y``
-(``supervision.csv``). Everything else (I, N, P, E, C, T, S, G, supply,
-shortfall, costs, committed cost, totals) is recomputed here by a plain
+Only the decisions are taken from the results: the intake ``x`` per route
+(column ``intake`` of the ``plan.csv`` rows, one per profession, route --
+``main`` and every ``routes`` row -- region and decision year), the
+supervision allocation ``y`` (``supervision.csv``) and the retained and
+recruited WTE rho and z (``amount_wte`` of the ``retention`` and
+``recruitment`` rows of ``levers.csv``; its ``route`` rows must repeat the
+plan.csv intake). ``levers.csv`` must hold one row per lever variable of the
+dataset (zeros included: every route x, every retention tranche and region in
+each decision year from its ``first_year``, every recruitment region in each
+decision year t with t + L <= H) and is optional when the dataset has no
+levers. Everything else (I, N, P, E, C, T, S, G, supply,
+shortfall, costs, lever costs and figures, committed cost, totals) is recomputed here by a plain
 year-by-year simulation (a second path, separate from the affine expressions
 of :mod:`spec_lp`: course timing is derived here by counting the months of
 each cohort that fall in each financial year), every constraint is checked,
 and every other figure the results report is compared with the recomputation.
+Lever rows: route share (sum_r x_k <= max_share X), retention cap
+(rho_i <= share_i a S[t-1]), recruitment cap (z <= max_wte_per_year), rho, z >= 0,
+lever costs in the national and regional budgets and in ``total_cost_gbp``, and
+the levers.csv ``cost_gbp``, ``in_post_target_wte`` and ``gbp_per_wte`` (blank
+where nothing is in post at the target year) as :func:`lever_figures` defines them.
 
 Tolerances, for ``tol`` (default 1e-6):
 
@@ -41,6 +54,8 @@ WORKFORCE_COLUMNS = ["profession", "region", "year", "year_label", "service_basi
                      "assessed", "sustain", "weighted_shortfall"]
 SUPERVISION_COLUMNS = ["trainee_profession", "supervisor_profession", "region", "year", "year_label",
                        "hours_per_week"]
+LEVER_COLUMNS = ["kind", "profession", "name", "region", "year", "year_label", "amount_wte", "cost_gbp",
+                 "in_post_target_wte", "gbp_per_wte"]
 SUMMARY_KEYS = ["status", "weighted_shortfall", "sustain_shortfall", "total_shortfall_wte",
                 "qualified_shortfall_wte", "total_cost_gbp", "committed_cost_after_horizon_gbp", "solver",
                 "solve_seconds"]
@@ -70,10 +85,12 @@ def completion_offset(duration: int, start_month: int) -> int:
 
 @dataclass
 class Simulation:
-    """Quantities of the spec for a given intake x and allocation y, keyed (p, r, t).
+    """Quantities of the spec for a given plan, keyed (p, r, t) (totals over routes).
 
     ``S`` and ``gross`` also hold the base year; ``gross`` is the sum of the
     absolute values of the flows that make up ``S`` (the scale used to judge S >= 0).
+    Per route: ``IK``, ``NK``, ``PK``, ``EK``, ``CK``, ``costK`` keyed (p, k, r, t).
+    ``need`` = sum_k h_k N_k; ``lever_cost`` = retention and recruitment spend in the year.
     """
 
     I: dict
@@ -91,60 +108,112 @@ class Simulation:
     qualified_shortfall: dict
     cost: dict
     committed: float
+    IK: dict = None
+    NK: dict = None
+    PK: dict = None
+    EK: dict = None
+    CK: dict = None
+    costK: dict = None
+    need: dict = None
+    lever_cost: dict = None
 
     @property
     def M(self) -> dict:  # version-1 name of E
         return self.E
 
 
-def simulate(ds: Dataset, x: dict[tuple[str, str, int], float],
-             y: dict[tuple[str, str, str, int], float] | None = None) -> Simulation:
-    """Run the dynamics of MODEL.md forward from the base year for intake x and supervision y.
+def _routes(ds: Dataset, p: str) -> list[tuple[str, int, int, float, float, float, float]]:
+    """(name, d, m, c, j, kappa, h) of every route of p, main first, blanks already filled by the loader."""
+    prof = ds.professions[p]
+    out = [("main", prof.duration, prof.start_month, prof.completion, prof.joining, prof.cost,
+            prof.supervision_hours)]
+    for (q, k), rt in ds.routes.items():
+        if q == p:
+            out.append((k, rt.duration, rt.start_month, rt.completion, rt.joining, rt.cost, rt.supervision_hours))
+    return out
 
-    ``I = x`` in decision years and the pipeline before. A cohort of year s is in
-    training for ``months_in_year(d, m, t - s)`` of year t (N, cost), on placement
-    in years s .. s+d-1 (P), completes in year ``s + completion_offset`` (C) and
-    is in training at the end of each year before that (E; training year t-s+1,
-    service sigma). ``S[t] = (1-a) S[t-1] + j C[t] + inflow[t] - sum_q share[q,p] I[q,t]``;
+
+def simulate(ds: Dataset, x: dict, y: dict | None = None, rho: dict | None = None,
+             z: dict | None = None) -> Simulation:
+    """Run the dynamics of MODEL.md forward from the base year for a plan.
+
+    ``x`` is keyed (p, k, r, t) per route, or (p, r, t) for the main route; ``y``
+    (p, q, r, t) supervision hours; ``rho`` (p, tranche, r, t) retained WTE; ``z``
+    (p, r, t) recruits signed in t. ``I = x`` in decision years, the pipeline
+    before (main route only). A cohort of route k and year s is in training for
+    ``months_in_year(d_k, m_k, t - s)`` of year t (N, cost), on placement in years
+    s .. s+d_k-1 (P), completes in year ``s + completion_offset`` (C, rate c_k) and is
+    in training at the end of each year before that (E; training year t-s+1, service
+    sigma). ``S[t] = (1-a) S[t-1] + sum_k j_k C_k[t] + inflow[t] + sum_i rho_i[t]
+    + (1-e) z[t-L] - sum_q share[q,p] I[q,main,t] - sum_{routes k' from p} theta x_k'[t]``;
     ``G[q,t] = sum_p y[p,q,t] / W`` (0 when supervision time does not count);
     ``Y = S + beta T - G``; ``shortfall = max(0, demand - Y)``.
     """
     b, H = ds.base_year, ds.horizon_end
     T_ = ds.decision_years
     y = y or {}
+    rho = rho or {}
+    z = z or {}
+    xk = {(key if len(key) == 4 else (key[0], "main", key[1], key[2])): v for key, v in x.items()}
 
-    def I_of(p, r, s):
-        return x.get((p, r, s), 0.0) if s > b else ds.pipeline.get((p, r, s), 0.0)
+    def I_of(p, k, r, s):
+        if s > b:
+            return xk.get((p, k, r, s), 0.0)
+        return ds.pipeline.get((p, r, s), 0.0) if k == "main" else 0.0
 
     I, N, P, E, C, TS, S, gross, G, supply, qual, short, qshort, cost = ({} for _ in range(14))
+    IK, NK, PK, EK, CK, costK, need, lever_cost = ({} for _ in range(8))
     committed = 0.0
-    first = b - 1 - max(prof.duration for prof in ds.professions.values()) if ds.professions else b
+    longest = max((rt[1] for p in ds.professions for rt in _routes(ds, p)), default=1)
+    first = b - 1 - longest
     for p, prof in ds.professions.items():
-        d, m = prof.duration, prof.start_month
-        done = completion_offset(d, m)
         for r in ds.regions:
-            for s in range(first, H + 1):
-                I[p, r, s] = I_of(p, r, s)
             S[p, r, b] = gross[p, r, b] = ds.stock.get((p, r), 0.0)
-            rate = prof.cost * ds.regions[r]
+            for s in range(first, H + 1):
+                I[p, r, s] = 0.0
             for t in T_:
                 N[p, r, t] = P[p, r, t] = E[p, r, t] = TS[p, r, t] = C[p, r, t] = 0.0
-                for s in range(first, t + 1):
-                    cohort = I[p, r, s]
-                    if not cohort:
-                        continue
-                    N[p, r, t] += months_in_year(d, m, t - s) * cohort
-                    if t - s < d:
-                        P[p, r, t] += cohort
-                    if t - s < done:
-                        E[p, r, t] += cohort
-                        TS[p, r, t] += ds.sigma(p, t - s + 1) * cohort
-                    if t - s == done:
-                        C[p, r, t] += prof.completion * cohort
-                cost[p, r, t] = rate * N[p, r, t]
-            for s in range(first, H + 1):
-                for t in range(H + 1, H + d + 2):
-                    committed += rate * months_in_year(d, m, t - s) * I[p, r, s]
+                cost[p, r, t] = need[p, r, t] = lever_cost[p, r, t] = 0.0
+            for k, d, m, c, _, kappa, h in _routes(ds, p):
+                done = completion_offset(d, m)
+                rate = kappa * ds.regions[r]
+                for s in range(first, H + 1):
+                    IK[p, k, r, s] = I_of(p, k, r, s)
+                    I[p, r, s] += IK[p, k, r, s]
+                for t in T_:
+                    n = on = end = comp = 0.0
+                    for s in range(first, t + 1):
+                        cohort = IK[p, k, r, s]
+                        if not cohort:
+                            continue
+                        n += months_in_year(d, m, t - s) * cohort
+                        if t - s < d:
+                            on += cohort
+                        if t - s < done:
+                            end += cohort
+                            TS[p, r, t] += ds.sigma(p, t - s + 1) * cohort
+                        if t - s == done:
+                            comp += c * cohort
+                    NK[p, k, r, t], PK[p, k, r, t], EK[p, k, r, t], CK[p, k, r, t] = n, on, end, comp
+                    costK[p, k, r, t] = rate * n
+                    N[p, r, t] += n
+                    P[p, r, t] += on
+                    E[p, r, t] += end
+                    C[p, r, t] += comp
+                    cost[p, r, t] += rate * n
+                    need[p, r, t] += h * n
+                for s in range(first, H + 1):
+                    for t in range(H + 1, H + d + 2):
+                        committed += rate * months_in_year(d, m, t - s) * IK[p, k, r, s]
+    retained: dict = {}
+    for (p, i, r, t), v in rho.items():
+        retained[p, r, t] = retained.get((p, r, t), 0.0) + v
+        lever_cost[p, r, t] += ds.retention[p, r, i].cost * ds.regions[r] * v
+    arriving: dict = {}
+    for (p, r, t), v in z.items():
+        rec = ds.recruitment[p, r]
+        arriving[p, r, t + rec.lead_time] = arriving.get((p, r, t + rec.lead_time), 0.0) + (1 - rec.attrition) * v
+        lever_cost[p, r, t] += rec.cost * ds.regions[r] * v
     per_hour = (1.0 / ds.contracted_hours_per_week) if ds.supervision_time_counts else 0.0
     hours_given: dict = {}  # (q, r, t) -> sum_p y[p, q, r, t]
     for (_, q, r, t), v in y.items():
@@ -152,20 +221,54 @@ def simulate(ds: Dataset, x: dict[tuple[str, str, int], float],
     for t in T_:
         for p, prof in ds.professions.items():
             basis = 1.0 if prof.service_basis == "posts" else 0.0
+            joinings = {k: j for k, _, _, _, j, _, _ in _routes(ds, p)}
             for r in ds.regions:
-                draw = sum(share * I[q, r, t] for (q, src), share in ds.shares.items() if src == p)
+                draw = sum(share * IK[q, "main", r, t] for (q, src), share in ds.shares.items() if src == p)
+                draw += sum(rt.draw * IK[q, k, r, t] for (q, k), rt in ds.routes.items() if rt.source == p)
                 inflow = ds.inflow.get((p, r, t), 0.0)
                 kept = (1.0 - prof.attrition) * S[p, r, t - 1]
-                joined = prof.joining * C[p, r, t]
-                S[p, r, t] = kept + joined + inflow - draw
-                gross[p, r, t] = (1.0 - prof.attrition) * gross[p, r, t - 1] + abs(joined) + inflow + abs(draw)
+                joined = sum(j * CK[p, k, r, t] for k, j in joinings.items())
+                levers = retained.get((p, r, t), 0.0) + arriving.get((p, r, t), 0.0)
+                S[p, r, t] = kept + joined + inflow + levers - draw
+                gross[p, r, t] = ((1.0 - prof.attrition) * gross[p, r, t - 1] + abs(joined) + inflow + abs(levers)
+                                  + abs(draw))
                 G[p, r, t] = per_hour * hours_given.get((p, r, t), 0.0)
                 qual[p, r, t] = S[p, r, t] - G[p, r, t]
                 supply[p, r, t] = qual[p, r, t] + basis * TS[p, r, t]
                 demand = ds.demand.get((p, r, t), 0.0)
                 short[p, r, t] = max(0.0, demand - supply[p, r, t])
                 qshort[p, r, t] = max(0.0, demand - qual[p, r, t])
-    return Simulation(I, N, P, E, C, TS, S, gross, G, supply, qual, short, qshort, cost, committed)
+    return Simulation(I, N, P, E, C, TS, S, gross, G, supply, qual, short, qshort, cost, committed,
+                      IK, NK, PK, EK, CK, costK, need, lever_cost)
+
+
+def lever_figures(ds: Dataset, kind: str, key: tuple, amount: float) -> tuple[float, float]:
+    """(cost_gbp, in_post_target_wte) of one levers.csv row, recomputed from the dataset.
+
+    route (p, k, r, t): the cohort's whole cost kappa m_r (months in training / 12) x, and
+    j c x (1-a)^(Y - done) when its completion year ``done <= Y`` (Y = target year);
+    retention (p, i, r, t): c m_r rho and rho (1-a)^(Y - t); recruitment (p, r, t):
+    c m_r z and (1-e) z (1-a)^(Y - t - L); 0 in post when the year is after Y.
+    """
+    Y = ds.target_year
+    if kind == "route":
+        p, k, r, t = key
+        rt = ds.routes[p, k]
+        months = sum(months_in_year(rt.duration, rt.start_month, o) for o in range(rt.duration + 1))
+        done = t + completion_offset(rt.duration, rt.start_month)
+        a = ds.professions[p].attrition
+        return (rt.cost * ds.regions[r] * months * amount,
+                rt.joining * rt.completion * amount * (1 - a) ** (Y - done) if done <= Y else 0.0)
+    if kind == "retention":
+        p, i, r, t = key
+        a = ds.professions[p].attrition
+        return ds.retention[p, r, i].cost * ds.regions[r] * amount, amount * (1 - a) ** (Y - t) if t <= Y else 0.0
+    p, r, t = key
+    rec = ds.recruitment[p, r]
+    a = ds.professions[p].attrition
+    arrive = t + rec.lead_time
+    return (rec.cost * ds.regions[r] * amount,
+            (1 - rec.attrition) * amount * (1 - a) ** (Y - arrive) if arrive <= Y else 0.0)
 
 
 def weighted_shortfall(ds: Dataset, sim: Simulation, years=None) -> float:
@@ -333,15 +436,20 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
     plan_rows = _read_csv(results / "plan.csv", PLAN_COLUMNS, ck.messages)
     if plan_rows is None:
         return ck.messages
-    x: dict = {}
+    routes_of = {p: [k for k, *_ in _routes(ds, p)] for p in ds.professions}
+    keys_pkrt = [(p, k, r, t) for p in ds.professions for k in routes_of[p] for r in ds.regions for t in T_]
+    x: dict = {}  # (p, k, r, t) -> intake
     plan: dict = {}
     for n, row in plan_rows:
-        if row.get("route") != "main":
-            ck.say(f"plan.csv row {n}: route {row.get('route')!r} (only the main route is modelled)")
-            continue
         key = ck.key_of("plan.csv", n, row)
         if key is None:
             continue
+        p, r, t = key
+        k = row.get("route")
+        if k not in routes_of[p]:
+            ck.say(f"plan.csv row {n}: route {k!r} is not a route of {p} (main or a routes.csv row)")
+            continue
+        key = (p, k, r, t)
         if key in plan:
             ck.say(f"plan.csv row {n}: duplicate row for {_k(key)}")
             continue
@@ -351,9 +459,64 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
             ck.say(f"plan.csv row {n}: intake {row['intake']!r} is not a number")
             value = 0.0
         x[key] = value
-    for key in keys_prt:
+    for key in keys_pkrt:
         if key not in plan:
-            ck.say(f"plan.csv: no row for {_k(key)} (intake taken as 0)")
+            what = _k((key[0], key[2], key[3])) if key[1] == "main" else _k(key)
+            ck.say(f"plan.csv: no row for {what} (intake taken as 0)")
+
+    # ---------------------------------------------------------------- levers.csv: rho, z
+    rho_keys = [(p, i, r, t) for (p, r, i) in ds.retention for t in ds.retention_years(p, r, i)]
+    z_keys = [(p, r, t) for (p, r) in ds.recruitment for t in ds.recruitment_years(p, r)]
+    route_keys = [key for key in keys_pkrt if key[1] != "main"]
+    rho: dict = {}
+    z: dict = {}
+    lever_seen: dict = {}  # (kind, key) -> row
+    has_levers = bool(rho_keys or z_keys or route_keys)
+    path = results / "levers.csv"
+    lever_rows = (_read_csv(path, LEVER_COLUMNS, ck.messages) if has_levers or path.exists() else None) or []
+    for n, row in lever_rows:
+        kind = row.get("kind")
+        base = ck.key_of("levers.csv", n, row)
+        if base is None:
+            continue
+        p, r, t = base
+        name = row.get("name", "")
+        if kind == "route":
+            key = (p, name, r, t)
+            known = key in route_keys
+        elif kind == "retention":
+            i = name[len("tranche "):] if name.startswith("tranche ") else None
+            key = (p, i, r, t)
+            known = key in rho_keys
+        elif kind == "recruitment":
+            key = (p, r, t)
+            known = name == "recruitment" and key in z_keys
+        else:
+            ck.say(f"levers.csv row {n}: kind {kind!r} should be route, retention or recruitment")
+            continue
+        if not known:
+            ck.say(f"levers.csv row {n}: no {kind} lever {name!r} for ({p}, {r}, {t}) in the dataset")
+            continue
+        if (kind, key) in lever_seen:
+            ck.say(f"levers.csv row {n}: duplicate row for {kind} {_k(key)}")
+            continue
+        lever_seen[kind, key] = row
+        amount = _float(row["amount_wte"])
+        if amount is None:
+            ck.say(f"levers.csv row {n}: amount_wte {row['amount_wte']!r} is not a number")
+            continue
+        if kind == "retention":
+            rho[key] = amount
+        elif kind == "recruitment":
+            z[key] = amount
+        else:
+            ck.compare(f"levers.csv {kind} {_k(key)}", "amount_wte (the plan.csv intake)", amount,
+                       x.get(key, 0.0))
+    for kind, keys in (("route", route_keys), ("retention", rho_keys), ("recruitment", z_keys)):
+        for key in keys:
+            if (kind, key) not in lever_seen:
+                ck.say(f"levers.csv: no row for {kind} {_k(key)}" + ("" if kind == "route" else
+                                                                     " (amount taken as 0)"))
 
     # ---------------------------------------------------------------- supervision: y
     y: dict = {}
@@ -377,36 +540,87 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
             ck.say(f"supervision.csv row {n}: {key[1]} may not supervise {key[0]} "
                    f"(no supervision.csv row in the dataset) but hours_per_week = {value:.10g}")
 
-    sim = simulate(ds, x, y)
+    sim = simulate(ds, x, y, rho, z)
 
     # ---------------------------------------------------------------- intake bounds, integrality
-    for key in keys_prt:
+    for key in keys_pkrt:
         value = x.get(key, 0.0)
+        where = _k((key[0], key[2], key[3])) if key[1] == "main" else _k(key)
         if value < -tol:
-            ck.say(f"plan.csv: {_k(key)} intake = {value:.10g} < 0")
+            ck.say(f"plan.csv: {where} intake = {value:.10g} < 0")
+        if ds.integer_places and abs(value - round(value)) > tol * (1.0 + abs(value)):
+            ck.say(f"plan.csv: {where} intake = {value:.10g} is not a whole number (integer_places)")
+    for key in keys_prt:
+        value = sum(x.get((key[0], k, key[1], key[2]), 0.0) for k in routes_of[key[0]])
         lo = ds.intake_min.get(key)
         if lo is not None and ck.exceeds(lo, value):
             ck.say(f"plan.csv: {_k(key)} intake = {value:.10g} below intake_min {lo:.10g}")
         hi = ds.intake_max.get(key)
         if hi is not None and ck.exceeds(value, hi):
             ck.say(f"plan.csv: {_k(key)} intake = {value:.10g} above intake_max {hi:.10g}")
-        if ds.integer_places and abs(value - round(value)) > tol * (1.0 + abs(value)):
-            ck.say(f"plan.csv: {_k(key)} intake = {value:.10g} is not a whole number (integer_places)")
+
+    # ---------------------------------------------------------------- route shares
+    for (p, k), rt in ds.routes.items():
+        if rt.max_share is None:
+            continue
+        for t in T_:
+            share = sum(x.get((p, k, r, t), 0.0) for r in ds.regions)
+            total = sum(sim.I[p, r, t] for r in ds.regions)
+            if ck.exceeds(share, rt.max_share * total, total):
+                ck.say(f"route_share: {p} route {k} intake {share:.10g} in {t} exceeds max_share {rt.max_share:g} "
+                       f"x {total:.10g} = {rt.max_share * total:.10g}")
+
+    # ---------------------------------------------------------------- retention and recruitment caps
+    for key, value in rho.items():
+        p, i, r, t = key
+        if value < -tol:
+            ck.say(f"levers.csv: retention {_k(key)} amount_wte = {value:.10g} < 0")
+        share = ds.retention[p, r, i].max_share
+        cap = share * ds.professions[p].attrition * sim.S[p, r, t - 1]
+        if ck.exceeds(value, cap, sim.gross[p, r, t - 1]):
+            ck.say(f"retention_cap: {_k(key)} retained {value:.10g} exceeds {share:g} x attrition x stock "
+                   f"{sim.S[p, r, t - 1]:.10g} = {cap:.10g}")
+    for key, value in z.items():
+        if value < -tol:
+            ck.say(f"levers.csv: recruitment {_k(key)} amount_wte = {value:.10g} < 0")
+        cap = ds.recruitment[key[0], key[1]].cap
+        if cap is not None and ck.exceeds(value, cap):
+            ck.say(f"recruitment_cap: {_k(key)} recruited {value:.10g} exceeds max_wte_per_year {cap:.10g}")
+
+    # ---------------------------------------------------------------- levers.csv figures
+    for (kind, key), row in lever_seen.items():
+        amount = {"retention": rho, "recruitment": z}.get(kind, x).get(key, 0.0)
+        cost, in_post = lever_figures(ds, kind, key, amount)
+        where = f"levers.csv {kind} {_k(key)}"
+        ck.compare(where, "cost_gbp", _float(row["cost_gbp"]), cost)
+        ck.compare(where, "in_post_target_wte", _float(row["in_post_target_wte"]), in_post)
+        # the ratio does not depend on the amount: judge it on one unit, so that a solver's
+        # near-zero amount may carry a ratio or a blank; a blank needs (almost) nothing in post
+        unit_cost, unit_in_post = lever_figures(ds, kind, key, 1.0)
+        if row["gbp_per_wte"] == "":
+            if in_post > tol:
+                ck.say(f"{where}: gbp_per_wte is blank but {in_post:.10g} WTE are in post at the target year "
+                       f"(recomputed {cost / in_post:.10g})")
+        elif unit_in_post > 0:
+            ck.compare(where, "gbp_per_wte", _float(row["gbp_per_wte"]), unit_cost / unit_in_post)
+        else:
+            ck.say(f"{where}: gbp_per_wte = {row['gbp_per_wte']!r} should be blank (nothing it buys is in post "
+                   "at the target year)")
 
     # ---------------------------------------------------------------- stock >= 0
     for key in keys_prt:
         if ck.exceeds(0.0, sim.S[key], sim.gross[key]):
-            ck.say(f"stock: {_k(key)} S = {sim.S[key]:.10g} < 0 (recruitment draws exceed the qualified pool)")
+            ck.say(f"stock: {_k(key)} S = {sim.S[key]:.10g} < 0 (draws of recruitment sources and routes exceed the qualified pool)")
 
     # ---------------------------------------------------------------- budgets
     for t in T_:
-        spent = sum(sim.cost[p, r, t] for p in ds.professions for r in ds.regions)
+        spent = sum(sim.cost[p, r, t] + sim.lever_cost[p, r, t] for p in ds.professions for r in ds.regions)
         if t in ds.budget and ck.exceeds(spent, ds.budget[t]):
             ck.say(f"budget.csv: year {t} national spend {spent:.10g} exceeds budget {ds.budget[t]:.10g} "
                    f"by {spent - ds.budget[t]:.6g}")
         for r in ds.regions:
             if (r, t) in ds.regional_budget:
-                spent_r = sum(sim.cost[p, r, t] for p in ds.professions)
+                spent_r = sum(sim.cost[p, r, t] + sim.lever_cost[p, r, t] for p in ds.professions)
                 cap = ds.regional_budget[r, t]
                 if ck.exceeds(spent_r, cap):
                     ck.say(f"budget.csv: year {t} region {r} spend {spent_r:.10g} exceeds budget {cap:.10g} "
@@ -420,7 +634,7 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
             given_to[p, r, t] = given_to.get((p, r, t), 0.0) + v
         used_of[q, r, t] = used_of.get((q, r, t), 0.0) + v
     for (p, r, t) in keys_prt:
-        need = ds.professions[p].supervision_hours * sim.N[p, r, t]
+        need = sim.need[p, r, t]
         given = given_to.get((p, r, t), 0.0)
         if not ck.close(need, given):
             ck.say(f"supervision.csv: ({p}, {r}, {t}) trainees need {need:.10g} hours/week "
@@ -455,10 +669,11 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
 
     # ---------------------------------------------------------------- plan columns
     for key, row in plan.items():
-        for column, expected in (("in_training", sim.N[key]), ("on_placement", sim.P[key]),
-                                 ("in_training_end", sim.E[key]), ("completions", sim.C[key]),
-                                 ("cost_gbp", sim.cost[key])):
-            ck.compare(f"plan.csv {_k(key)}", column, _float(row[column]), expected)
+        where = f"plan.csv {_k((key[0], key[2], key[3]))}" if key[1] == "main" else f"plan.csv {_k(key)}"
+        for column, expected in (("in_training", sim.NK[key]), ("on_placement", sim.PK[key]),
+                                 ("in_training_end", sim.EK[key]), ("completions", sim.CK[key]),
+                                 ("cost_gbp", sim.costK[key])):
+            ck.compare(where, column, _float(row[column]), expected)
 
     # ---------------------------------------------------------------- workforce.csv
     wf_rows = _read_csv(results / "workforce.csv", WORKFORCE_COLUMNS, ck.messages)
@@ -510,7 +725,7 @@ def check_results(dataset_dir: str | Path, results_dir: str | Path, tol: float =
         for name, expected in (("weighted_shortfall", weighted_shortfall(ds, sim)),
                                ("total_shortfall_wte", total_shortfall(ds, sim)),
                                ("qualified_shortfall_wte", qualified_shortfall(ds, sim)),
-                               ("total_cost_gbp", sum(sim.cost.values())),
+                               ("total_cost_gbp", sum(sim.cost.values()) + sum(sim.lever_cost.values())),
                                ("committed_cost_after_horizon_gbp", sim.committed)):
             # a stage optimum may be reported as the stage's own objective, which the final plan
             # meets within the stage tolerance (1e-6 relative + 1e-6 absolute)
@@ -593,11 +808,25 @@ def write_results(dataset_dir: str | Path, solution: dict, results_dir: str | Pa
     with (out / "plan.csv").open("w", newline="") as handle:
         w = csv.writer(handle)
         w.writerow(PLAN_COLUMNS)
-        for key in keys:
-            p, r, t = key
-            w.writerow([p, "main", r, t, year_label(t), _cell(s["intake"][key]), _cell(s["in_training"][key]),
-                        _cell(s["on_placement"][key]), _cell(s["in_training_end"][key]),
-                        _cell(s["completions"][key]), _cell(s["cost"][key])])
+        figures = s.get("route_figures")
+        if figures is None:  # a main-route-only solution: the totals are the main route's
+            figures = {(p, "main", r, t): {"intake": s["intake"][p, r, t], "in_training": s["in_training"][p, r, t],
+                                           "on_placement": s["on_placement"][p, r, t],
+                                           "in_training_end": s["in_training_end"][p, r, t],
+                                           "completions": s["completions"][p, r, t], "cost": s["cost"][p, r, t]}
+                       for (p, r, t) in keys}
+        for (p, k, r, t), f in figures.items():
+            w.writerow([p, k, r, t, year_label(t), _cell(f["intake"]), _cell(f["in_training"]),
+                        _cell(f["on_placement"]), _cell(f["in_training_end"]), _cell(f["completions"]),
+                        _cell(f["cost"])])
+    if s.get("levers") is not None:
+        with (out / "levers.csv").open("w", newline="") as handle:
+            w = csv.writer(handle)
+            w.writerow(LEVER_COLUMNS)
+            for row in s["levers"]:
+                w.writerow([row["kind"], row["profession"], row["name"], row["region"], row["year"],
+                            row["year_label"], _cell(row["amount_wte"]), _cell(row["cost_gbp"]),
+                            _cell(row["in_post_target_wte"]), _cell(row["gbp_per_wte"])])
     with (out / "workforce.csv").open("w", newline="") as handle:
         w = csv.writer(handle)
         w.writerow(WORKFORCE_COLUMNS)

@@ -5,6 +5,11 @@ workforce, demand, budget, settings and (at random) pipeline, capacity,
 supervision, supervisor_hours, trainee_service, recruitment_sources and
 inflows. Version-2 choices: start months drawn from {4, 9, 1} and now and then
 any month; ``service_basis`` blank, ``qualified`` or ``posts``;
+levers on some datasets (never the version-1 ones): routes (blank columns,
+own timing and cost, with and without a source profession and source_draw,
+with and without max_share), retention rows (blank-region rows, rows naming a
+region, one to three tranches, first_year) and recruitment rows (blank and
+named regions, lead times 0..2, caps or none, first-year attrition);
 ``max_decline`` on some professions; trainee_service rows (by training year)
 and regional supervisor_hours rows on some datasets; a horizon beyond the
 target year with sustain years (by default, explicit, or ``[]``); year
@@ -30,14 +35,15 @@ and then
   *primary* supervisor's capacity (the need row is an equality: all of it goes
   to the primary supervisor),
 
-so the floor plan is feasible; the dataset is then solved with
+so the floor plan is feasible (levers only add options: it takes 0 on every
+route, so no route draws on a source pool, and retains and recruits nobody); the dataset is then solved with
 :func:`spec_lp.solve_reference` to confirm. With ``feasible=False`` one limit
 is set below what the fixed pipeline already commits (half the pipeline's
 cost in the first decision year as its budget, or half its trainees on
 placement as a placement capacity), and the solve must say infeasible.
 
 CLI: ``python -m tests.reference.generate OUT --seed N [--professions P] [--regions R]
-[--horizon H] [--integer] [--infeasible]``.
+[--horizon H] [--integer] [--infeasible] [--no-levers]``.
 """
 
 from __future__ import annotations
@@ -71,7 +77,8 @@ def _ceil(value: float, places: int = 0) -> float:
 class _Spec:
     """The random choices, kept as plain data until written."""
 
-    def __init__(self, rng: random.Random, n_professions, n_regions, horizon, integer, feasible):
+    def __init__(self, rng: random.Random, n_professions, n_regions, horizon, integer, feasible,
+                 levers: random.Random | None = None):
         self.rng = rng
         R = rng
         self.integer = integer
@@ -216,6 +223,61 @@ class _Spec:
                             self.capacity[p, r, t] = [None, lo, hi]
         self.budget_national = {}
         self.budget_regional = {}
+        self._levers(levers)
+
+    def _levers(self, L: random.Random | None):
+        """routes, retention and recruitment rows (never in version-1 datasets).
+
+        They only add options: the floor plan takes 0 on every route, retains and recruits
+        nobody, so no route draws on a source pool and no lever costs anything under it.
+        """
+        self.routes = []  # routes.csv rows
+        self.retention = []  # retention.csv rows
+        self.recruitment = []  # recruitment.csv rows
+        if self.v1 or L is None:
+            return
+        # L is a generator of its own (seeded from the seed), so the rest of a seed's dataset is the same
+        # with and without levers
+        if L.random() < 0.55:
+            for p in self.P:
+                for n in range(L.choice([0, 1, 1, 2])):
+                    source = None
+                    if L.random() < 0.4:
+                        source = L.choice([q for q in self.P if q != p] or [None])
+
+                    def maybe(value):
+                        return value if L.random() < 0.6 else None
+
+                    self.routes.append([
+                        p, f"route{n}", maybe(L.randint(1, 4)), maybe(L.choice([4, 9, 1, L.randint(1, 12)])),
+                        maybe(round(L.uniform(0.6, 1.0), 3)), maybe(round(L.uniform(0.5, 1.0), 3)),
+                        maybe(L.randrange(0, 60001, 500)),
+                        maybe(0.0 if L.random() < 0.3 else round(L.uniform(0.5, 3.0), 2)),
+                        source, None if source is None or L.random() < 0.4 else round(L.uniform(0.2, 1.0), 2),
+                        round(L.uniform(0.1, 0.9), 2) if L.random() < 0.35 else None])
+        if L.random() < 0.55:
+            for p in self.P:
+                if L.random() < 0.6:
+                    for tranche in range(1, L.randint(1, 3) + 1):
+                        first = L.choice(self.T) if L.random() < 0.3 else None
+                        label = None if tranche == 1 and L.random() < 0.5 else tranche
+                        share, cost = round(L.uniform(0.05, 0.5), 2), L.randrange(500, 20001, 500)
+                        if L.random() < 0.7:
+                            self.retention.append([p, None, label, share, cost, first])
+                        for r in self.R:
+                            if L.random() < 0.25:
+                                self.retention.append([p, r, label, round(L.uniform(0.05, 0.5), 2),
+                                                       L.randrange(500, 20001, 500), first])
+        if L.random() < 0.55:
+            for p in self.P:
+                if L.random() < 0.6:
+                    rows = [None] if L.random() < 0.7 else []
+                    rows += [r for r in self.R if L.random() < 0.3]
+                    for r in rows:
+                        self.recruitment.append([
+                            p, r, L.choice([None, 0, 1, 2]), L.randrange(1000, 40001, 500),
+                            None if L.random() < 0.3 else L.randint(1, 20),
+                            None if L.random() < 0.4 else round(L.uniform(0.0, 0.4), 2)])
 
     # ----------------------------------------------------------------- writing
     def year(self, t: int):
@@ -263,6 +325,20 @@ class _Spec:
         if self.inflow:
             _write_csv(out / "inflows.csv", ["profession", "region", "year", "inflow_wte"],
                        [[p, r, self.year(t), v] for (p, r, t), v in self.inflow.items()])
+        if self.routes:
+            _write_csv(out / "routes.csv",
+                       ["profession", "route", "duration_years", "start_month", "completion_rate", "joining_rate",
+                        "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "source_profession",
+                        "source_draw", "max_share"], self.routes)
+        if self.retention:
+            _write_csv(out / "retention.csv", ["profession", "region", "tranche", "max_share_of_leavers",
+                                               "cost_per_wte_year_gbp", "first_year"],
+                       # years as labels now and then, without drawing from the dataset's generator
+                       [[*row[:5], year_label(row[5]) if self.labels and row[5] is not None and row[5] % 2
+                         else row[5]] for row in self.retention])
+        if self.recruitment:
+            _write_csv(out / "recruitment.csv", ["profession", "region", "lead_time_years", "cost_per_wte_gbp",
+                                                 "max_wte_per_year", "first_year_attrition"], self.recruitment)
         rows = [[self.year(t), None, v] for t, v in self.budget_national.items()]
         rows += [[self.year(t), r, v] for (r, t), v in self.budget_regional.items()]
         if self.budget_regional:
@@ -373,10 +449,13 @@ class _Spec:
 
 
 def generate_dataset(out_dir, seed: int, *, n_professions: int | None = None, n_regions: int | None = None,
-                     horizon: int | None = None, integer: bool = False, feasible: bool = True) -> Path:
+                     horizon: int | None = None, integer: bool = False, feasible: bool = True,
+                     levers: bool = True) -> Path:
     """Write a random dataset for ``seed`` into ``out_dir`` and return its path.
 
-    ``horizon`` is the number of decision years. The result is checked with
+    ``horizon`` is the number of decision years. ``levers=False`` writes no routes,
+    retention or recruitment tables; the other tables are the same either way (the
+    levers have a random generator of their own). The result is checked with
     the reference solver: optimal when ``feasible``, infeasible otherwise.
     """
     out = Path(out_dir)
@@ -384,7 +463,8 @@ def generate_dataset(out_dir, seed: int, *, n_professions: int | None = None, n_
         for child in out.iterdir():
             if child.is_file() and child.suffix in (".csv", ".yaml"):
                 child.unlink()
-    spec = _Spec(random.Random(seed), n_professions, n_regions, horizon, integer, feasible)
+    spec = _Spec(random.Random(seed), n_professions, n_regions, horizon, integer, feasible,
+                 random.Random(1_000_003 * seed + 7) if levers else None)
     spec.set_limits(out)
     status = solve_reference(out)["status"]
     expected = "optimal" if feasible else "infeasible"
@@ -402,9 +482,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizon", type=int, help="number of decision years")
     parser.add_argument("--integer", action="store_true")
     parser.add_argument("--infeasible", action="store_true")
+    parser.add_argument("--no-levers", action="store_true", help="no routes, retention or recruitment tables")
     args = parser.parse_args(argv)
     path = generate_dataset(args.out, args.seed, n_professions=args.professions, n_regions=args.regions,
-                            horizon=args.horizon, integer=args.integer, feasible=not args.infeasible)
+                            horizon=args.horizon, integer=args.integer, feasible=not args.infeasible,
+                            levers=not args.no_levers)
     print(path)
     return 0
 

@@ -3,8 +3,9 @@
 Written from the specification alone, without the optimiser package: it
 reads a dataset folder with the ``csv`` and ``yaml`` modules (or, for the
 workbook form, the sheets of an ``.xlsx`` with openpyxl), builds a sparse
-matrix itself and solves it with HiGHS through SciPy. Only the main route of
-each profession is modelled (no routes, retention or recruitment levers).
+matrix itself and solves it with HiGHS through SciPy. Every lever of MODEL.md
+is modelled: routes, retention tranches and direct recruitment (see "Levers"
+below; where MODEL.md is silent, notes/contract-levers.md).
 
 Notation (b = base year, H = horizon end, T = decision years b+1..H; per
 profession p: duration d, start month m, completion c, joining j, attrition a,
@@ -31,6 +32,27 @@ cost kappa, supervision need h, service sigma, basis beta):
 * committed cost after the horizon:
   ``sum_{p,r, s <= H, t > H} kappa m_r phi[t-s] I[p,r,s]``.
 
+Levers. Each profession p has the route ``main`` (its professions row) and the
+``routes`` rows of p (blank cells = the profession's value); every quantity above
+is per route k with the route's own d_k, m_k, c_k, j_k, kappa_k, h_k and is summed
+over routes (N, P, E, C, T, cost, need ``sum_k h_k N_k``, the intake limits on
+``sum_k x``, growth/decline on ``X[p,t] = sum_{k,r} I``); the pipeline is the
+main route's, other routes have no cohorts before b+1. The stock adds
+
+``+ sum_i rho_i[p,r,t] + (1 - e) z[p,r,t-L] - sum_{routes k' of q with source p} theta_k' x[q,k',r,t]``
+
+(recruitment_sources draws ``share[q,p] I[q,main,r,t]``, main route only).
+Rows: ``route_share`` ``sum_r x[p,k,r,t] - mu X[p,t] <= 0``; ``retention_cap``
+``rho_i[p,r,t] - share_i a_p S[p,r,t-1] <= 0`` for t >= first_year;
+recruitment ``z[p,r,t] <= max_wte_per_year`` (a column bound) for t + L <= H.
+Retention rows with a blank region apply to each region with its own cap; a
+row naming a region replaces the blank row of the same profession and tranche
+there (tranche blank = "1"; "2.0" is "2"); recruitment likewise per
+profession. Lever costs ``c_i m_r rho_i`` and ``c m_r z`` count in year t in
+the national and regional budgets, in stage 3 and in ``total_cost_gbp``; none
+after the horizon. ``source_draw`` defaults to 1 with a source, must be <= 1,
+and is ignored without a source.
+
 Inputs: a missing workforce/demand/inflow row is 0, a missing optional table
 has no rows, blank weight and cost_multiplier are 1, blank start_month is 4,
 blank service_basis is ``qualified``, blank max_growth/max_decline,
@@ -47,15 +69,18 @@ the base year.
 
 Variable layout (deliberately unlike a "one variable per quantity" model):
 S, N, P, E, C, T are *eliminated*; they are affine expressions in the columns
-(:class:`Affine`). The LP columns are only ``x[p,r,t]`` (intake, bounded by
-intake_min/intake_max), ``y[p,q,r,t] >= 0`` (supervision hours, for allowed
+(:class:`Affine`). The LP columns are only ``x[p,k,r,t]`` (intake per route; bounded by
+intake_min/intake_max when p has only the main route, else those limits are
+rows on ``sum_k x``), ``rho[p,i,r,t] >= 0`` (retention tranche i),
+``z[p,r,t] >= 0`` (recruits signed in t), ``y[p,q,r,t] >= 0`` (supervision hours, for allowed
 pairs of trainee professions that need supervision; through G they enter the
 supply) and ``u[p,r,t] >= 0`` (shortfall, for every assessed and sustain
 year). Rows:
 
 * stock:        ``-S[p,r,t] <= 0``
-* budget:       ``sum_{p,r} kappa_p m_r N[p,r,t] <= B[t]`` (and per region)
-* need:         ``sum_q y[p,q,r,t] - h_p N[p,r,t] = 0``  (equality: hours given = hours needed)
+* budget:       ``sum_{p,k,r} kappa_k m_r N_k[p,r,t] + lever cost <= B[t]`` (and per region)
+* need:         ``sum_q y[p,q,r,t] - sum_k h_k N_k[p,r,t] = 0``  (equality: hours given = hours needed)
+* route_share, retention_cap, intake_min/intake_max (with routes): see Levers
 * supervisor:   ``sum_p y[p,q,r,t] - v[q,r] S[q,r,t-1] <= 0``
 * placement:    ``P[p,r,t] <= cap[p,r,t]``
 * growth:       ``X[p,t] - (1+g) X[p,t-1] <= 0``, ``X[p,t] = sum_r I[p,r,t]``
@@ -65,8 +90,8 @@ year). Rows:
 Stage 1 minimises ``z1 = sum_{assessed t} yw_t w_p u``; stage 2 (only with
 sustain years) adds ``z1 <= z1* + 1e-6 |z1*| + 1e-6`` and minimises
 ``z2 = sum_{sustain t} yw_t w_p u``; stage 3 adds the same kind of row for z2
-and minimises the whole cost: ``sum_{t in T,p,r} kappa_p m_r N[p,r,t]``
-(pipeline trainees included) plus the committed cost after the horizon.
+and minimises the whole cost: ``sum_{t in T,p,k,r} kappa_k m_r N_k[p,r,t]``
+(pipeline trainees included) plus the lever costs plus the committed cost after the horizon.
 """
 
 from __future__ import annotations
@@ -171,6 +196,55 @@ class Profession:
         return 1.0 if self.service_basis == "posts" else 0.0
 
 
+@dataclass(frozen=True)
+class Route:
+    """A training route into a profession; ``main`` is the profession's own row of professions."""
+
+    key: str
+    profession: str
+    duration: int
+    start_month: int
+    completion: float
+    joining: float
+    cost: float
+    supervision_hours: float
+    source: str | None = None
+    draw: float = 0.0  # theta: WTE drawn from the source's stock per trainee taken
+    max_share: float | None = None
+
+    @property
+    def phi(self) -> list[float]:
+        return timing(self.duration, self.start_month)[0]
+
+    @property
+    def lag(self) -> int:
+        return timing(self.duration, self.start_month)[1]
+
+
+@dataclass(frozen=True)
+class Tranche:
+    """One retention row as it applies in one region."""
+
+    max_share: float
+    cost: float
+    first_year: int | None
+
+
+@dataclass(frozen=True)
+class Recruitment:
+    """One recruitment row as it applies in one region."""
+
+    lead_time: int
+    cost: float
+    cap: float | None
+    attrition: float
+
+
+def main_route(prof: "Profession") -> Route:
+    return Route("main", prof.key, prof.duration, prof.start_month, prof.completion, prof.joining, prof.cost,
+                 prof.supervision_hours)
+
+
 @dataclass
 class Dataset:
     """Everything the model needs, with defaults applied (missing = 0 / no limit)."""
@@ -200,6 +274,29 @@ class Dataset:
     trainee_service: dict[tuple[str, int], float] = field(default_factory=dict)  # (p, n) -> sigma
     contracted_hours_per_week: float = 37.5
     supervision_time_counts: bool = True
+    routes: dict[tuple[str, str], Route] = field(default_factory=dict)  # (p, k) -> Route, k != "main"
+    retention: dict[tuple[str, str, str], Tranche] = field(default_factory=dict)  # (p, r, tranche)
+    recruitment: dict[tuple[str, str], Recruitment] = field(default_factory=dict)  # (p, r)
+
+    def routes_of(self, p: str) -> list[Route]:
+        """Every route of p, ``main`` first."""
+        return [main_route(self.professions[p])] + [k for (q, _), k in self.routes.items() if q == p]
+
+    def route(self, p: str, k: str) -> Route:
+        return main_route(self.professions[p]) if k == "main" else self.routes[p, k]
+
+    def needs_supervision(self, p: str) -> bool:
+        return any(k.supervision_hours > 0 for k in self.routes_of(p))
+
+    def retention_years(self, p: str, r: str, i: str) -> list[int]:
+        """Decision years with a retention variable of tranche i (t >= first_year)."""
+        first = self.retention[p, r, i].first_year
+        return [t for t in self.decision_years if first is None or t >= first]
+
+    def recruitment_years(self, p: str, r: str) -> list[int]:
+        """Decision years t with a recruitment variable (t + L <= H)."""
+        lead = self.recruitment[p, r].lead_time
+        return [t for t in self.decision_years if t + lead <= self.horizon_end]
 
     @property
     def decision_years(self) -> list[int]:
@@ -575,7 +672,11 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
                                f"got {row.get('training_year')!r}")
         _put(trainee_service, (p, int(year_n)), _num(name, n, row, "service_wte"), name, n)
 
+    routes = _load_routes(folder, professions)
+    retention, recruitment = _load_levers(folder, professions, regions)
+
     return Dataset(
+        routes=routes, retention=retention, recruitment=recruitment,
         professions=professions, regions=regions, stock=stock, demand=demand, pipeline=pipeline,
         placement=placement, intake_min=intake_min, intake_max=intake_max, pairs=pairs, shares=shares,
         budget=budget, regional_budget=regional, inflow=inflow, base_year=base, target_year=target,
@@ -584,6 +685,100 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
         supervisor_hours=supervisor_hours, trainee_service=trainee_service,
         contracted_hours_per_week=hours, supervision_time_counts=counts,
     )
+
+
+def _load_routes(folder, professions: dict) -> dict:
+    """routes.csv: blank = the profession's value; source_draw default 1 with a source, <= 1."""
+    name = "routes.csv"
+    routes: dict = {}
+    optional = ["duration_years", "start_month", "completion_rate", "joining_rate", "cost_per_trainee_year_gbp",
+                "supervision_hours_per_trainee", "source_profession", "source_draw", "max_share"]
+    for n, row in _read(folder, name, ["profession", "route"], optional, must_exist=False):
+        p = _key(name, n, row, "profession", professions)
+        k = _key(name, n, row, "route", None)
+        if k.lower() == "main":
+            raise DatasetError(f"{name} row {n}, column route: a route may not be named 'main'")
+        prof = professions[p]
+        duration = _num(name, n, row, "duration_years", default=float(prof.duration))
+        if not duration.is_integer() or duration < 1:
+            raise DatasetError(f"{name} row {n}, column duration_years: must be an integer >= 1")
+        month = _num(name, n, row, "start_month", default=float(prof.start_month))
+        if not month.is_integer() or not 1 <= month <= 12:
+            raise DatasetError(f"{name} row {n}, column start_month: must be an integer 1..12")
+        source = row.get("source_profession")
+        if source is not None:
+            source = _key(name, n, row, "source_profession", professions)
+            if source == p:
+                raise DatasetError(f"{name} row {n}, column source_profession: a route's source may not be "
+                                   "its own profession")
+        draw = _num(name, n, row, "source_draw", default=1.0 if source is not None else 0.0)
+        if draw > 1:
+            raise DatasetError(f"{name} row {n}, column source_draw: must be <= 1, got {row.get('source_draw')!r}")
+        route = Route(
+            key=k, profession=p, duration=int(duration), start_month=int(month),
+            completion=_num(name, n, row, "completion_rate", default=prof.completion, rate=True),
+            joining=_num(name, n, row, "joining_rate", default=prof.joining, rate=True),
+            cost=_num(name, n, row, "cost_per_trainee_year_gbp", default=prof.cost),
+            supervision_hours=_num(name, n, row, "supervision_hours_per_trainee", default=prof.supervision_hours),
+            source=source, draw=draw if source is not None else 0.0,
+            max_share=_num(name, n, row, "max_share", required=False, rate=True),
+        )
+        _put(routes, (p, k), route, name, n)
+    return routes
+
+
+def _tranche_label(text: str | None) -> str:
+    """Blank -> "1"; "2.0" -> "2"; other text as given."""
+    if text is None:
+        return "1"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
+def _load_levers(folder, professions: dict, regions: dict) -> tuple[dict, dict]:
+    """retention.csv and recruitment.csv, blank-region rows applied to each region unless a row names it."""
+    name = "retention.csv"
+    given: dict = {}
+    for n, row in _read(folder, name, ["profession", "max_share_of_leavers", "cost_per_wte_year_gbp"],
+                        ["region", "tranche", "first_year"], must_exist=False):
+        p = _key(name, n, row, "profession", professions)
+        r = None if row.get("region") is None else _key(name, n, row, "region", regions)
+        first = None if row.get("first_year") is None else _year_cell(name, n, row, "first_year")
+        tranche = Tranche(_num(name, n, row, "max_share_of_leavers", rate=True),
+                          _num(name, n, row, "cost_per_wte_year_gbp"), first)
+        _put(given, (p, r, _tranche_label(row.get("tranche"))), tranche, name, n)
+    retention: dict = {}
+    for (p, r, i), tranche in given.items():
+        for rr in ([r] if r is not None else regions):
+            if r is None and (p, rr, i) in given:
+                continue  # replaced by the row naming the region
+            retention[p, rr, i] = tranche
+    retention = dict(sorted(retention.items()))
+
+    name = "recruitment.csv"
+    given = {}
+    for n, row in _read(folder, name, ["profession", "cost_per_wte_gbp"],
+                        ["region", "lead_time_years", "max_wte_per_year", "first_year_attrition"], must_exist=False):
+        p = _key(name, n, row, "profession", professions)
+        r = None if row.get("region") is None else _key(name, n, row, "region", regions)
+        lead = _num(name, n, row, "lead_time_years", default=0.0)
+        if not lead.is_integer():
+            raise DatasetError(f"{name} row {n}, column lead_time_years: must be an integer >= 0")
+        rec = Recruitment(int(lead), _num(name, n, row, "cost_per_wte_gbp"),
+                          _num(name, n, row, "max_wte_per_year", required=False),
+                          _num(name, n, row, "first_year_attrition", default=0.0, rate=True))
+        _put(given, (p, r), rec, name, n)
+    recruitment: dict = {}
+    for (p, r), rec in given.items():
+        for rr in ([r] if r is not None else regions):
+            if r is None and (p, rr) in given:
+                continue
+            recruitment[p, rr] = rec
+    recruitment = dict(sorted(recruitment.items()))
+    return retention, recruitment
 
 
 # --------------------------------------------------------------------------
@@ -618,10 +813,12 @@ class Affine:
 class Expressions:
     """I, N, P, E, C, T, S (S also at the base year), G, Y and costs as :class:`Affine`.
 
-    Columns: ``xindex`` (p, r, t) first, then ``yindex`` (p, q, r, t).
+    Totals over routes are keyed (p, r, t); per-route figures (``IK``, ``NK``, ``PK``,
+    ``EK``, ``CK``, ``costK``) are keyed (p, k, r, t). Columns: ``xindex`` (p, k, r, t)
+    first, then ``yindex`` (p, q, r, t), ``rhoindex`` (p, tranche, r, t), ``zindex`` (p, r, t).
     """
 
-    xindex: dict[tuple[str, str, int], int]
+    xindex: dict[tuple[str, str, str, int], int]
     yindex: dict[tuple[str, str, str, int], int]
     I: dict
     N: dict
@@ -633,8 +830,19 @@ class Expressions:
     G: dict
     supply: dict  # Y = S + beta T - G
     qualified: dict  # S - G
-    cost: dict  # (p, r, t) -> kappa_p * m_r * N
+    cost: dict  # (p, r, t) -> sum_k kappa_k * m_r * N_k (trainees only)
     committed: Affine  # cost after H of cohorts started by H
+    IK: dict = field(default_factory=dict)
+    NK: dict = field(default_factory=dict)
+    PK: dict = field(default_factory=dict)
+    EK: dict = field(default_factory=dict)
+    CK: dict = field(default_factory=dict)
+    costK: dict = field(default_factory=dict)
+    need: dict = field(default_factory=dict)  # (p, r, t) -> sum_k h_k N_k
+    rhoindex: dict = field(default_factory=dict)
+    zindex: dict = field(default_factory=dict)
+    lever_cost: dict = field(default_factory=dict)  # (p, r, t) -> retention + recruitment cost in t
+    ncols: int = 0
 
     @property
     def M(self) -> dict:  # version-1 name of E
@@ -645,47 +853,84 @@ def build_expressions(ds: Dataset) -> Expressions:
     """Eliminate N, P, E, C, T, S, G: write each as an affine function of the columns."""
     T_ = ds.decision_years
     b, H = ds.base_year, ds.horizon_end
-    xindex = {(p, r, t): k for k, (p, r, t) in enumerate(
-        (p, r, t) for p in ds.professions for r in ds.regions for t in T_)}
+    xindex = {}
+    for p in ds.professions:
+        for k in ds.routes_of(p):
+            for r in ds.regions:
+                for t in T_:
+                    xindex[p, k.key, r, t] = len(xindex)
     col = len(xindex)
     yindex = {}
     for (p, q) in ds.pairs:
-        if ds.professions[p].supervision_hours > 0:
+        if ds.needs_supervision(p):
             for r in ds.regions:
                 for t in T_:
                     yindex[p, q, r, t] = col
                     col += 1
+    rhoindex = {}
+    for (p, r, i) in ds.retention:
+        for t in ds.retention_years(p, r, i):
+            rhoindex[p, i, r, t] = col
+            col += 1
+    zindex = {}
+    for (p, r) in ds.recruitment:
+        for t in ds.recruitment_years(p, r):
+            zindex[p, r, t] = col
+            col += 1
 
-    def intake(p, r, s) -> Affine:
+    def intake(p, k, r, s) -> Affine:
         if s > b:
-            return Affine(0.0, {xindex[p, r, s]: 1.0})
-        return Affine(ds.intake_const(p, r, s))
+            return Affine(0.0, {xindex[p, k, r, s]: 1.0})
+        return Affine(ds.intake_const(p, r, s) if k == "main" else 0.0)
 
     I, N, P, E, C, TS, S, G, Y, QY, cost = ({} for _ in range(11))
+    IK, NK, PK, EK, CK, costK, need, lever_cost = ({} for _ in range(8))
     committed = Affine()
+    longest = max(k.duration for p in ds.professions for k in ds.routes_of(p)) if ds.professions else 1
     for p, prof in ds.professions.items():
-        d, phi, lag = prof.duration, prof.phi, prof.lag
         for r in ds.regions:
-            mult = prof.cost * ds.regions[r]
-            for s in range(b - d - 1, H + 1):
-                I[p, r, s] = intake(p, r, s)
+            for s in range(b - longest - 1, H + 1):
+                I[p, r, s] = Affine()
             for t in T_:
-                N[p, r, t] = Affine()
-                for l in range(0, d + 1):
-                    N[p, r, t].add(I[p, r, t - l], phi[l])
-                P[p, r, t] = Affine()
-                for l in range(0, d):
-                    P[p, r, t].add(I[p, r, t - l])
-                E[p, r, t] = Affine()
-                TS[p, r, t] = Affine()
-                for l in range(0, lag):
-                    E[p, r, t].add(I[p, r, t - l])
-                    TS[p, r, t].add(I[p, r, t - l], ds.sigma(p, l + 1))
-                C[p, r, t] = I[p, r, t - lag].scaled(prof.completion)
-                cost[p, r, t] = N[p, r, t].scaled(mult)
-            for s in range(b - d - 1, H + 1):
-                for t in range(H + 1, s + d + 1):
-                    committed.add(I[p, r, s], mult * phi[t - s])
+                for store in (N, P, E, TS, C, cost, need):
+                    store[p, r, t] = Affine()
+            for route in ds.routes_of(p):
+                k, d, phi, lag = route.key, route.duration, route.phi, route.lag
+                mult = route.cost * ds.regions[r]
+                for s in range(b - longest - 1, H + 1):
+                    IK[p, k, r, s] = intake(p, k, r, s)
+                    I[p, r, s].add(IK[p, k, r, s])
+                for t in T_:
+                    NK[p, k, r, t] = Affine()
+                    for l in range(0, d + 1):
+                        NK[p, k, r, t].add(IK[p, k, r, t - l], phi[l])
+                    PK[p, k, r, t] = Affine()
+                    for l in range(0, d):
+                        PK[p, k, r, t].add(IK[p, k, r, t - l])
+                    EK[p, k, r, t] = Affine()
+                    for l in range(0, lag):
+                        EK[p, k, r, t].add(IK[p, k, r, t - l])
+                        TS[p, r, t].add(IK[p, k, r, t - l], ds.sigma(p, l + 1))
+                    CK[p, k, r, t] = IK[p, k, r, t - lag].scaled(route.completion)
+                    costK[p, k, r, t] = NK[p, k, r, t].scaled(mult)
+                    N[p, r, t].add(NK[p, k, r, t])
+                    P[p, r, t].add(PK[p, k, r, t])
+                    E[p, r, t].add(EK[p, k, r, t])
+                    C[p, r, t].add(CK[p, k, r, t])
+                    cost[p, r, t].add(costK[p, k, r, t])
+                    need[p, r, t].add(NK[p, k, r, t], route.supervision_hours)
+                for s in range(b - d - 1, H + 1):
+                    for t in range(H + 1, s + d + 1):
+                        committed.add(IK[p, k, r, s], mult * phi[t - s])
+            for t in T_:
+                lever_cost[p, r, t] = Affine()
+    for (p, i, r, t), k in rhoindex.items():
+        lever_cost[p, r, t].terms[k] = ds.retention[p, r, i].cost * ds.regions[r]
+    for (p, r, t), k in zindex.items():
+        lever_cost[p, r, t].terms[k] = ds.recruitment[p, r].cost * ds.regions[r]
+    retained: dict = {}  # (p, r, t) -> rho columns of every tranche
+    for (p, i, r, t), k in rhoindex.items():
+        retained.setdefault((p, r, t), []).append(k)
     per_hour = ds.supervision_wte_per_hour()
     for r in ds.regions:
         for t in T_:
@@ -699,15 +944,27 @@ def build_expressions(ds: Dataset) -> Expressions:
         for t in T_:
             for p, prof in ds.professions.items():
                 s = S[p, r, t - 1].scaled(1.0 - prof.attrition)
-                s.add(C[p, r, t], prof.joining)
+                for route in ds.routes_of(p):
+                    s.add(CK[p, route.key, r, t], route.joining)
                 s.const += ds.inflow.get((p, r, t), 0.0)
                 for (q, src), share in ds.shares.items():
                     if src == p and share:
-                        s.add(I[q, r, t], -share)
+                        s.add(IK[q, "main", r, t], -share)
+                for (q, k), route in ds.routes.items():
+                    if route.source == p and route.draw:
+                        s.add(IK[q, k, r, t], -route.draw)
+                for k in retained.get((p, r, t), ()):
+                    s.terms[k] = s.terms.get(k, 0.0) + 1.0
+                if (p, r) in ds.recruitment:
+                    rec = ds.recruitment[p, r]
+                    k = zindex.get((p, r, t - rec.lead_time))
+                    if k is not None:
+                        s.terms[k] = s.terms.get(k, 0.0) + (1.0 - rec.attrition)
                 S[p, r, t] = s
                 QY[p, r, t] = s.scaled(1.0).add(G[p, r, t], -1.0)
                 Y[p, r, t] = QY[p, r, t].scaled(1.0).add(TS[p, r, t], prof.beta)
-    return Expressions(xindex, yindex, I, N, P, E, C, TS, S, G, Y, QY, cost, committed)
+    return Expressions(xindex, yindex, I, N, P, E, C, TS, S, G, Y, QY, cost, committed,
+                       IK, NK, PK, EK, CK, costK, need, rhoindex, zindex, lever_cost, col)
 
 
 # --------------------------------------------------------------------------
@@ -734,7 +991,7 @@ class _Model:
 def _build_model(ds: Dataset, ex: Expressions) -> _Model:
     T_ = ds.decision_years
     nx = len(ex.xindex)
-    col = nx + len(ex.yindex)
+    col = ex.ncols
     by_trainee: dict = {}  # (p, r, t) -> {col: 1}
     by_supervisor: dict = {}  # (q, r, t) -> {col: 1}
     for (p, q, r, t), k in ex.yindex.items():
@@ -749,9 +1006,15 @@ def _build_model(ds: Dataset, ex: Expressions) -> _Model:
     n = col
     lb = np.zeros(n)
     ub = np.full(n, np.inf)
-    for key, k in ex.xindex.items():
-        lb[k] = ds.intake_min.get(key, 0.0)
-        ub[k] = ds.intake_max.get(key, np.inf)
+    single = {p for p in ds.professions if len(ds.routes_of(p)) == 1}  # limits as bounds on x
+    for (p, k, r, t), c in ex.xindex.items():
+        if p in single:
+            lb[c] = ds.intake_min.get((p, r, t), 0.0)
+            ub[c] = ds.intake_max.get((p, r, t), np.inf)
+    for (p, r, t), c in ex.zindex.items():
+        cap = ds.recruitment[p, r].cap
+        if cap is not None:
+            ub[c] = cap
     integrality = np.zeros(n, dtype=int)
     if ds.integer_places:
         integrality[:nx] = 1
@@ -781,21 +1044,34 @@ def _build_model(ds: Dataset, ex: Expressions) -> _Model:
             total = Affine()
             for key, c in ex.cost.items():
                 if key[2] == t:
-                    total.add(c)
+                    total.add(c).add(ex.lever_cost[key])
             row(total, ds.budget[t], "budget", t)
         for r in ds.regions:
             if (r, t) in ds.regional_budget:
                 total = Affine()
                 for (p, rr, tt), c in ex.cost.items():
                     if rr == r and tt == t:
-                        total.add(c)
+                        total.add(c).add(ex.lever_cost[p, rr, tt])
                 row(total, ds.regional_budget[r, t], "regional budget", (r, t))
             for p, prof in ds.professions.items():
-                if prof.supervision_hours > 0:
-                    # sum_q y - h N = 0
+                if ds.needs_supervision(p):
+                    # sum_q y - sum_k h_k N_k = 0
                     y = by_trainee.get((p, r, t), {})
-                    row(ex.N[p, r, t].scaled(-prof.supervision_hours), 0.0, "supervision need", (p, r, t), y,
-                        sense="=")
+                    row(ex.need[p, r, t].scaled(-1.0), 0.0, "supervision need", (p, r, t), y, sense="=")
+                if p not in single:
+                    total = Affine()
+                    for route in ds.routes_of(p):
+                        total.add(ex.IK[p, route.key, r, t])
+                    if (p, r, t) in ds.intake_min:
+                        row(total.scaled(-1.0), -ds.intake_min[p, r, t], "intake_min", (p, r, t))
+                    if (p, r, t) in ds.intake_max:
+                        row(total, ds.intake_max[p, r, t], "intake_max", (p, r, t))
+            for (p, rr, i), tranche in ds.retention.items():
+                c = ex.rhoindex.get((p, i, r, t)) if rr == r else None
+                if c is not None:
+                    # rho_i - share_i a_p S[t-1] <= 0
+                    cap = ex.S[p, r, t - 1].scaled(-tranche.max_share * ds.professions[p].attrition)
+                    row(cap, 0.0, "retention_cap", (p, i, r, t), {c: 1.0})
             for q in ds.professions:
                 y = by_supervisor.get((q, r, t))
                 if y:
@@ -815,6 +1091,13 @@ def _build_model(ds: Dataset, ex: Expressions) -> _Model:
                 for r in ds.regions:
                     total.add(ex.I[p, r, t - 1], 1.0 - prof.max_decline).add(ex.I[p, r, t], -1.0)
                 row(total, 0.0, "decline", (p, t))
+        for (p, k), route in ds.routes.items():
+            if route.max_share is not None:
+                # sum_r x[p,k,r,t] - mu X[p,t] <= 0
+                total = Affine()
+                for r in ds.regions:
+                    total.add(ex.IK[p, k, r, t]).add(ex.I[p, r, t], -route.max_share)
+                row(total, 0.0, "route_share", (p, k, t))
     shortfall_obj = np.zeros(n)
     sustain_obj = np.zeros(n)
     for (p, r, t), k in uindex.items():
@@ -828,6 +1111,8 @@ def _build_model(ds: Dataset, ex: Expressions) -> _Model:
     cost_obj = np.zeros(n)
     total = Affine()
     for c in ex.cost.values():
+        total.add(c)
+    for c in ex.lever_cost.values():
         total.add(c)
     total.add(ex.committed)
     for k, v in total.terms.items():
@@ -896,15 +1181,21 @@ def solve_reference(dataset_dir: str | Path, *, time_limit: float | None = None)
 
     * ``weighted_shortfall`` = sum_{assessed t,p,r} yw_t w_p max(0, demand - Y) (stage 1's optimum),
     * ``sustain_shortfall`` = the same over the sustain years (stage 2's optimum), None without them,
-    * ``total_cost_gbp`` = sum_{t in T,p,r} kappa_p m_r N[p,r,t] (pipeline trainees included),
-    * ``committed_cost_after_horizon_gbp`` = sum_{p,r,s<=H,t>H} kappa_p m_r phi[t-s] I[p,r,s]
+    * ``total_cost_gbp`` = sum_{t in T,p,k,r} kappa_k m_r N_k[p,r,t] (pipeline trainees included)
+      plus the lever costs of the decision years,
+    * ``committed_cost_after_horizon_gbp`` = sum_{p,k,r,s<=H,t>H} kappa_k m_r phi_k[t-s] I[p,k,r,s] (routes only)
       (stage 3's optimum is ``total_cost_gbp + committed_cost_after_horizon_gbp``),
     * ``total_shortfall_wte`` = sum_{p,r} max(0, demand - Y) in the target year,
     * ``qualified_shortfall_wte`` = sum_{p,r} max(0, demand - (S - G)) in the target year,
-    * ``intake`` (also ``plan``) = {(p, r, t): x},
+    * ``intake`` (also ``plan``) = {(p, r, t): x of the main route},
+    * ``intake_by_route`` = {(p, k, r, t): x} (main included), ``route_intake`` the same without main,
+    * ``retention`` = {(p, tranche, r, t): rho}, ``recruitment`` = {(p, r, t): z (signed in t)},
+    * ``route_figures`` = {(p, k, r, t): {intake, in_training, on_placement, in_training_end,
+      completions, cost}} (one plan.csv row each), ``lever_cost`` = {(p, r, t): retention + recruitment
+      spend in t}, ``levers`` = the levers.csv rows (:func:`lever_rows`),
     * ``stage1_objective``, ``stage2_objective`` (None without sustain years), ``stage3_objective``,
-      and per (p, r, t) dicts ``in_training`` (N), ``on_placement`` (P), ``in_training_end`` (E),
-      ``completions`` (C), ``cost``, ``stock`` (S), ``trainee_service`` (T), ``counted_service``
+      and per (p, r, t) dicts (totals over routes) ``in_training`` (N), ``on_placement`` (P),
+      ``in_training_end`` (E), ``completions`` (C), ``cost`` (trainees only), ``stock`` (S), ``trainee_service`` (T), ``counted_service``
       (beta T), ``supervision_given`` (G), ``supply`` (Y), ``qualified_supply`` (S - G), ``demand``,
       ``shortfall``, ``qualified_shortfall``; ``supervision`` = {(p, q, r, t): y}.
     """
@@ -936,30 +1227,77 @@ def solve_reference(dataset_dir: str | Path, *, time_limit: float | None = None)
     return _report(ds, ex, model, v, z1, z2, z3)
 
 
+def lever_rows(ds: Dataset, route_intake: dict, retention: dict, recruitment: dict) -> list[dict]:
+    """The levers.csv rows (contract-levers.md) for the given amounts, in a fixed order.
+
+    ``route_intake`` {(p, k, r, t): x} (non-main routes), ``retention`` {(p, tranche, r, t): rho},
+    ``recruitment`` {(p, r, t): z}. cost_gbp: route kappa_k m_r (sum_l phi_k[l]) x, retention
+    c m_r rho, recruitment c m_r z; in_post_target_wte (target year Y, attrition a): route
+    j c x (1-a)^(Y - t - Q) when t + Q <= Y, retention rho (1-a)^(Y - t) when t <= Y, recruitment
+    (1-e) z (1-a)^(Y - t - L) when t + L <= Y, else 0; gbp_per_wte = cost / in post (None at 0).
+    """
+    Y = ds.target_year
+    out = []
+
+    def add(kind, p, name, r, t, amount, cost, in_post):
+        out.append({"kind": kind, "profession": p, "name": name, "region": r, "year": t,
+                    "year_label": year_label(t), "amount_wte": amount, "cost_gbp": cost,
+                    "in_post_target_wte": in_post, "gbp_per_wte": cost / in_post if in_post > 0 else None})
+
+    for (p, k, r, t), x in route_intake.items():
+        route = ds.routes[p, k]
+        a = ds.professions[p].attrition
+        done = t + route.lag
+        in_post = route.joining * route.completion * x * (1 - a) ** (Y - done) if done <= Y else 0.0
+        add("route", p, k, r, t, x, route.cost * ds.regions[r] * sum(route.phi) * x, in_post)
+    for (p, i, r, t), rho in retention.items():
+        a = ds.professions[p].attrition
+        add("retention", p, f"tranche {i}", r, t, rho, ds.retention[p, r, i].cost * ds.regions[r] * rho,
+            rho * (1 - a) ** (Y - t) if t <= Y else 0.0)
+    for (p, r, t), z in recruitment.items():
+        rec = ds.recruitment[p, r]
+        a = ds.professions[p].attrition
+        arrive = t + rec.lead_time
+        add("recruitment", p, "recruitment", r, t, z, rec.cost * ds.regions[r] * z,
+            (1 - rec.attrition) * z * (1 - a) ** (Y - arrive) if arrive <= Y else 0.0)
+    return out
+
+
 def _report(ds: Dataset, ex: Expressions, model: _Model, v: np.ndarray, z1: float, z2: float | None,
             z3: float) -> dict:
     v = v.copy()
     for key, k in ex.xindex.items():
         value = min(max(v[k], model.lb[k]), model.ub[k])
         v[k] = round(value) if ds.integer_places else value
-    for k in ex.yindex.values():
-        v[k] = max(0.0, v[k])
+    for k in list(ex.yindex.values()) + list(ex.rhoindex.values()) + list(ex.zindex.values()):
+        v[k] = min(max(0.0, v[k]), model.ub[k])
     keys = list(ex.N)
 
     def values(store):
         return {k: float(store[k].value(v)) for k in keys}
 
+    by_route = {key: float(v[k]) for key, k in ex.xindex.items()}
     out = {
         "status": "optimal",
         "stage1_objective": z1,
         "stage2_objective": z2,
         "stage3_objective": z3,
-        "intake": {key: float(v[k]) for key, k in ex.xindex.items()},
+        "intake": {(p, r, t): x for (p, k, r, t), x in by_route.items() if k == "main"},
+        "intake_by_route": by_route,
+        "route_intake": {key: x for key, x in by_route.items() if key[1] != "main"},
+        "retention": {key: float(v[k]) for key, k in ex.rhoindex.items()},
+        "recruitment": {key: float(v[k]) for key, k in ex.zindex.items()},
+        "route_figures": {key: {"intake": by_route[key], "in_training": float(ex.NK[key].value(v)),
+                                "on_placement": float(ex.PK[key].value(v)),
+                                "in_training_end": float(ex.EK[key].value(v)),
+                                "completions": float(ex.CK[key].value(v)), "cost": float(ex.costK[key].value(v))}
+                          for key in ex.xindex},
         "in_training": values(ex.N),
         "on_placement": values(ex.P),
         "in_training_end": values(ex.E),
         "completions": values(ex.C),
         "cost": values(ex.cost),
+        "lever_cost": values(ex.lever_cost),
         "stock": values(ex.S),
         "trainee_service": values(ex.T),
         "supervision_given": values(ex.G),
@@ -969,6 +1307,7 @@ def _report(ds: Dataset, ex: Expressions, model: _Model, v: np.ndarray, z1: floa
         "supervision": {key: float(v[k]) for key, k in ex.yindex.items()},
     }
     out["plan"] = out["intake"]
+    out["levers"] = lever_rows(ds, out["route_intake"], out["retention"], out["recruitment"])
     out["counted_service"] = {k: ds.professions[k[0]].beta * out["trainee_service"][k] for k in keys}
     out["shortfall"] = {k: max(0.0, out["demand"][k] - out["supply"][k]) for k in keys}
     out["qualified_shortfall"] = {k: max(0.0, out["demand"][k] - out["qualified_supply"][k]) for k in keys}
@@ -982,7 +1321,7 @@ def _report(ds: Dataset, ex: Expressions, model: _Model, v: np.ndarray, z1: floa
     target = [(p, r, ds.target_year) for p in ds.professions for r in ds.regions]
     out["total_shortfall_wte"] = float(sum(out["shortfall"][k] for k in target))
     out["qualified_shortfall_wte"] = float(sum(out["qualified_shortfall"][k] for k in target))
-    out["total_cost_gbp"] = float(sum(out["cost"].values()))
+    out["total_cost_gbp"] = float(sum(out["cost"].values()) + sum(out["lever_cost"].values()))
     out["committed_cost_after_horizon_gbp"] = float(ex.committed.value(v))
     return out
 

@@ -34,6 +34,20 @@ PROF_COLUMNS_V1 = ["profession", "name", "duration_years", "completion_rate", "j
 PROF_COLUMNS = PROF_COLUMNS_V1 + ["start_month", "service_basis", "max_decline"]
 
 
+ROUTE_COLUMNS = ["profession", "route", "duration_years", "start_month", "completion_rate", "joining_rate",
+                 "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "source_profession", "source_draw",
+                 "max_share"]
+RETENTION_COLUMNS = ["profession", "region", "tranche", "max_share_of_leavers", "cost_per_wte_year_gbp",
+                     "first_year"]
+RECRUITMENT_COLUMNS = ["profession", "region", "lead_time_years", "cost_per_wte_gbp", "max_wte_per_year",
+                       "first_year_attrition"]
+
+
+def route(p="P", k="alt", d="", m="", c="", j="", cost="", h="", source="", draw="", share=""):
+    """A routes.csv row; blanks take the profession's values."""
+    return [p, k, d, m, c, j, cost, h, source, draw, share]
+
+
 def prof(key="P", d=1, c=1, j=1, a=0, cost=1000, h=0, H=0, tsw=0, weight="", g="", m="", basis="", dec=""):
     return [key, f"name {key}", d, c, j, a, cost, h, H, tsw, weight, g, m, basis, dec]
 
@@ -47,7 +61,8 @@ def _csv(path: Path, header, rows):
 
 def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(), pipeline=None,
          capacity=None, supervision=None, sources=None, budget=(), regional=False, inflows=None,
-         supervisor_hours=None, trainee_service=None, settings=None, name="ds", v1=False) -> Path:
+         supervisor_hours=None, trainee_service=None, settings=None, name="ds", v1=False, routes=None,
+         retention=None, recruitment=None) -> Path:
     """Write a dataset; optional tables are only written when given (None = file absent).
 
     ``v1=True`` writes professions.csv with the version-1 columns only.
@@ -75,6 +90,9 @@ def make(tmp_path: Path, *, profs=None, regions=(("R", ""),), stock=(), demand=(
         "inflows.csv": (["profession", "region", "year", "inflow_wte"], inflows),
         "supervisor_hours.csv": (["profession", "region", "supervisor_hours_per_wte"], supervisor_hours),
         "trainee_service.csv": (["profession", "training_year", "service_wte"], trainee_service),
+        "routes.csv": (ROUTE_COLUMNS, routes),
+        "retention.csv": (RETENTION_COLUMNS, retention),
+        "recruitment.csv": (RECRUITMENT_COLUMNS, recruitment),
     }
     for file, (header, rows) in optional.items():
         if rows is not None:
@@ -647,6 +665,186 @@ def test_version_two_input_errors(tmp_path, kwargs, match):
         load_dataset(path)
 
 
+# ---------------------------------------------------------------------------- levers
+
+
+def test_route_cheaper_route_and_route_timing(tmp_path):
+    """Demand 10, budget 4000. main costs 1000 a trainee, ``fast`` (one year, blank = main's timing)
+    500, ``slow`` (two years) 100 a year but completes only at the end of 2022, after the target.
+    Stage 1: fast gives one WTE per 500 -> x_fast = 8, shortfall 2. Stage 3: slow would only cost
+    (and its second year is committed after the horizon) -> x_slow = 0, x_main = 0; cost 4000."""
+    path = make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 4000]],
+                routes=[route(k="fast", cost=500), route(k="slow", d=2, cost=100)])
+    r = solve(path)
+    assert r["intake"] == {("P", "R", 2021): approx(0)}
+    assert r["route_intake"] == {("P", "fast", "R", 2021): approx(8), ("P", "slow", "R", 2021): approx(0)}
+    assert r["weighted_shortfall"] == approx(2)
+    assert r["total_cost_gbp"] == approx(4000) and r["committed_cost_after_horizon_gbp"] == approx(0)
+    assert r["route_figures"]["P", "fast", "R", 2021]["cost"] == approx(4000)
+    [lever] = [row for row in r["levers"] if row["name"] == "fast"]
+    assert lever["in_post_target_wte"] == approx(8) and lever["gbp_per_wte"] == approx(500)
+
+
+def test_route_max_share(tmp_path):
+    """As above with fast's max_share 0.5: x_f <= 0.5 (x_m + x_f), i.e. x_f <= x_m, and
+    1000 x_m + 500 x_f <= 4000. Max x_m + x_f: x_m = x_f = 8/3, total 16/3, shortfall 10 - 16/3 = 14/3."""
+    r = solve(make(tmp_path, demand=[["P", "R", 2021, 10]], budget=[[2021, 4000]],
+                   routes=[route(k="fast", cost=500, share=0.5)]))
+    assert r["intake"][("P", "R", 2021)] == approx(8 / 3)
+    assert r["route_intake"][("P", "fast", "R", 2021)] == approx(8 / 3)
+    assert r["weighted_shortfall"] == approx(14 / 3)
+
+
+@pytest.mark.parametrize("draw, x, shortfall", [("", 5, 10), (0.5, 10, 0)])
+def test_route_from_source_profession_draws_its_stock(tmp_path, draw, x, shortfall):
+    """P (weight 2) demand 10, no budget for its main route (budget 0); route ``conv`` from Q costs 0 and
+    draws theta WTE of Q's stock (5, no demand) per trainee in the intake year. theta = 1 (blank):
+    S_Q = 5 - x >= 0 -> x = 5, P shortfall 5, weighted 10. theta = 0.5: x <= 10 -> x = 10, shortfall 0."""
+    r = solve(make(tmp_path, profs=[prof("P", weight=2), prof("Q")], stock=[["Q", "R", 5]],
+                   demand=[["P", "R", 2021, 10]], budget=[[2021, 0]],
+                   routes=[route(k="conv", cost=0, source="Q", draw=draw)]))
+    assert r["route_intake"] == {("P", "conv", "R", 2021): approx(x)}
+    assert r["weighted_shortfall"] == approx(shortfall)
+    assert r["stock"]["Q", "R", 2021] == approx(0)
+    assert r["stock"]["P", "R", 2021] == approx(x)
+
+
+def test_retention_tranches_regions_and_first_year(tmp_path):
+    """Regions A, B, stock 100 each, attrition 0.2 (20 leavers each in 2021), demand 100 each, no training
+    (intake_max 0). Tranche 1 (blank region): 25% of leavers at 1000; in B a row naming B replaces it
+    with 10% (cap 2). Tranche 2: 50% at 3000 (cap 10 each). Tranche 3 starts in 2022, after the
+    horizon: no variable. Budget 30000: tranche 1 first (5 + 2 = 7 WTE, 7000), then 23000 / 3000 = 23/3
+    of tranche 2. Shortfall 40 - 7 - 23/3 = 76/3; stage 3 spends all 30000 (no cheaper plan at that gap)."""
+    path = make(tmp_path, regions=[("A", ""), ("B", "")], profs=[prof(a=0.2)],
+                stock=[["P", "A", 100], ["P", "B", 100]], demand=[["P", "A", 2021, 100], ["P", "B", 2021, 100]],
+                capacity=[["P", "A", 2021, "", "", 0], ["P", "B", 2021, "", "", 0]], budget=[[2021, 30000]],
+                retention=[["P", "", "", 0.25, 1000, ""], ["P", "B", 1, 0.1, 1000, ""],
+                           ["P", "", 2, 0.5, 3000, ""], ["P", "", 3, 1, 0, 2022]])
+    data = load_dataset(path)
+    assert sorted(data.retention) == [("P", "A", "1"), ("P", "A", "2"), ("P", "A", "3"), ("P", "B", "1"),
+                                      ("P", "B", "2"), ("P", "B", "3")]
+    assert data.retention["P", "B", "1"].max_share == 0.1 and data.retention_years("P", "A", "3") == []
+    r = solve(path)
+    ret = r["retention"]
+    assert set(ret) == {("P", i, reg, 2021) for i in ("1", "2") for reg in ("A", "B")}
+    assert ret["P", "1", "A", 2021] == approx(5) and ret["P", "1", "B", 2021] == approx(2)
+    assert ret["P", "2", "A", 2021] + ret["P", "2", "B", 2021] == approx(23 / 3)
+    assert r["weighted_shortfall"] == approx(76 / 3)
+    assert r["total_cost_gbp"] == approx(30000)
+    assert r["stock"]["P", "A", 2021] + r["stock"]["P", "B", 2021] == approx(160 + 7 + 23 / 3)
+
+
+def test_direct_recruitment_lead_time_cap_attrition(tmp_path):
+    """Base 2020, target = horizon 2023, attrition 0.1, stock 100 in A (multiplier 1.5) and B, demand 100
+    each in 2023, no training. Without levers S_2023 = 100 * 0.9^3 = 72.9. Blank-region row: lead 1,
+    2000 a WTE, cap 10, first-year attrition 0.5: z signed in 2021 is in post at the end of 2022 (half
+    of it) and 0.45 z at 2023; z_2022 gives 0.5 z; z_2023 would arrive after the horizon (no variable).
+    A: 27.1 - 4.5 - 5 = 17.6, cost 20 * 2000 * 1.5 = 60000. B's own row: lead 0, 1000, cap 3: z each
+    year, in post at 2023 3 (0.81 + 0.9 + 1) = 8.13, shortfall 18.97, cost 9000."""
+    path = make(tmp_path, regions=[("A", 1.5), ("B", "")], profs=[prof(a=0.1)],
+                stock=[["P", "A", 100], ["P", "B", 100]], demand=[["P", "A", 2023, 100], ["P", "B", 2023, 100]],
+                capacity=[["P", reg, t, "", "", 0] for reg in "AB" for t in (2021, 2022, 2023)],
+                budget=[[2019, 1]], settings={"target_year": 2023},
+                recruitment=[["P", "", 1, 2000, 10, 0.5], ["P", "B", "", 1000, 3, ""]])
+    r = solve(path)
+    assert r["recruitment"] == {("P", "A", 2021): approx(10), ("P", "A", 2022): approx(10),
+                                ("P", "B", 2021): approx(3), ("P", "B", 2022): approx(3),
+                                ("P", "B", 2023): approx(3)}
+    assert r["weighted_shortfall"] == approx(17.6 + 18.97)
+    assert r["total_cost_gbp"] == approx(69000)
+    assert r["lever_cost"]["P", "A", 2021] == approx(30000)
+    rows = {(row["region"], row["year"]): row for row in r["levers"]}
+    assert rows["A", 2021]["in_post_target_wte"] == approx(4.5)
+    assert rows["A", 2021]["gbp_per_wte"] == approx(30000 / 4.5)
+    assert rows["B", 2021]["in_post_target_wte"] == approx(2.43)
+
+
+def test_route_own_start_month_and_supervision_hours(tmp_path):
+    """Target = horizon 2022, demand 10 in 2022, budget 7000 in 2021 only. P needs 2 supervision hours a
+    trainee and has no supervisor row, so its main route and route ``blank_h`` (blank hours = 2) can take
+    nobody; route ``sept`` (one year from September, 0 hours, 1200 a year) can. A 2021 September cohort
+    spends 7/12 of 2021 and 5/12 of 2022 in training and is in post at the end of 2022 (Q = d = 1); a 2022
+    cohort would complete after the horizon. 2021 cost 700 x <= 7000 -> x = 10, shortfall 0. Whole cost
+    12000 = 7000 (2021) + 5000 (2022); nothing after the horizon."""
+    r = solve(make(tmp_path, profs=[prof(h=2)], demand=[["P", "R", 2022, 10]], budget=[[2021, 7000]],
+                   routes=[route(k="sept", m=9, h=0, cost=1200), route(k="blank_h", cost=1)],
+                   settings={"target_year": 2022}))
+    assert r["intake"] == {("P", "R", 2021): approx(0), ("P", "R", 2022): approx(0)}
+    assert r["route_intake"] == {("P", "sept", "R", 2021): approx(10), ("P", "sept", "R", 2022): approx(0),
+                                 ("P", "blank_h", "R", 2021): approx(0), ("P", "blank_h", "R", 2022): approx(0)}
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["cost"] == {("P", "R", 2021): approx(7000), ("P", "R", 2022): approx(5000)}
+    assert r["total_cost_gbp"] == approx(12000) and r["committed_cost_after_horizon_gbp"] == approx(0)
+    sept = [row for row in r["levers"] if row["name"] == "sept" and row["year"] == 2021][0]
+    assert sept["cost_gbp"] == approx(12000) and sept["in_post_target_wte"] == approx(10)
+    assert sept["gbp_per_wte"] == approx(1200)
+
+
+def test_retention_cap_uses_last_year_stock_with_its_retention(tmp_path):
+    """Stock 100, attrition 0.5, one tranche keeping up to half the leavers (cap 0.25 S[t-1]) at 1000,
+    target = horizon 2022, demand 100 in 2022 only, no training. 2021: rho <= 25 -> S = 50 + 25 = 75;
+    2022: rho <= 0.25 x 75 = 18.75 -> S = 37.5 + 18.75 = 56.25 (S_2022 <= 0.75 S_2021, so both caps
+    bind). Shortfall 43.75; cost (25 + 18.75) x 1000 = 43750."""
+    r = solve(make(tmp_path, profs=[prof(a=0.5)], stock=[["P", "R", 100]], demand=[["P", "R", 2022, 100]],
+                   capacity=[["P", "R", t, "", "", 0] for t in (2021, 2022)], budget=[[2019, 1]],
+                   retention=[["P", "R", "", 0.5, 1000, ""]], settings={"target_year": 2022}))
+    assert r["retention"] == {("P", "1", "R", 2021): approx(25), ("P", "1", "R", 2022): approx(18.75)}
+    assert r["weighted_shortfall"] == approx(43.75)
+    assert r["total_cost_gbp"] == approx(43750)
+    rows = {row["year"]: row for row in r["levers"]}
+    assert rows[2021]["in_post_target_wte"] == approx(12.5) and rows[2022]["in_post_target_wte"] == approx(18.75)
+
+
+def test_route_draws_its_source_in_the_intake_year_only(tmp_path):
+    """P (weight 2) demand 10 in 2022, Q stock 10 and demand 10 in 2022, no attrition, target = horizon
+    2022. Route ``conv`` (two years from April, blank cost = 1000, theta 1 from Q): a 2021 cohort draws
+    Q once, in 2021, and completes at the end of 2022; a 2022 cohort completes too late. S_Q = 10 - x in
+    both years, so x <= 10; objective 2 (10 - x) + x = 20 - x -> x = 10, weighted shortfall 10 (Q's).
+    Were Q drawn every training year, x <= 5. Cost 1000 x 10 in 2021 and in 2022 = 20000. P's main
+    route (which draws nothing) and Q's are closed: they need 2 supervision hours a trainee and there is
+    no supervisor row, while conv needs 0 hours (intake_max could not close P's main route alone: it
+    limits the sum over routes)."""
+    r = solve(make(tmp_path, profs=[prof("P", weight=2, h=2), prof("Q", h=2)], stock=[["Q", "R", 10]],
+                   demand=[["P", "R", 2022, 10], ["Q", "R", 2022, 10]], budget=[[2019, 1]],
+                   settings={"target_year": 2022}, routes=[route(k="conv", d=2, h=0, source="Q")]))
+    assert r["intake"] == {(p, "R", t): approx(0) for p in "PQ" for t in (2021, 2022)}
+    assert r["route_intake"] == {("P", "conv", "R", 2021): approx(10), ("P", "conv", "R", 2022): approx(0)}
+    assert r["weighted_shortfall"] == approx(10)
+    # stage 3 may give up the stage-1 tolerance (1e-6 x 10 + 1e-6) of x to save cost
+    assert r["stock"]["Q", "R", 2021] == pytest.approx(0, abs=2e-5) == r["stock"]["Q", "R", 2022]
+    assert r["total_cost_gbp"] == approx(20000)
+
+
+def test_cost_stage_picks_the_cheaper_lever(tmp_path):
+    """Stock 100, attrition 0.1 (S = 90 without levers), demand 96 in 2021, no training. Retention (cap 50%
+    of 10 leavers = 5, 1000 a WTE) and recruitment (lead 0, cap 4, 500 a WTE) both put one WTE in post per
+    unit; 6 are needed (shortfall 0 is reachable with 9). Stage 3 takes the 4 cheap recruits and 2
+    retained: cost 4 x 500 + 2 x 1000 = 4000."""
+    r = solve(make(tmp_path, profs=[prof(a=0.1)], stock=[["P", "R", 100]], demand=[["P", "R", 2021, 96]],
+                   capacity=[["P", "R", 2021, "", "", 0]], budget=[[2019, 1]],
+                   retention=[["P", "", "", 0.5, 1000, ""]], recruitment=[["P", "", "", 500, 4, ""]]))
+    assert r["weighted_shortfall"] == approx(0)
+    assert r["recruitment"] == {("P", "R", 2021): approx(4)}
+    assert r["retention"] == {("P", "1", "R", 2021): approx(2)}
+    assert r["total_cost_gbp"] == approx(4000)
+
+
+@pytest.mark.parametrize("table, row, match", [
+    ("routes", route(k="main"), "may not be named 'main'"),
+    ("routes", route(source="P"), "its own profession"),
+    ("routes", route(source="Q", draw=1.5), "must be <= 1"),
+    ("routes", route(source="X"), "unknown source_profession"),
+    ("retention", ["P", "", "", "", 1000, ""], "max_share_of_leavers: value is missing"),
+    ("retention", ["P", "Z", "", 0.1, 1000, ""], "unknown region"),
+    ("recruitment", ["P", "", 0.5, 1000, "", ""], "lead_time_years: must be an integer"),
+    ("recruitment", ["P", "", 1, 1000, "", 2], "rate must be in"),
+])
+def test_lever_input_errors(tmp_path, table, row, match):
+    path = make(tmp_path, profs=[prof(), prof("Q")], budget=[[2021, 1]], **{table: [row]})
+    with pytest.raises(DatasetError, match=match):
+        load_dataset(path)
+
+
 # ---------------------------------------------------------------------------- checker
 
 
@@ -973,10 +1171,48 @@ def test_generator_covers_version_two_inputs(tmp_path):
         assert item in seen, item
 
 
+def test_generator_covers_levers(tmp_path):
+    """Across 24 seeds: routes with and without a source, used and unused, with and without max_share;
+    retention rows with blank and named regions, first_year, several tranches; recruitment rows with
+    blank and named regions and lead times; retention and recruitment used in some optimal plans. Each
+    solution passes the checker (levers.csv included)."""
+    seen = set()
+    for seed in range(24):
+        path = generate_dataset(tmp_path / str(seed), seed)
+        data = load_dataset(path)
+        result = solve(path)
+        for (p, k), rt in data.routes.items():
+            used = any(v > 1e-6 for (pp, kk, _, _), v in result["route_intake"].items() if (pp, kk) == (p, k))
+            seen |= {("route", rt.source is not None, used), ("share", rt.max_share is not None)}
+        for table, column in (("retention", "region"), ("retention", "first_year"), ("recruitment", "region")):
+            if (path / f"{table}.csv").exists():
+                rows = list(csv.DictReader((path / f"{table}.csv").open()))
+                seen |= {(table, column, bool(row[column])) for row in rows}
+                if table == "retention":
+                    seen.add(("tranches", len({row["tranche"] or "1" for row in rows}) > 1))
+        seen |= {("lead", rec.lead_time > 0) for rec in data.recruitment.values()}
+        seen.add(("retention used", any(v > 1e-6 for v in result["retention"].values())))
+        seen.add(("recruitment used", any(v > 1e-6 for v in result["recruitment"].values())))
+        if data.routes or data.retention or data.recruitment:
+            write_results(path, result, tmp_path / f"results{seed}")
+            assert check_results(path, tmp_path / f"results{seed}") == [], seed
+    for item in [("route", True, True), ("route", True, False), ("route", False, True), ("share", True),
+                 ("share", False), ("retention", "region", True), ("retention", "region", False),
+                 ("retention", "first_year", True), ("retention", "first_year", False), ("tranches", True),
+                 ("recruitment", "region", True), ("recruitment", "region", False), ("lead", True),
+                 ("lead", False), ("retention used", True), ("recruitment used", True)]:
+        assert item in seen, item
+
+
 def test_generated_infeasible_variants(tmp_path):
+    """Levers only add options: datasets with levers stay infeasible when the pipeline breaks a limit."""
+    with_levers = 0
     for seed in range(6):
         bad = generate_dataset(tmp_path / str(seed), seed, feasible=False)
         assert solve_reference(bad)["status"] == "infeasible"
+        data = load_dataset(bad)
+        with_levers += bool(data.routes or data.retention or data.recruitment)
+    assert with_levers >= 2
 
 
 def test_generator_is_deterministic(tmp_path):
@@ -986,6 +1222,19 @@ def test_generator_is_deterministic(tmp_path):
     assert files == sorted(p.name for p in b.iterdir())
     for name in files:
         assert (a / name).read_text() == (b / name).read_text(), name
+
+
+def test_generator_without_levers_writes_the_same_other_tables(tmp_path):
+    """levers=False leaves out routes, retention and recruitment and changes nothing else (the levers have
+    a generator of their own; checked once for seeds 0..29: the tables are byte for byte those of the
+    generator before levers, commit f139b0f)."""
+    for seed in range(12):
+        a = generate_dataset(tmp_path / f"a{seed}", seed)
+        b = generate_dataset(tmp_path / f"b{seed}", seed, levers=False)
+        lever_files = {"routes.csv", "retention.csv", "recruitment.csv"}
+        assert not {p.name for p in b.iterdir()} & lever_files
+        for path in b.iterdir():
+            assert (a / path.name).read_text() == path.read_text(), (seed, path.name)
 
 
 def test_generator_sizes_and_infeasible(tmp_path):
@@ -1011,6 +1260,9 @@ def test_workbook_form_reads_like_the_folder(tmp_path):
                   demand=[["P", "R", "2021/22", 10], ["P", "R", 2022, 10], ["P", "R", 2023, 10]],
                   budget=[[2021, 5000], [2022, 5000]], capacity=[["P", "R", 2022, "", "", 4]],
                   supervision=[["P", "Q"]], supervisor_hours=[["Q", "R", 1.5]], trainee_service=[["P", 1, 0.1]],
+                  routes=[route(k="conv", d=2, m=1, source="Q", draw=0.5, share=0.5)],
+                  retention=[["P", "", "", 0.5, 100, ""], ["P", "R", 2, 0.2, 300, 2022]],
+                  recruitment=[["P", "", 1, 2000, 3, 0.1]],
                   settings={"target_year": 2022, "horizon_end": 2023, "assessed_years": [2021, 2022],
                             "sustain_years": [2023], "year_weights": {2022: 2, 2023: 0.5},
                             "supervision_time_counts": False, "contracted_hours_per_week": 30})
@@ -1030,5 +1282,96 @@ def test_workbook_form_reads_like_the_folder(tmp_path):
     assert data.trainee_service and data.supervisor_hours and data.sustain_years == [2023]
     assert data.supervision_time_counts is False and data.contracted_hours_per_week == 30
     book_result, folder_result = solve(tmp_path / "ds.xlsx"), solve(folder)
+    assert book_result["levers"] == folder_result["levers"] and folder_result["levers"]
     for key in ("weighted_shortfall", "sustain_shortfall", "total_cost_gbp", "committed_cost_after_horizon_gbp"):
         assert book_result[key] == approx(folder_result[key])
+
+
+# ---------------------------------------------------------------------------- checker with levers
+
+
+@pytest.fixture
+def solved_levers(tmp_path):
+    """Every lever at once: P has a cheap ``fast`` route (max_share 0.6) and a two-year September ``conv``
+    route drawing 0.5 WTE of Q's stock per trainee (supervised by Q); retention of P (blank region, and a
+    second tranche in B from 2022); recruitment of Q (blank region, lead 1, cap 5, 20% first-year attrition)
+    and of P in A (lead 0, cap 2). Target 2022, horizon 2023, national and regional budgets."""
+    ds = make(tmp_path, profs=[prof("P", a=0.2, weight=2, h=1, cost=10000), prof("Q", a=0.1, H=2)],
+              regions=[("A", 1.2), ("B", "")],
+              stock=[["P", "A", 20], ["P", "B", 10], ["Q", "A", 30], ["Q", "B", 30]],
+              demand=[["P", "A", 2022, 40], ["P", "B", 2022, 25], ["Q", "A", 2022, 32], ["Q", "B", 2022, 30],
+                      ["P", "A", 2023, 40], ["P", "B", 2023, 25], ["Q", "A", 2023, 30], ["Q", "B", 2023, 30]],
+              pipeline=[["P", "A", 2020, 4]], supervision=[["P", "Q"]],
+              routes=[route(k="fast", cost=6000, share=0.6),
+                      route(k="conv", d=2, m=9, cost=300, source="Q", draw=0.5)],
+              retention=[["P", "", "", 0.5, 800, ""], ["P", "B", 2, 0.3, 2000, 2022]],
+              recruitment=[["Q", "", 1, 3000, 5, 0.2], ["P", "A", "", 5000, 2, ""]],
+              budget=[[2021, "", 150000], [2022, "", 200000], [2022, "A", 90000]], regional=True,
+              settings={"target_year": 2022, "horizon_end": 2023})
+    results = write_results(ds, solve(ds), tmp_path / "results")
+    return ds, results
+
+
+def test_checker_accepts_reference_results_with_levers(solved_levers):
+    ds, results = solved_levers
+    assert check_results(ds, results, compare_reference=True) == []
+    kinds = {row["kind"] for row in csv.DictReader((results / "levers.csv").open())}
+    assert kinds == {"route", "retention", "recruitment"}
+    routes = {row["route"] for row in csv.DictReader((results / "plan.csv").open())}
+    assert routes == {"main", "fast", "conv"}
+    r = solve(ds)
+    assert r["route_intake"]["P", "conv", "B", 2021] > 1 and r["retention"]["P", "1", "A", 2021] > 1
+    assert r["recruitment"]["P", "A", 2021] > 1
+
+
+def test_checker_flags_lever_caps_and_figures(solved_levers):
+    """Amounts beyond the retention and recruitment caps, a route over its max_share, a conversion draw
+    that empties the source pool, and wrong levers.csv figures are all reported."""
+    ds, results = solved_levers
+    levers = results / "levers.csv"
+    _edit_csv(levers, {"kind": "retention", "region": "A", "year": 2021}, "amount_wte", "50")
+    _edit_csv(levers, {"kind": "recruitment", "profession": "P", "region": "A", "year": 2022}, "amount_wte", "7")
+    _edit_csv(levers, {"kind": "recruitment", "profession": "Q", "region": "B", "year": 2021}, "cost_gbp", "1")
+    _edit_csv(levers, {"kind": "route", "name": "conv", "region": "A", "year": 2021}, "in_post_target_wte", "99")
+    _edit_csv(levers, {"kind": "route", "name": "fast", "region": "B", "year": 2022}, "gbp_per_wte", "1")
+    _edit_csv(levers, {"kind": "route", "name": "conv", "region": "B", "year": 2023}, "gbp_per_wte", "5")
+    _edit_csv(levers, {"kind": "retention", "region": "A", "year": 2022}, "gbp_per_wte", "")
+    for file in ("plan.csv", "levers.csv"):
+        _edit_csv(results / file, {"route" if file == "plan.csv" else "name": "conv", "region": "B", "year": 2022},
+                  "intake" if file == "plan.csv" else "amount_wte", "500")
+        _edit_csv(results / file, {"route" if file == "plan.csv" else "name": "fast", "region": "A", "year": 2023},
+                  "intake" if file == "plan.csv" else "amount_wte", "400")
+    text = "\n".join(check_results(ds, results))
+    assert "retention_cap: (P, 1, A, 2021) retained 50" in text
+    assert "recruitment_cap: (P, A, 2022) recruited 7 exceeds max_wte_per_year 2" in text
+    assert "levers.csv recruitment (Q, B, 2021): cost_gbp = 1 but recomputed 0" in text
+    assert "levers.csv route (P, conv, A, 2021): in_post_target_wte = 99" in text
+    assert "levers.csv route (P, fast, B, 2022): gbp_per_wte = 1 but recomputed" in text
+    assert "levers.csv route (P, conv, B, 2023): gbp_per_wte = '5' should be blank" in text
+    assert "levers.csv retention (P, 1, A, 2022): gbp_per_wte is blank but" in text
+    assert "route_share: P route fast intake" in text and "in 2023 exceeds max_share 0.6" in text
+    assert "stock: (Q, B, 2022) S = " in text
+    assert "budget.csv: year 2021 national spend" in text  # retention of 50 at 800 x 1.2 is over budget
+    assert "supervision.csv: (P, B, 2022) trainees need" in text  # conv trainees need Q's hours
+
+
+def test_checker_flags_missing_and_unknown_lever_rows(solved_levers):
+    ds, results = solved_levers
+    rows = list(csv.DictReader((results / "levers.csv").open()))
+    kept = [row for row in rows if not (row["kind"] == "retention" and row["region"] == "B")]
+    kept.append({**rows[0], "kind": "retention", "name": "tranche 2", "region": "A", "year": "2022",
+                 "year_label": "2022/23"})
+    kept.append({**rows[0], "kind": "bonus"})
+    with (results / "levers.csv").open("w", newline="") as handle:
+        w = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(kept)
+    _edit_csv(results / "levers.csv", {"kind": "route", "name": "fast", "region": "A", "year": 2021}, "amount_wte",
+              "0")
+    text = "\n".join(check_results(ds, results))
+    assert "levers.csv: no row for retention (P, 2, B, 2022) (amount taken as 0)" in text
+    assert "no retention lever 'tranche 2' for (P, A, 2022)" in text
+    assert "kind 'bonus'" in text
+    assert "levers.csv route (P, fast, A, 2021): amount_wte (the plan.csv intake) = 0" in text
+    (results / "levers.csv").unlink()
+    assert "levers.csv: file is missing" in check_results(ds, results)
