@@ -143,13 +143,14 @@ ROUTES = [
     # High Intensity CBT from outside IAPT (other NHS professions, CYP IAPT recruit-to-train, outside
     # the NHS): the main route's course, no draw on a modelled stock, capped by the pool
     ("cbt_therapist", "hi_outside_iapt", 1, 9, 0.9, 0.9, 42000, 1.5, None, None, 0.7),
-    # PWP apprenticeship (level 6, 12 months to gateway + 3 months end-point assessment): January
-    # starts (the first possible cohort, intake year 2021/22, starts January 2022); 15 months of the
+    # PWP apprenticeship (level 6, 12 months to gateway + 3 months end-point assessment): a
+    # September start finishes its 15 months inside the next year, as d = 1 says; 15 months of the
     # main route's yearly cost (salary as for the main route; fee from the levy) over one model year
-    ("pwp", "apprenticeship", 1, 1, 0.9, 0.95, 37500, 1.0, None, None, 0.2),
+    ("pwp", "apprenticeship", 1, 9, 0.9, 0.95, 37500, 1.0, None, None, 0.2),
     # family and systemic psychotherapy apprenticeship "for entry from 2022" (Table 3 action 9):
-    # January starts, the whole 4-year route; fees from the levy band (16,000 / 4 years)
-    ("family_systemic_psychotherapist", "apprenticeship", 4, 1, 0.85, 0.9, 4000, 1.0, None, None, 0.2),
+    # January starts (intake year 2021/22 = January 2022), the whole 4-year route: two stages at the
+    # Masters route's fees, the 24-month apprenticeship at its levy band: (2 x 9,000 + 16,000) / 4
+    ("family_systemic_psychotherapist", "apprenticeship", 4, 1, 0.85, 0.9, 8500, 1.0, None, None, 0.2),
     # part-time upskilling of qualified counsellors in a therapy for severe mental health problems
     # (MBT, EMDR, DBT...): one year, half of the post moves to the new therapy
     ("adult_psychotherapist", "upskill_counsellors", 1, 9, 0.95, 0.5, 6000, 1.0, "counsellor", 0.5, 0.3),
