@@ -3,7 +3,7 @@
 Reads the CSV tables with pandas and settings.yaml with PyYAML only: no optimiser import, so
 these checks hold whatever the loader does. The figures asserted here are the ones SOURCES.md
 states (seed totals, the PWP turnover split, the 2020/21 back-cast and its residual, the
-budget rule).
+budget rule, the lever tables: routes, retention, recruitment).
 """
 
 from __future__ import annotations
@@ -33,6 +33,19 @@ STATED_BACKCAST_TOTAL = 17031.7
 STATED_RESIDUAL = 3068.3
 STATED_RECURRING = 527.5
 STATED_BUDGET = 316_000_000
+# the 2020/21 High Intensity cohort's sources (SOURCES.md "recruitment_sources.csv"): history, used by
+# the back-cast; the decision years choose between the inside-IAPT main route and hi_outside_iapt
+HISTORICAL_SOURCES = {("cbt_therapist", "pwp"): 0.40, ("cbt_therapist", "counsellor"): 0.05}
+# the recurring residual's recruitment-initiative part (SOURCES.md "inflows.csv", "recruitment.csv")
+INITIATIVE = {"counsellor": 148, "adult_psychotherapist": 69}
+DECISION_YEARS = list(range(2021, 2028))
+ROUTE_COLUMNS = ["profession", "route", "duration_years", "start_month", "completion_rate", "joining_rate",
+                 "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "source_profession",
+                 "source_draw", "max_share"]
+RETENTION_COLUMNS = ["profession", "region", "tranche", "max_share_of_leavers", "cost_per_wte_year_gbp",
+                     "first_year"]
+RECRUITMENT_COLUMNS = ["profession", "region", "lead_time_years", "cost_per_wte_gbp", "max_wte_per_year",
+                       "first_year_attrition"]
 
 
 def table(name: str) -> pd.DataFrame:
@@ -82,18 +95,34 @@ def test_baseline_is_the_seed_16000_with_its_quoted_professions():
 
 def test_pwp_turnover_is_the_seed_30_per_cent_counted_once(prof):
     """Seed 5.1.11: ~30 % of PWPs leave each year, most of them to High Intensity training.
-    The HI move is the recruitment_sources draw; attrition_rate is the rest, once."""
+    The HI move is the draw of the cbt_therapist main route (the inside-IAPT route, whose trainees
+    come from PWPs and counsellors), chosen by the plan against the capped hi_outside_iapt route;
+    attrition_rate is the rest, once. At the 2020/21 mix (40 % of 1,000 trainees from PWPs) the
+    two add up to the seed's 30 %."""
     sources = table("recruitment_sources")
     share = float(sources[(sources.trainee_profession == "cbt_therapist") & (sources.source_profession == "pwp")].share.iloc[0])
+    inside = sum(HISTORICAL_SOURCES.values())
+    assert share == round(HISTORICAL_SOURCES[("cbt_therapist", "pwp")] / inside, 2) == 0.89
     pipeline = table("pipeline")
     cbt_2020 = pipeline[(pipeline.profession == "cbt_therapist") & (pipeline.start_year == 2020)].trainees.sum()
     stock = table("workforce")
     pwp_stock = stock[stock.profession == "pwp"].stock_wte.sum()
-    to_hi = share * cbt_2020 / pwp_stock
+    # 2020/21: 45 % of the cohort came from inside IAPT, 0.89 of those from PWPs (= 0.40 of the cohort)
+    to_hi = share * inside * cbt_2020 / pwp_stock
+    assert to_hi == pytest.approx(HISTORICAL_SOURCES[("cbt_therapist", "pwp")] * cbt_2020 / pwp_stock, rel=0.01)
     attrition = prof.loc["pwp", "attrition_rate"]
     assert attrition + to_hi == pytest.approx(0.30, abs=0.005)
     assert to_hi > attrition  # "most leave to progress onto High Intensity training"
     assert attrition == pytest.approx(0.14)
+    # the High Intensity move is drawn once: by the main route only, never also by a route row,
+    # and the outside-IAPT route draws nothing
+    routes = table("routes")
+    assert not (routes.source_profession == "pwp").any()
+    outside = routes[(routes.profession == "cbt_therapist") & (routes.route == "hi_outside_iapt")].iloc[0]
+    assert pd.isna(outside.source_profession) and pd.isna(outside.source_draw)
+    # PWP retention keeps leavers other than those going to High Intensity training
+    retention = table("retention")
+    assert (retention.profession == "pwp").any()
 
 
 # ------------------------------------------------------------------ version-2 columns
@@ -185,14 +214,14 @@ def test_emhp_started_by_january_2022_and_cwp_completed():
 
 def backcast(prof):
     pipeline = national(table("pipeline"), ["profession", "start_year"], "trainees")
-    sources = table("recruitment_sources")
     stock = national(table("workforce"), ["profession"], "stock_wte")
     out = {}
     for p, row in prof.iterrows():
         q = lag(int(row.duration_years), int(row.start_month))
         joined = row.joining_rate * row.completion_rate * pipeline.get((p, 2020 - q), 0)
-        drawn = sum(s.share * pipeline.get((s.trainee_profession, 2020), 0)
-                    for s in sources.itertuples() if s.source_profession == p)
+        # the 2020/21 draw is history: the cohort's own sources, not the decision-year routes
+        drawn = sum(share * pipeline.get((trainee, 2020), 0)
+                    for (trainee, source), share in HISTORICAL_SOURCES.items() if source == p)
         back = (1 - row.attrition_rate) * BASELINE_2019[p] + joined - drawn
         out[p] = (back, stock[p] - back)
     return out
@@ -210,15 +239,33 @@ def test_back_cast_reproduces_the_stated_residual(prof):
     assert bc["clinical_psychologist"][1] == pytest.approx(909.0)
 
 
-def test_recurring_part_of_the_residual_is_the_inflows_table(prof, settings):
+def test_recurring_part_of_the_residual_is_counted_once(prof, settings):
+    """The recurring residual is the fixed inflow plus the recruitment initiative's part, which
+    recruitment.csv now offers as a costed decision: each WTE of it is in one place only."""
     bc = backcast(prof)
     assert sum(bc[p][1] for p in RECURRING) == pytest.approx(STATED_RECURRING, abs=0.05)
     inflows = table("inflows")
     assert set(inflows.profession) == RECURRING
     per_year = national(inflows, ["profession", "year"], "inflow_wte")
+    recruitment = table("recruitment")
     for p in RECURRING:
+        recurring = math.floor(bc[p][1] + 0.5)
+        lever = INITIATIVE.get(p, 0)
+        if p in INITIATIVE:  # half of the two residuals the seed's initiative names (SOURCES.md)
+            assert lever == math.floor(0.5 * recurring)
         for y in range(2021, settings["horizon_end"] + 1):
-            assert per_year[(p, y)] == math.floor(bc[p][1] + 0.5), (p, y)
+            assert per_year[(p, y)] + lever == recurring, (p, y)
+        rows = recruitment[recruitment.profession == p]
+        if lever:  # signings capped so that, net of first-year leavers, at most the lever part is in post
+            e = rows.first_year_attrition.iloc[0]
+            assert (rows.first_year_attrition == e).all()
+            assert rows.max_wte_per_year.sum() == round(lever / (1 - e))
+            assert rows.max_wte_per_year.sum() * (1 - e) == pytest.approx(lever, abs=0.5)
+        else:
+            assert rows.empty
+    # international recruitment of clinical psychologists is a lever only, never also a fixed inflow
+    assert "clinical_psychologist" not in set(inflows.profession)
+    assert set(recruitment.profession) == {"clinical_psychologist"} | set(INITIATIVE)
 
 
 # ------------------------------------------------------------------ the budget rule (SOURCES.md "budget.csv")
@@ -247,6 +294,125 @@ def test_budget_follows_the_stated_rule(prof):
                for p, r, n in rnd)
     assert round(cost / 1e6) * 1_000_000 == STATED_BUDGET
     assert (table("budget").budget_gbp == STATED_BUDGET).all()
+
+
+# ------------------------------------------------------------------ levers (SOURCES.md "Levers")
+
+def test_routes_table_is_valid(prof):
+    routes = table("routes")
+    assert list(routes.columns) == ROUTE_COLUMNS
+    assert not routes.duplicated(["profession", "route"]).any()
+    assert not (routes.route.str.lower() == "main").any()  # MODEL.md: main is the professions row
+    assert set(routes.profession) <= set(prof.index)
+    for r in routes.itertuples():
+        assert int(r.duration_years) == r.duration_years >= 1, r.route
+        assert 1 <= r.start_month <= 12 and int(r.start_month) == r.start_month, r.route
+        assert 0 < r.completion_rate <= 1 and 0 < r.joining_rate <= 1, r.route
+        assert r.cost_per_trainee_year_gbp >= 0 and r.supervision_hours_per_trainee >= 0, r.route
+        if pd.isna(r.source_profession):
+            assert pd.isna(r.source_draw), r.route
+        else:  # a valid source: another modelled profession, a draw of at most one WTE per trainee
+            assert r.source_profession in prof.index and r.source_profession != r.profession, r.route
+            assert 0 < r.source_draw <= 1, r.route
+            # a conversion never creates WTE: what joins the profession is at most what left the source
+            assert r.joining_rate * r.completion_rate <= r.source_draw + 1e-9, r.route
+        # every route is capped: the uncapped remainder is each profession's main route
+        assert 0 < r.max_share < 1, r.route
+    # every value is written out (no blank that would silently take the profession's value)
+    assert routes.drop(columns=["source_profession", "source_draw"]).notna().all().all()
+    # the routes the brief and the seed name
+    keys = set(zip(routes.profession, routes.route))
+    assert {("cbt_therapist", "hi_outside_iapt"), ("pwp", "apprenticeship"),
+            ("family_systemic_psychotherapist", "apprenticeship")} <= keys
+
+
+def test_recruitment_sources_are_valid(prof):
+    sources = table("recruitment_sources")
+    assert not sources.duplicated(["trainee_profession", "source_profession"]).any()
+    assert set(sources.trainee_profession) | set(sources.source_profession) <= set(prof.index)
+    assert (sources.trainee_profession != sources.source_profession).all()
+    assert sources.share.between(0, 1).all()
+    assert (sources.groupby("trainee_profession").share.sum() <= 1 + 1e-9).all()
+    inside = sum(HISTORICAL_SOURCES.values())
+    for (q, p), share in HISTORICAL_SOURCES.items():
+        row = sources[(sources.trainee_profession == q) & (sources.source_profession == p)]
+        assert row.share.iloc[0] == round(share / inside, 2)
+
+
+def test_a_short_route_reaches_the_target_year_where_its_main_route_cannot(prof, settings):
+    """Some route started in a decision year qualifies by the target year although its profession's
+    main route, started in the same year, would not (the upskilling route: 1 year against 2)."""
+    routes = table("routes")
+    target = settings["target_year"]
+    found = []
+    for r in routes.itertuples():
+        q = lag(int(r.duration_years), int(r.start_month))
+        main = prof.loc[r.profession]
+        q_main = lag(int(main.duration_years), int(main.start_month))
+        for s in DECISION_YEARS:
+            if s + q <= target < s + q_main:
+                found.append((r.profession, r.route, s))
+    assert ("adult_psychotherapist", "upskill_counsellors", 2022) in found
+
+
+def test_fst_apprenticeship_starts_from_2022():
+    """Table 3 action 9: "an apprenticeship in family and systemic psychotherapy for entry from 2022".
+    Routes have no first year, so the first decision-year cohort (2021/22) must start in 2022: a
+    January to March start (calendar year s + 1)."""
+    routes = table("routes").set_index(["profession", "route"])
+    fst = routes.loc[("family_systemic_psychotherapist", "apprenticeship")]
+    assert 1 <= fst.start_month <= 3
+    assert fst.duration_years == 4  # the whole four-year route (section 5.1.9)
+    assert fst.cost_per_trainee_year_gbp == (2 * 9000 + 16000) / 4
+    pwp = routes.loc[("pwp", "apprenticeship")]
+    assert pwp.cost_per_trainee_year_gbp == 30000 * 15 / 12  # 15 months in one model year
+    assert 5 <= pwp.start_month <= 12  # so that 15 months end inside the next year, as d = 1 says
+
+
+def test_retention_table_is_valid(prof):
+    retention = table("retention")
+    assert list(retention.columns) == RETENTION_COLUMNS
+    regions = set(table("regions").region)
+    assert set(retention.profession) <= set(prof.index)
+    assert retention.region.isna().all() or set(retention.region.dropna()) <= regions
+    keys = retention.assign(region=retention.region.astype(object).fillna(""),
+                            tranche=retention.tranche.fillna(1))
+    assert not keys.duplicated(["profession", "region", "tranche"]).any()
+    assert retention.max_share_of_leavers.between(0, 1).all()
+    assert (retention.cost_per_wte_year_gbp > 0).all()
+    assert retention.first_year.dropna().isin(DECISION_YEARS).all()
+    for (p, _), rows in keys.groupby(["profession", "region"]):
+        assert rows.max_share_of_leavers.sum() <= 1, p  # tranches share one pool of leavers
+        ordered = rows.sort_values("tranche")
+        assert ordered.cost_per_wte_year_gbp.is_monotonic_increasing, p  # diminishing returns
+    # the seed's priority (6.1): PWP retention through career progression, more than one tranche
+    pwp = retention[retention.profession == "pwp"]
+    assert len(pwp) >= 2 and pwp.region.isna().all()
+    # retention acts on attrition_rate, which for PWPs already excludes the High Intensity move
+    assert prof.loc["pwp", "attrition_rate"] < 0.30
+
+
+def test_recruitment_table_is_valid(prof, settings):
+    recruitment = table("recruitment")
+    assert list(recruitment.columns) == RECRUITMENT_COLUMNS
+    regions = set(table("regions").region)
+    assert set(recruitment.profession) <= set(prof.index)
+    assert set(recruitment.region) <= regions and recruitment.region.notna().all()
+    assert not recruitment.duplicated(["profession", "region"]).any()
+    assert (recruitment.lead_time_years >= 0).all()
+    assert (recruitment.lead_time_years == recruitment.lead_time_years.round()).all()
+    assert (recruitment.lead_time_years + settings["base_year"] + 1 <= settings["horizon_end"]).all()
+    assert (recruitment.cost_per_wte_gbp > 0).all()
+    assert (recruitment.max_wte_per_year >= 0).all()
+    assert recruitment.first_year_attrition.between(0, 1).all()
+    for p, rows in recruitment.groupby("profession"):
+        assert set(rows.region) == regions, p  # every region, split by population
+    cp = recruitment[recruitment.profession == "clinical_psychologist"]
+    assert cp.max_wte_per_year.sum() == 70  # ethically capped (SOURCES.md)
+    assert (cp.lead_time_years == 1).all()
+    # first-year attrition above the profession's yearly rate: new joiners leave more
+    for r in recruitment.itertuples():
+        assert r.first_year_attrition > prof.loc[r.profession, "attrition_rate"], r.profession
 
 
 # ------------------------------------------------------------------ documentation

@@ -4,9 +4,11 @@
 
 Every figure written here is explained in inputs/england/SOURCES.md (SEED, DERIVED or
 ASSUMPTION). The version-1 tables that stay as they were (regions.csv, workforce.csv,
-supervision.csv, recruitment_sources.csv) are read, not written. The budget rule and the
-back-cast residual are computed here from the data only: nothing in this script reads a
-result of the optimiser.
+supervision.csv) are read, not written. The budget rule and the back-cast residual are
+computed here from the data only: nothing in this script reads a result of the optimiser.
+The levers of model version 2 (routes.csv, retention.csv, recruitment.csv) and the
+recruitment_sources.csv that goes with the High Intensity routes are written here too;
+their figures were set by the reasoning in SOURCES.md before any solve with them.
 """
 from __future__ import annotations
 
@@ -121,9 +123,63 @@ BASELINE_2019 = {
     "cbt_therapist": 4010, "counsellor": 970, "family_systemic_psychotherapist": 510, "pwp": 2090,
     "cwp": 800, "emhp": 0, "mhwp": 0,
 }
+# High Intensity trainees' sources in the 2020/21 cohort (ASSUMPTION, SOURCES.md): 40 % PWPs,
+# 5 % counsellors, 55 % from outside IAPT. Used by the back-cast (a historical draw) and to
+# derive the inside-IAPT mix of the cbt_therapist main route.
+HISTORICAL_SOURCES = {("cbt_therapist", "pwp"): 0.40, ("cbt_therapist", "counsellor"): 0.05}
 # professions whose back-cast residual has a recurring source the seed names (SOURCES.md)
 RECURRING = ["counselling_psychologist", "adult_psychotherapist", "counsellor",
              "family_systemic_psychotherapist"]
+
+
+# ---------------------------------------------------------------- levers (MODEL.md version 2)
+# cbt_therapist main route = High Intensity trainees recruited from inside IAPT (PWPs and IAPT
+# counsellors), in their 2020/21 proportions 40 : 5 (recruitment_sources.csv, DERIVED below);
+# the routes below add the other ways in. Columns as ROUTE_COLS; None = blank.
+ROUTE_COLS = ["profession", "route", "duration_years", "start_month", "completion_rate", "joining_rate",
+              "cost_per_trainee_year_gbp", "supervision_hours_per_trainee", "source_profession",
+              "source_draw", "max_share"]
+ROUTES = [
+    # High Intensity CBT from outside IAPT (other NHS professions, CYP IAPT recruit-to-train, outside
+    # the NHS): the main route's course, no draw on a modelled stock, capped by the pool
+    ("cbt_therapist", "hi_outside_iapt", 1, 9, 0.9, 0.9, 42000, 1.5, None, None, 0.7),
+    # PWP apprenticeship (level 6, 12 months to gateway + 3 months end-point assessment): a
+    # September start finishes its 15 months inside the next year, as d = 1 says; 15 months of the
+    # main route's yearly cost (salary as for the main route; fee from the levy) over one model year
+    ("pwp", "apprenticeship", 1, 9, 0.9, 0.95, 37500, 1.0, None, None, 0.2),
+    # family and systemic psychotherapy apprenticeship "for entry from 2022" (Table 3 action 9):
+    # January starts (intake year 2021/22 = January 2022), the whole 4-year route: two stages at the
+    # Masters route's fees, the 24-month apprenticeship at its levy band: (2 x 9,000 + 16,000) / 4
+    ("family_systemic_psychotherapist", "apprenticeship", 4, 1, 0.85, 0.9, 8500, 1.0, None, None, 0.2),
+    # part-time upskilling of qualified counsellors in a therapy for severe mental health problems
+    # (MBT, EMDR, DBT...): one year, half of the post moves to the new therapy
+    ("adult_psychotherapist", "upskill_counsellors", 1, 9, 0.95, 0.5, 6000, 1.0, "counsellor", 0.5, 0.3),
+]
+
+# retention: profession, tranche, max_share_of_leavers, cost_per_wte_year_gbp, first_year
+# (blank region: each region on its own)
+RETENTION = [
+    ("pwp", 1, 0.25, 20000, 2022),  # senior PWP career-progression posts (6.1, 5.1.11)
+    ("pwp", 2, 0.15, 40000, None),  # wider measures against burn-out (6.1), under way
+    ("cwp", 1, 0.25, 20000, 2023),  # senior CWP roles, "considering the development" (6, 6.2)
+    ("emhp", 1, 0.25, 20000, 2023),  # senior EMHP supervisor roles "in development" (5.1.7, 6.2)
+]
+# direct recruitment: lead_time_years, cost_per_wte_gbp, first_year_attrition, national cap (signed a year)
+INITIATIVE_SHARE = 0.5  # of the counsellor and adult psychotherapist recurring residual (SOURCES.md)
+INITIATIVE = ["counsellor", "adult_psychotherapist"]
+RECRUIT = {
+    "counsellor": (0, 10000, 0.15),
+    "adult_psychotherapist": (0, 10000, 0.15),
+    "clinical_psychologist": (1, 12000, 0.20),
+}
+CP_INTERNATIONAL_CAP = 70  # about 1 % of the 6,850 WTE clinical psychologists of March 2021, rounded to 10
+
+
+def initiative_split(residual):
+    """Recurring residual (national, whole WTE) -> (inflow kept, net part the recruitment lever now
+    carries). The lever part is floor(INITIATIVE_SHARE x residual); the inflow keeps the rest."""
+    lever = math.floor(INITIATIVE_SHARE * residual)
+    return residual - lever, lever
 
 
 def completion_lag(d, m):
@@ -131,8 +187,10 @@ def completion_lag(d, m):
 
 
 def backcast(stock2021):
-    """S_2020 = (1 - a) S_2019 + j c I[2020 - Q] - sum_q share[q,p] I[q, 2020] (no inflows)."""
-    sources = read("recruitment_sources.csv")
+    """S_2020 = (1 - a) S_2019 + j c I[2020 - Q] - sum_q share[q,p] I[q, 2020] (no inflows),
+    with the 2020/21 cohort's historical sources (HISTORICAL_SOURCES), not the decision-year ones."""
+    sources = [{"trainee_profession": q, "source_profession": p, "share": share}
+               for (q, p), share in HISTORICAL_SOURCES.items()]
     out = {}
     for p, v in PROF.items():
         d, m, c, j, a = v[1], v[2], v[3], v[4], v[5]
@@ -231,12 +289,33 @@ def main():
     # inflows: the recurring part of the back-cast residual, every decision year
     bc = backcast(stock)
     inflow_rows = []
+    lever_net = {}
     for p in RECURRING:
         national = math.floor(bc[p]["residual"] + 0.5)  # half up: 138.5 -> 139
+        if p in INITIATIVE:  # the recruitment initiative's part moves to recruitment.csv
+            national, lever_net[p] = initiative_split(national)
         reg = split(national, shares(p))
         for y in YEARS:
             inflow_rows += [[p, r, y, reg[r]] for r in REGIONS]
     write("inflows.csv", ["profession", "region", "year", "inflow_wte"], inflow_rows)
+
+    # levers: High Intensity sources of the main route, routes, retention, direct recruitment
+    inside = sum(HISTORICAL_SOURCES.values())
+    write("recruitment_sources.csv", ["trainee_profession", "source_profession", "share"],
+          [[q, p, fmt(round(share / inside, 2))] for (q, p), share in HISTORICAL_SOURCES.items()])
+    write("routes.csv", ROUTE_COLS, [[fmt(v) for v in row] for row in ROUTES])
+    write("retention.csv", ["profession", "region", "tranche", "max_share_of_leavers", "cost_per_wte_year_gbp",
+                            "first_year"],
+          [[p, "", n, fmt(share), cost, fmt(first)] for p, n, share, cost, first in RETENTION])
+    caps = {p: round(lever_net[p] / (1 - RECRUIT[p][2])) for p in INITIATIVE}  # signed, so that net = lever part
+    caps["clinical_psychologist"] = CP_INTERNATIONAL_CAP
+    rec_rows = []
+    for p in ("clinical_psychologist", "adult_psychotherapist", "counsellor"):
+        lead, cost, e = RECRUIT[p]
+        reg = split(caps[p], POP)
+        rec_rows += [[p, r, lead, cost, reg[r], fmt(e)] for r in REGIONS]
+    write("recruitment.csv", ["profession", "region", "lead_time_years", "cost_per_wte_gbp", "max_wte_per_year",
+                              "first_year_attrition"], rec_rows)
 
     # budget rule: steady-state annual cost of the 2021/22 commissioning round (plus MHWP from 2022)
     mult = {r["region"]: float(r["cost_multiplier"]) for r in read("regions.csv")}
@@ -279,6 +358,8 @@ def main():
     for p, (n, c) in detail.items():
         print(f"  {p:34s} intake {n:5d} steady-state cost {c / 1e6:8.3f}m")
     print(f"  total {total / 1e6:.3f}m -> budget {budget}")
+    print("recruitment initiative (net part of the recurring residual moved to the lever):", lever_net,
+          "signed caps:", caps)
 
 
 if __name__ == "__main__":
