@@ -61,8 +61,9 @@ def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.Dat
         from optimiser.reports.levers import lever_value, sentences
 
         target_label = format_year(summary.target_year)
-        lines.append(f"Cheapest levers (GBP per next WTE in post by {target_label}):")
-        lines += [f"  - {line}" for line in sentences(lever_value(levers, constraints), str, target_label, top=3)]
+        lines.append(f"Cheapest levers (GBP per next WTE of the {target_label} gap closed):")
+        value = lever_value(levers, constraints, workforce, summary.target_year)
+        lines += [f"  - {line}" for line in sentences(value, str, target_label, top=3)]
     for conflict in summary.conflicts[:10]:
         lines.append(f"  conflict: {conflict['description']}")
     for warning in summary.warnings:

@@ -183,5 +183,6 @@ def test_what_ifs_reach_the_lever_tables(tmp_path):
     assert summary["weighted_shortfall"] == approx(3)
     assert [o["values_changed"] for o in summary["overrides"]] == [1, 1]
     bad = CliRunner().invoke(main, ["run", str(ds), "-o", str(tmp_path / "bad"), "--set", "routes.source_draw=2"])
-    assert bad.exit_code == 2 and "command line (--set): makes routes.csv row 2 invalid" in bad.output, bad.output
+    assert bad.exit_code == 2, bad.output
+    assert "command line (--set): makes routes.csv row 2, column 'source_draw' invalid" in bad.output
     assert not (tmp_path / "bad").exists()

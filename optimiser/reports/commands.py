@@ -47,8 +47,8 @@ def terminal_text(folder, top: int = 5) -> str:
             lines += [f"  - {line}" for line in sentences]
     levers = folder.table(LEVERS_TABLE)
     if levers is not None and s.has_plan:
-        lines.append(f"Levers, cheapest next WTE in post by {format_year(s.target_year)} first:")
-        value = lever_value(levers, folder.constraints)
+        lines.append(f"Levers, the cheapest next WTE of the {format_year(s.target_year)} gap first:")
+        value = lever_value(levers, folder.constraints, folder.workforce, s.target_year)
         lines += [f"  - {line}" for line in lever_sentences(value, folder.labels.p, format_year(s.target_year), top)]
     frontier = folder.table(FRONTIER_TABLE)
     if frontier is not None:

@@ -177,7 +177,7 @@ def _frontier_section(result: ResultFolder, target: str) -> dict | None:
 def _levers_section(result: ResultFolder, target: str) -> dict | None:
     from optimiser.reports.levers import LEVERS_TABLE, lever_name, lever_value, sentences
 
-    value = lever_value(result.table(LEVERS_TABLE), result.constraints)
+    value = lever_value(result.table(LEVERS_TABLE), result.constraints, result.workforce, result.summary.target_year)
     if value.empty:
         return None
     rows = [{**row, "lever": lever_name(row, result.labels.p)} for row in value.to_dict(orient="records")]

@@ -317,12 +317,12 @@ def write_result_book(book, result: ResultFolder) -> None:
         write_sheet(book, "Shortfall", _with_names(target, labels))
         levers = result.table("levers")
         if levers is not None:
-            value = lever_value(levers, result.constraints)
+            value = lever_value(levers, result.constraints, result.workforce, s.target_year)
             value.insert(3, "lever", [lever_name(row, labels.p) for row in value.to_dict(orient="records")])
             write_sheet(book, "Levers", value, headers={
                 "amount_wte": "Used (WTE or trainees)", "cost_gbp": "Cost (GBP)",
                 "in_post_target_wte": f"In post by {format_year(s.target_year)} (WTE)", "gbp_per_wte": "GBP per WTE",
-                "next_gbp_per_wte": "GBP per next WTE", "cap_shadow_price": "Cap shadow price (WTE per unit)"},
+                "next_gbp_per_wte": f"GBP per next WTE of the {format_year(s.target_year)} gap", "cap_shadow_price": "Cap shadow price (WTE per unit)"},
                 widths={"lever": 50})
             write_sheet(book, "Levers by year", _with_names(levers, labels))
         frontier = result.table("budget_frontier")
