@@ -65,7 +65,8 @@ RHS_COLUMNS: dict[tuple[str, str], Definers] = {
     ("budget", "budget_gbp"): (define_budget,),
     ("demand", "demand_wte"): (define_shortfall,),
     ("inflows", "inflow_wte"): (define_stock_balance,),
-    ("workforce", "stock_wte"): (define_stock_balance, define_supervision),  # S[p,r,b] is a constant
+    ("workforce", "stock_wte"): (define_stock_balance, define_supervision, define_lever_caps),  # S[p,r,b]
+    ("recruitment", "max_wte_per_year"): (define_lever_caps,),
     ("capacity", "placement_capacity"): (define_placements,),
     ("capacity", "intake_min"): (define_intake_limits,),
     ("capacity", "intake_max"): (define_intake_limits,),
@@ -75,7 +76,11 @@ RHS_COLUMNS: dict[tuple[str, str], Definers] = {
 #: ``define_*`` functions that read them. A change that adds, drops or moves a variable
 #: in a row (a rate reaching 0, a growth limit set where there was none) rebuilds.
 COEFFICIENT_COLUMNS: dict[tuple[str, str], Definers] = {
-    ("professions", "attrition_rate"): (define_stock_balance,),
+    ("professions", "attrition_rate"): (define_stock_balance, define_lever_caps),  # retention: a share of leavers
+    ("retention", "max_share_of_leavers"): (define_lever_caps,),
+    ("retention", "cost_per_wte_year_gbp"): (define_budget, define_objectives),
+    ("recruitment", "cost_per_wte_gbp"): (define_budget, define_objectives),
+    ("recruitment", "first_year_attrition"): (define_stock_balance,),
     ("professions", "joining_rate"): (define_stock_balance,),
     ("professions", "completion_rate"): (define_stock_balance,),
     ("recruitment_sources", "share"): (define_stock_balance,),

@@ -140,8 +140,9 @@ def test_workbook_sheets_formats_and_typed_cells(england):
     from openpyxl import load_workbook
 
     book = load_workbook(england.xlsx)
-    expected = ["Summary", "Plan", "Workforce", "Shortfall", "Budget frontier", "Why", "Why by profession",
-                "Why by cell", "Limits", "Budget", "Supervision use", "Supervision", "Settings", "Overrides"]
+    expected = ["Summary", "Plan", "Workforce", "Shortfall", "Levers", "Levers by year", "Budget frontier", "Why",
+                "Why by profession", "Why by cell", "Limits", "Budget", "Supervision use", "Supervision", "Settings",
+                "Overrides"]
     assert book.sheetnames == expected
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
