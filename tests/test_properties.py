@@ -64,6 +64,20 @@ def test_properties(tmp_path, seed):
     assert no_worse(objective(ds), base)
 
 
+@pytest.mark.parametrize("seed", range(3000, 3012))
+def test_a_lever_never_raises_the_optimal_shortfall(tmp_path, seed):
+    """Generated datasets with routes, retention or recruitment: taking every lever table away
+    never lowers stage 1's optimum (a lever is an option, never an obligation)."""
+    ds = generate_dataset(tmp_path / "ds", seed)
+    tables = [name for name in ("routes", "retention", "recruitment") if (ds / f"{name}.csv").exists()]
+    if not tables:
+        pytest.skip(f"seed {seed} drew no levers")
+    with_levers = objective(ds)
+    for name in tables:
+        (ds / f"{name}.csv").unlink()
+    assert no_worse(with_levers, objective(ds))
+
+
 @pytest.mark.parametrize("seed", range(2000, 2012))
 def test_integer_optimum_never_below_lp(tmp_path, seed):
     ds = generate_dataset(tmp_path / "ds", seed, integer=True, n_professions=3, n_regions=2)
