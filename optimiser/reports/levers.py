@@ -2,7 +2,7 @@
 
 Per lever (a route of a profession, a retention tranche, a profession's recruitment), over
 regions and years: what the plan uses, what that costs, the WTE it puts in post by the end
-of the target year and GBP per WTE, the price of the next WTE of the target-year gap it
+of the target year and GBP per WTE of those (the cost of what arrives by then over them), the price of the next WTE of the target-year gap it
 would close (``unit_gbp_per_wte`` of the cheapest region and year that still arrive in
 time, among the regions where its profession has a target-year gap; none where it has no
 gap to close), whether the plan uses the lever or not, and the largest shadow price of its
@@ -37,11 +37,13 @@ def lever_value(levers: pd.DataFrame | None, constraints: pd.DataFrame | None,
                     if pd.notna(gap) and gap > OPEN_GAP_WTE}
         closes = [(p, r) in open_gap for p, r in zip(levers["profession"], levers["region"])]
         levers["unit_gbp_per_wte"] = levers["unit_gbp_per_wte"].where(closes)
+    # GBP per WTE in post by the target year counts only what arrives by then
+    levers["arriving_cost_gbp"] = levers["cost_gbp"].where(levers["in_post_target_wte"] > 1e-9, 0.0)
     table = levers.groupby(keys, sort=False).agg(
-        amount_wte=("amount_wte", "sum"), cost_gbp=("cost_gbp", "sum"),
+        amount_wte=("amount_wte", "sum"), cost_gbp=("cost_gbp", "sum"), arriving=("arriving_cost_gbp", "sum"),
         in_post_target_wte=("in_post_target_wte", "sum"), next_gbp_per_wte=("unit_gbp_per_wte", "min"),
     ).reset_index()
-    table["gbp_per_wte"] = (table["cost_gbp"] / table["in_post_target_wte"]).where(table["in_post_target_wte"] > 1e-9)
+    table["gbp_per_wte"] = (table["arriving"] / table["in_post_target_wte"]).where(table["in_post_target_wte"] > 1e-9)
     table["cap_shadow_price"] = [_cap_price(constraints, row) for row in table.to_dict(orient="records")]
     table = table.assign(_used=-table["amount_wte"]).sort_values(
         ["next_gbp_per_wte", "_used"], na_position="last", kind="stable").drop(columns="_used").reset_index(drop=True)
