@@ -250,7 +250,7 @@ def markdown(report: dict) -> str:
     if report.get("cli"):
         c = report["cli"]
         text.append(f"- `optimiser run inputs/england`: {c['wall_median']:.2f} s wall, start to finish "
-                    f"(median of {len(c['wall_runs'])}; imports included; the two solves {c['solve_seconds']:.2f} s).")
+                    f"(median of {len(c['wall_runs'])}; imports included; the solves of every stage {c['solve_seconds']:.2f} s).")
     for b in (report.get("batch") or {}).values():
         text.append(f"- Batch, {b['engine']}: {b['scenarios']} copies of inputs/england sweeping "
                     f"{b['changes']}, {b['workers']} workers: {b['wall_median']:.2f} s start to finish, "

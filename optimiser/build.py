@@ -125,13 +125,13 @@ class CommissionModel:
                         coef * route.completion_rate)
         return lin
 
-    def still_in_training(self, p: str, r: str, t: int, service: bool = False) -> Lin:
-        """Trainees in training at the end of year t: ``sum over k, and l = 0..Q_k-1, of
-        I[p,k,r,t-l]``; with ``service``, each weighted by ``sigma[p,l+1]`` (that is ``T[p,r,t]``)."""
+    def trainee_service(self, p: str, r: str, t: int) -> Lin:
+        """``T[p,r,t] = sum over k, and l = 0..Q_k-1, of sigma[p,l+1] I[p,k,r,t-l]``: the service of
+        the trainees still in training at the end of year t, by their year of training."""
         lin = Lin()
         for route in self.dataset.routes_of[p]:
             for lag in range(route.timing.completion_lag):
-                coef = self.dataset.trainee_service_wte(p, lag + 1) if service else 1.0
+                coef = self.dataset.trainee_service_wte(p, lag + 1)
                 if coef:
                     self.add_intake(lin, p, route.route, r, t - lag, coef)
         return lin
@@ -180,7 +180,7 @@ class CommissionModel:
         lin = Lin()
         self.stock_at(lin, p, r, t, 1.0)
         if self.dataset.profession[p].counts_trainees and not qualified:
-            lin.add_lin(self.still_in_training(p, r, t, service=True), 1.0)
+            lin.add_lin(self.trainee_service(p, r, t), 1.0)
         self.supervision_given(lin, p, r, t, -1.0)
         return lin
 
@@ -537,12 +537,6 @@ def define_objectives(m: CommissionModel) -> None:
         m.problem.setObjective(violations.expression())
     else:
         m.problem.setObjective(m.shortfall_objective)
-
-
-def _scaled(lin: Lin, coef: float) -> Lin:
-    out = Lin()
-    out.add_lin(lin, coef)
-    return out
 
 
 #: The dynamics and definitions every model has.

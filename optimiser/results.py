@@ -139,7 +139,7 @@ def workforce_table(model: CommissionModel, values) -> pd.DataFrame:
             for t in st.decision_years:
                 pk, rk = p.profession, r.region
                 stock = values.get(model.stock[(pk, rk, t)], 0.0)
-                service = value_of(model.still_in_training(pk, rk, t, service=True), values)
+                service = value_of(model.trainee_service(pk, rk, t), values)
                 given = Lin()
                 model.supervision_given(given, pk, rk, t, 1.0)
                 given_wte = value_of(given, values)
