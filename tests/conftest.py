@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from optimiser import pipeline
+from tests.helpers import profession, write_dataset
 try:
     from tests.reference.checker import check_results
 except ImportError:  # TEMPORARY while the reference is written
@@ -66,6 +67,17 @@ def _agrees_with_highs(dataset: Path, solved: Solved, options: dict) -> None:
                 assert getattr(other, key) == pytest.approx(ours[key], rel=1e-6, abs=1e-4), key
         whole = ours["total_cost_gbp"] + ours["committed_cost_after_horizon_gbp"]
         assert other.total_cost_gbp + other.committed_cost_after_horizon_gbp == pytest.approx(whole, rel=1e-6, abs=1e-4)
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    """A small dataset on disk (one two-year course, one region, two years) for command tests."""
+    return write_dataset(
+        tmp_path / "ds", settings={"target_year": 2022},
+        professions=[profession("p", duration_years=2, trainee_service_wte=0.3, attrition_rate=0.1)],
+        workforce=[{"profession": "p", "region": "r1", "stock_wte": 50}],
+        demand=[{"profession": "p", "region": "r1", "year": 2022, "demand_wte": 80}],
+        budget=[{"year": 2021, "budget_gbp": 20_000}, {"year": 2022, "budget_gbp": 30_000}])
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner
 
 from optimiser.cli import main
-from tests.helpers import profession, write_dataset
 
 
 def invoke(*args):
@@ -32,16 +31,6 @@ def tree_hash(path: Path) -> str:
         elif p.is_file():
             digest.update(p.read_bytes())
     return digest.hexdigest()
-
-
-@pytest.fixture
-def dataset(tmp_path):
-    return write_dataset(
-        tmp_path / "ds", settings={"target_year": 2022},
-        professions=[profession("p", duration_years=2, trainee_service_wte=0.3, attrition_rate=0.1)],
-        workforce=[{"profession": "p", "region": "r1", "stock_wte": 50}],
-        demand=[{"profession": "p", "region": "r1", "year": 2022, "demand_wte": 80}],
-        budget=[{"year": 2021, "budget_gbp": 20_000}, {"year": 2022, "budget_gbp": 30_000}])
 
 
 def stray_summary(folder: Path) -> Path:
