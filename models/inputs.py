@@ -437,6 +437,14 @@ class Settings(BaseModel):
         return self.year_weights.get(year, 1.0)
 
 
+def _grouped(pairs) -> dict:
+    """``(key, value)`` pairs -> ``{key: (values in order)}``."""
+    out: dict = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 class Dataset(BaseModel):
     """A validated dataset: settings plus the rows of every table (absent table = no rows)."""
 
@@ -487,26 +495,19 @@ class Dataset(BaseModel):
 
     @cached_property
     def supervisors_of(self) -> dict[str, tuple[str, ...]]:
-        out: dict[str, list[str]] = {}
-        for row in self.supervision:
-            out.setdefault(row.trainee_profession, []).append(row.supervisor_profession)
-        return {k: tuple(v) for k, v in out.items()}
+        """trainee profession -> the professions that may supervise it."""
+        return _grouped((row.trainee_profession, row.supervisor_profession) for row in self.supervision)
 
     @cached_property
     def supervised_by(self) -> dict[str, tuple[str, ...]]:
         """supervisor profession -> the trainee professions it may supervise."""
-        out: dict[str, list[str]] = {}
-        for row in self.supervision:
-            out.setdefault(row.supervisor_profession, []).append(row.trainee_profession)
-        return {k: tuple(v) for k, v in out.items()}
+        return _grouped((row.supervisor_profession, row.trainee_profession) for row in self.supervision)
 
     @cached_property
     def sources_of(self) -> dict[str, tuple[tuple[str, float], ...]]:
         """trainee profession -> ((source profession, share), ...)."""
-        out: dict[str, list[tuple[str, float]]] = {}
-        for row in self.recruitment_sources:
-            out.setdefault(row.trainee_profession, []).append((row.source_profession, row.share))
-        return {k: tuple(v) for k, v in out.items()}
+        return _grouped((row.trainee_profession, (row.source_profession, row.share))
+                        for row in self.recruitment_sources)
 
     @cached_property
     def national_budget_gbp(self) -> dict[int, float]:
