@@ -25,7 +25,7 @@ complete, current results for code that reads a batch folder. The
 fingerprint does not cover the optimiser's own code: after an upgrade, use
 ``--rerun`` or a new OUT.
 
-One batch at a time writes into an OUT: ``batch_lock`` holds ``OUT/.lock``.
+One batch at a time writes into an OUT: ``batch_lock`` holds ``OUT/.lock`` (filelock, portable).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ LOG_FILE = "batch_log.jsonl"
 SCENARIO_FILE = "scenario.json"
 SCENARIOS_DIR = "scenarios"
 LOCK_FILE = ".lock"
+LOCK_OWNER_FILE = ".lock.pid"
 COMPARISON = "comparison"
 #: How many times a case may kill its worker, running on its own, before it is failed.
 MAX_ATTEMPTS = 2
@@ -469,18 +470,19 @@ def check_case_folders(out: Path, cases) -> None:
                               "so nothing of yours is overwritten")
 
 
-_HELD_LOCKS: dict[str, list[int]] = {}  # lock file -> [descriptor, depth], held by this process
+_HELD_LOCKS: dict[str, list] = {}  # lock file -> [FileLock, depth], held by this process
 
 
 @contextmanager
 def batch_lock(out: Path) -> Iterator[None]:
-    """Hold ``OUT/.lock`` (an exclusive ``flock``) while a batch writes into ``OUT``.
+    """Hold ``OUT/.lock`` (``filelock.FileLock``: ``flock`` on POSIX, ``msvcrt`` locking on
+    Windows) while a batch writes into ``OUT``; the holder's process id is in ``OUT/.lock.pid``.
 
     A second batch (or frontier) on the same ``OUT`` in another process is refused
     with ``OutputError`` naming the process that holds it; nested use in one process
     is allowed. The lock goes with the process: a killed batch leaves nothing held.
     """
-    import fcntl
+    from filelock import FileLock, Timeout
 
     from optimiser.output import OutputError
 
@@ -493,25 +495,26 @@ def batch_lock(out: Path) -> Iterator[None]:
         finally:
             held[1] -= 1
         return
+    lock = FileLock(key, timeout=0, thread_local=False)
+    owner = Path(out) / LOCK_OWNER_FILE
     try:
-        fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise OutputError(f"could not write {key}: {exc.strerror or exc}") from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        os.close(fd)
+        lock.acquire()
+    except Timeout:
+        try:
+            holder = owner.read_text(encoding="ascii", errors="replace").strip()
+        except OSError:
+            holder = ""
         raise OutputError(f"another batch is writing into {out}" + (f" (process {holder})" if holder else "")
                           + "; wait for it to finish, or choose another -o folder") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    _HELD_LOCKS[key] = [fd, 1]
+    except OSError as exc:
+        raise OutputError(f"could not write {key}: {exc.strerror or exc}") from exc
+    _HELD_LOCKS[key] = [lock, 1]
     try:
+        owner.write_text(f"{os.getpid()}\n", encoding="ascii")
         yield
     finally:
         del _HELD_LOCKS[key]
-        os.close(fd)
+        lock.release()
 
 
 def read_summary(folder: Path) -> dict | None:

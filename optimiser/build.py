@@ -27,6 +27,10 @@ Key3 = tuple[str, str, int]
 Key4 = tuple[str, str, str, int]
 #: A row without variables that is violated by no more than this holds (rounding in the inputs).
 CONSTANT_ROW_TOLERANCE = 1e-9
+SHORTFALL_STAGE, SUSTAIN_STAGE, COST_STAGE = "shortfall", "sustain", "cost"
+#: The rows later stages fill (``optimiser.solve``): an earlier stage's objective within
+#: tolerance of its optimum, by that earlier stage.
+KEEP_ROW = {SHORTFALL_STAGE: "keep_shortfall_optimal", SUSTAIN_STAGE: "keep_sustain_optimal"}
 
 
 class Lin:
@@ -52,7 +56,7 @@ class Lin:
         self.constant += coef * other.constant
 
     def expression(self) -> pulp.LpAffineExpression:
-        return pulp.LpAffineExpression(self.terms, self.constant)
+        return pulp.LpAffineExpression.from_dict(self.terms, self.constant)
 
 
 @dataclass
@@ -81,9 +85,10 @@ class CommissionModel:
     #: What cohorts started by the horizon's end cost in the years after it (GBP).
     committed_cost: Lin = field(default_factory=lambda: Lin())
     build_seconds: float = 0.0
-    #: MPS files of each solve stage, kept to write again with new right-hand sides when the
-    #: model is re-solved in place (``optimiser.reuse``); ``None``: not kept.
-    mps_templates: dict | None = None
+    #: The rows the later stages fill with an earlier stage's objective (``optimiser.solve``),
+    #: by the stage whose optimum they keep; built empty (``0 <= 0``), and emptied again after
+    #: a solve, so the problem is stage 1 whenever it is not being solved.
+    keep_rows: dict[str, pulp.LpConstraint] = field(default_factory=dict)
     _in_training: dict[Key4, Lin] = field(default_factory=dict)
 
     # ------------------------------------------------------------ expressions
@@ -203,11 +208,20 @@ class CommissionModel:
             if violated_by is not None:
                 self.registry.constant_violations.append((key, violated_by))
             return None
-        constraint = pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, f"c_{len(self.registry)}", bound)
-        self.problem.addConstraint(constraint)
+        constraint = self.problem.addConstraint(with_sense(terms, sense, bound), f"c_{len(self.registry)}")
         entry = Entry(key, constraint, sense, bound, violation)
         self.registry.entries[key] = entry
         return entry
+
+
+def with_sense(terms: dict[pulp.LpVariable, float], sense: int, bound: float) -> pulp.LpAffineExpression:
+    """``terms (sense) bound`` as the expression ``LpProblem.addConstraint`` takes."""
+    expr = pulp.LpAffineExpression.from_dict(terms)
+    if sense == LE:
+        return expr <= bound
+    if sense == GE:
+        return expr >= bound
+    return expr == bound
 
 
 def constant_violation(sense: int, bound: float) -> float | None:
@@ -539,6 +553,16 @@ def define_objectives(m: CommissionModel) -> None:
         m.problem.setObjective(m.shortfall_objective)
 
 
+def define_keep_rows(m: CommissionModel) -> None:
+    """The rows the lexicographic stages use, built empty (``0 <= 0``): stage 2 fills
+    ``keep_shortfall_optimal`` with ``shortfall objective <= z1 + tolerance``, stage 3 also
+    ``keep_sustain_optimal``; each is emptied again after the solve (PuLP 4 edits rows in
+    place and has no call to remove one), so a built model is always stage 1."""
+    stages = [SHORTFALL_STAGE] + ([SUSTAIN_STAGE] if m.sustain_objective is not None else [])
+    for stage in stages:
+        m.keep_rows[stage] = m.problem.addConstraint(pulp.LpAffineExpression.empty() <= 0, KEEP_ROW[stage])
+
+
 #: The dynamics and definitions every model has.
 CORE_FAMILIES = (define_stock_balance, define_stock_floor, define_shortfall, define_lever_caps)
 #: The limits, by the name a user lifts them with (``build_model(lift=...)``).
@@ -573,6 +597,8 @@ def build_model(dataset: Dataset, *, elastic: bool = False, integer: bool | None
         if family not in lift:
             define(m)
     define_objectives(m)
+    if not elastic:
+        define_keep_rows(m)
     m._in_training.clear()
     m.build_seconds = time.perf_counter() - started
     return m

@@ -14,12 +14,12 @@ from pathlib import Path
 import pulp
 
 from models.inputs import TABLES, Dataset
-from optimiser.build import CommissionModel
+from optimiser.build import KEEP_ROW, CommissionModel
 from optimiser.errors import InputError, Problem
 from optimiser.registry import ConstraintKey, Entry
 from optimiser.tablefiles import file_problem
 
-FORMAT = "psych-commission-model/3"
+FORMAT = "psych-commission-model/4"  # 4: PuLP 4, with the empty keep rows
 #: A larger model.json is refused before it is read.
 MAX_MODEL_BYTES = 2_000_000_000
 
@@ -106,8 +106,12 @@ def _rebuild(data: dict, path: Path) -> CommissionModel:
     for attr in ("shortfall_objective", "sustain_objective", "cost_objective"):
         expr = data[attr]
         if expr is not None:
-            setattr(model, attr, pulp.LpAffineExpression({variables[n]: c for n, c in expr["terms"]},
-                                                         expr["constant"]))
+            setattr(model, attr, pulp.LpAffineExpression.from_dict({variables[n]: c for n, c in expr["terms"]},
+                                                                   expr["constant"]))
+    for stage, name in KEEP_ROW.items():
+        row = problem.get_constraint_by_name(name)
+        if row is not None:
+            model.keep_rows[stage] = row
     committed = data["committed_cost"]
     model.committed_cost.constant = committed["constant"]
     for n, c in committed["terms"]:

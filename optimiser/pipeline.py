@@ -15,7 +15,6 @@ import pandas as pd
 
 from models.inputs import Dataset
 from models.results import Summary
-from optimiser import mpsfile
 from optimiser.build import CommissionModel, build_model
 from optimiser.gcpause import gc_paused, without_gc
 from optimiser.loader import load_dataset
@@ -40,11 +39,13 @@ class RunOutcome:
 
 
 def write_mps(model: CommissionModel) -> bytes:
-    """The stage-1 (shortfall) problem as MPS, captured before solving changes the model."""
+    """The stage-1 (shortfall) problem as MPS (PuLP's own writer), with the model's names.
+
+    A built model is stage 1 whenever it is not being solved (``build.define_keep_rows``)."""
     with tempfile.TemporaryDirectory(prefix="optimiser-mps-") as tmp:
         path = Path(tmp) / MPS_FILE
         with gc_paused():
-            mpsfile.write_mps(model.problem, str(path))  # byte for byte problem.writeMPS(path), faster
+            model.problem.writeMPS(str(path))
         return path.read_bytes()
 
 
@@ -81,7 +82,7 @@ def make_summary(model: CommissionModel, solution: Solution, results: Results | 
     )
 
 
-def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: bytes | None = None,
+def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: Content | None = None,
                     solver: str | None = None, time_limit_seconds: float | None = None,
                     tmp_root: str | Path | None = None, scenario: str | None = None,
                     overrides: list[dict[str, Any]] | None = None,
@@ -98,12 +99,9 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
     inputs = (model.dataset.source, *inputs)
     if out_dir is not None:
         check_target(Path(out_dir), inputs)  # refused before the solve, not after it
-    keep = mps is None and (out_dir is not None or in_memory)  # the folder's MPS: the file CBC read for stage 1
-    solution = solve_model(model, solver=solver, time_limit_seconds=time_limit_seconds, tmp_root=tmp_root,
-                           keep_mps=keep)
-    if keep:
-        # no stage-1 solve (inputs contradict a limit): the model is as built, write it now
-        mps = solution.shortfall_mps.encode() if solution.shortfall_mps is not None else write_mps(model)
+    solution = solve_model(model, solver=solver, time_limit_seconds=time_limit_seconds, tmp_root=tmp_root)
+    if mps is None:
+        mps = (lambda: write_mps(model))  # made when the folder is written: the model is stage 1 again
     results = build_results(model, solution) if solution.has_plan else None
     summary = make_summary(model, solution, results, scenario=scenario, overrides=overrides)
     written = files = None
@@ -115,7 +113,7 @@ def solve_and_write(model: CommissionModel, out_dir: str | Path | None, *, mps: 
 
 
 def result_files(summary: Summary, results: Results | None, solution: Solution,
-                 mps: bytes | None) -> dict[str, Content]:
+                 mps: Content | None) -> dict[str, Content]:
     """The files of a results folder, by name, each made when ``write_folder`` (or
     ``output.render``) comes to it."""
     files: dict[str, Content] = {"summary.json": lambda: json_bytes(summary.model_dump(mode="json"))}

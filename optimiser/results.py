@@ -62,16 +62,21 @@ def plan_values(model: CommissionModel, solution: Solution) -> dict:
     for year in model.settings.decision_years:
         for pk, rk, var in by_year.get(year, ()):
             entry = model.registry.get("stock_balance", pk, rk, year)
-            others = sum(c * by_id.get(id(v), 0.0) for v, c in entry.constraint.items() if v is not var)
-            derived[var] = by_id[id(var)] = (entry.rhs - others) / entry.constraint[var]
+            own, others = 0.0, 0.0
+            for v, c in entry.constraint.items():
+                if v.id == var.id:
+                    own = c
+                else:
+                    others += c * by_id.get(v.id, 0.0)
+            derived[var] = by_id[var.id] = (entry.rhs - others) / own
     values = dict(solution.values)
     values.update(derived)
     return values
 
 
 def _by_id(values: dict) -> dict[int, float]:
-    """``values`` keyed by ``id(variable)``: the same look-ups without PuLP's Python-level hash."""
-    return {id(var): value for var, value in values.items()}
+    """``values`` keyed by the variable's index in its problem (``LpVariable.id``)."""
+    return {var.id: value for var, value in values.items()}
 
 
 def _clean(value: float) -> float:
@@ -214,7 +219,7 @@ def supervision_table(model: CommissionModel, values) -> pd.DataFrame:
     rows = [
         (p, q, r, t, label(t), _clean(hours))
         for (p, q, r, t), var in model.y.items()
-        if (hours := by_id.get(id(var), 0.0)) > ZERO
+        if (hours := by_id.get(var.id, 0.0)) > ZERO
     ]
     columns = ["trainee_profession", "supervisor_profession", "region", "year", "year_label", "hours_per_week"]
     return pd.DataFrame.from_records(rows, columns=columns)
@@ -241,7 +246,7 @@ def constraints_table(model: CommissionModel, solution: Solution, values: dict) 
         year.append(key.year)
         item.append(key.item)
         sense.append(entry.sense)
-        lhs.append(sum(c * by_id.get(id(v), 0.0) for v, c in entry.constraint.items()))
+        lhs.append(sum(c * by_id.get(v.id, 0.0) for v, c in entry.constraint.items()))
         rhs.append(entry.rhs)
         pi = duals.get(key)
         shadow.append(None if pi is None else entry.relax_sign * pi * FAMILIES[key.family].scale)

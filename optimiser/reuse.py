@@ -9,10 +9,9 @@ it finds the columns that changed (``changed_columns``). When each is one of
 the kept model's variables, which gives the new rows from the same code that
 built the model. It then checks that every re-run row has the key, sense and
 variables of the kept one; if not, it builds afresh. Only then are the rows'
-constants (and coefficients, and objectives) changed. When right-hand sides
-alone changed, both stages' MPS files are written from templates
-(``mpsfile.MpsTemplate``). The results match a fresh build's byte for byte
-(``tests/test_reuse.py``).
+right-hand sides (and coefficients, and objectives) changed, through PuLP 4's
+editable constraints (``LpConstraint.changeRHS``, ``set_coefficient``). The
+results match a fresh build's byte for byte (``tests/test_reuse.py``).
 """
 
 from __future__ import annotations
@@ -165,23 +164,22 @@ def update_in_place(model: CommissionModel, dataset: Dataset) -> bool:
     new_terms = []
     for key, (terms, sense, _) in recorder.rows.items():
         entry = kept[key]
-        expr = entry.constraint.expr
         if entry.sense != sense:
             return False
-        if not dict.__eq__(expr, terms):
+        expr = dict(entry.constraint.items())
+        if expr != terms:
             if expr.keys() != terms.keys():
                 return False
             new_terms.append((entry, terms))
     # checked: now change the rows
     for key, (_, _, bound) in recorder.rows.items():
         entry = kept[key]
-        entry.constraint.constant = 0.0 - bound  # as pulp.LpConstraint(expr, sense, name, bound) sets it
-        entry.constraint.pi = entry.constraint.slack = None
-        entry.rhs = bound
+        if entry.rhs != bound:
+            entry.constraint.changeRHS(bound)
+            entry.rhs = bound
     for entry, terms in new_terms:
-        entry.constraint.expr = pulp.LpAffineExpression(terms)  # as add_constraint makes it
-    if new_terms and model.mps_templates is not None:
-        model.mps_templates = {}  # the files' coefficients are out of date
+        for var, coef in terms.items():
+            entry.constraint.set_coefficient(var, coef)
     if define_objectives in definers:
         model.shortfall_objective, model.sustain_objective = recorder.shortfall_objective, recorder.sustain_objective
         model.cost_objective, model.committed_cost = recorder.cost_objective, recorder.committed_cost
@@ -240,7 +238,6 @@ class SolveCache:
             self.last = IN_PLACE
         else:
             model = build_model(dataset, integer=integer)
-            model.mps_templates = {}
             self.built += 1
             self.last = BUILT
         model.build_seconds = time.perf_counter() - started

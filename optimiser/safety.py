@@ -30,7 +30,7 @@ RESULT_FILES = frozenset({
 })
 #: What ``optimiser batch`` and ``optimiser frontier`` (and ``report --all``) write into OUT.
 BATCH_ENTRIES = frozenset({
-    "batch.json", "batch_log.jsonl", "scenarios", "comparison.csv", "comparison.xlsx", ".lock",
+    "batch.json", "batch_log.jsonl", "scenarios", "comparison.csv", "comparison.xlsx", ".lock", ".lock.pid",
     "frontier.csv", "frontier.png", "report.xlsx", "report.html",
 })
 MODEL_FORMAT_PREFIX = b'{"format": "psych-commission-model/'

@@ -19,15 +19,13 @@ from pathlib import Path
 import pulp
 
 from optimiser import solver as slv
-from optimiser.build import CommissionModel, Lin, build_model
+from optimiser.build import COST_STAGE, KEEP_ROW, SHORTFALL_STAGE, SUSTAIN_STAGE, CommissionModel, Lin, build_model
 from optimiser.registry import ConstraintKey, Registry
+
+__all__ = ["COST_STAGE", "KEEP_ROW", "SHORTFALL_STAGE", "SUSTAIN_STAGE", "Solution", "solve_model", "value_of"]
 
 STAGE2_RELATIVE_TOLERANCE = 1e-6
 STAGE2_ABSOLUTE_TOLERANCE = 1e-6
-SHORTFALL_STAGE, SUSTAIN_STAGE, COST_STAGE = "shortfall", "sustain", "cost"
-#: The rows later stages add for their solves (and remove after): an earlier stage's
-#: objective within tolerance of its optimum.
-KEEP_ROW = {SHORTFALL_STAGE: "keep_shortfall_optimal", SUSTAIN_STAGE: "keep_sustain_optimal"}
 
 
 @dataclass
@@ -43,11 +41,10 @@ class Solution:
     shadow_prices_from: str | None = None
     solve_seconds: float = 0.0
     solver_reported_seconds: float = 0.0
-    #: Of ``solve_seconds``: writing MPS files for CBC and reading its solutions back.
-    mps_write_seconds: float = 0.0
-    solution_read_seconds: float = 0.0
-    #: With ``solve_model(keep_mps=True)``: the shortfall-stage problem, as MPS text.
-    shortfall_mps: str | None = None
+    solver_version: str | None = None
+    #: With whole places: the plan's proven relative gap and best bound, per stage.
+    mip_gaps: dict[str, float] = field(default_factory=dict)
+    mip_bounds: dict[str, float] = field(default_factory=dict)
     stages: list[dict] = field(default_factory=list)
     #: Each stage's optimum, by stage name (only stages solved to optimality).
     objectives: dict[str, float] = field(default_factory=dict)
@@ -66,11 +63,14 @@ def value_of(lin: Lin, values: dict[pulp.LpVariable, float]) -> float:
 def _record(solution: Solution, stage: str, run: slv.SolverRun) -> None:
     solution.solve_seconds += run.wall_seconds
     solution.solver_reported_seconds += run.solver_seconds or 0.0
-    solution.mps_write_seconds += run.write_seconds
-    solution.solution_read_seconds += run.read_seconds
-    solution.stages.append({"stage": stage, "status": run.status, "objective": run.objective,
-                            "wall_seconds": round(run.wall_seconds, 4),
-                            "solver_seconds": run.solver_seconds})
+    solution.solver_version = run.solver_version or solution.solver_version
+    record = {"stage": stage, "status": run.status, "objective": run.objective,
+              "wall_seconds": round(run.wall_seconds, 4), "solver_seconds": run.solver_seconds}
+    if run.gap is not None:
+        solution.mip_gaps[stage] = record["mip_gap"] = run.gap
+    if run.best_bound is not None:
+        solution.mip_bounds[stage] = record["best_bound"] = run.best_bound
+    solution.stages.append(record)
 
 
 def _duals(registry: Registry) -> dict[ConstraintKey, float]:
@@ -78,15 +78,11 @@ def _duals(registry: Registry) -> dict[ConstraintKey, float]:
 
 
 def solve_model(model: CommissionModel, *, solver: str | None = None,
-                time_limit_seconds: float | None = None, tmp_root: str | Path | None = None,
-                keep_mps: bool = False) -> Solution:
+                time_limit_seconds: float | None = None, tmp_root: str | Path | None = None) -> Solution:
     """Run the stages on ``model`` and read the results.
 
-    ``model.problem`` is left as built (the later stages' rows and objectives are taken off
-    again), with the variables holding the final stage's values, so it can be solved again.
-
-    ``keep_mps`` keeps the shortfall stage as MPS text (``Solution.shortfall_mps``; with CBC,
-    the very file it solved, so a results folder needs no second copy written).
+    ``model.problem`` is left as built (the later stages' rows emptied again, the objective
+    stage 1's), with the variables holding the final stage's values, so it can be solved again.
     """
     settings = model.settings
     solver = solver or settings.solver
@@ -98,11 +94,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         return _diagnose(model, solution, solver, limit, tmp_root)
 
     gap = settings.mip_gap if model.integer else None
-    templates = model.mps_templates if model.mps_templates is not None else {}
-    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, keep_mps=keep_mps,
-                            template=templates.get(SHORTFALL_STAGE))
-    _keep_template(templates, SHORTFALL_STAGE, stage1)
-    solution.shortfall_mps = stage1.mps
+    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap)
     _record(solution, SHORTFALL_STAGE, stage1)
     if not stage1.has_values:
         solution.status, solution.message = stage1.status, stage1.message
@@ -117,7 +109,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
     if stage1.status == slv.OPTIMAL:
         solution.objectives[SHORTFALL_STAGE] = z1
-        failed = _later_stages(model, solution, solver, limit, tmp_root, gap, templates, z1)
+        failed = _later_stages(model, solution, solver, limit, tmp_root, gap, z1)
         if failed is not None:
             return failed
     else:
@@ -142,10 +134,13 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
 
 def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit: float,
-                  tmp_root: str | Path | None, gap: float | None, templates: dict, z1: float) -> Solution | None:
+                  tmp_root: str | Path | None, gap: float | None, z1: float) -> Solution | None:
     """Stages 2 (sustain, when there are sustain years) and 3 (cost), each keeping the earlier
-    stages' objectives within tolerance of their optima. Returns the solution when a stage
-    fails (its status says how), ``None`` when the last stage set the status."""
+    stages' objectives within tolerance of their optima (the model's keep rows, filled for the
+    solve and emptied after). With whole places each stage starts from the plan before it, and
+    a stage that stops at its time limit keeps the better of its plan and that one. Returns
+    the solution when a stage fails (its status says how), ``None`` when the last stage set
+    the status."""
     problem = model.problem
     kept: list[pulp.LpConstraint] = []
     stages = [(SUSTAIN_STAGE, model.sustain_objective)] if model.sustain_objective is not None else []
@@ -154,16 +149,21 @@ def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit
     try:
         for stage, objective in stages:
             bound = optimum + STAGE2_RELATIVE_TOLERANCE * abs(optimum) + STAGE2_ABSOLUTE_TOLERANCE
-            keep = pulp.LpConstraint(previous_objective, pulp.LpConstraintLE, KEEP_ROW[previous], bound)
-            problem.addConstraint(keep)
+            keep = model.keep_rows[previous]
+            keep += previous_objective
+            keep.changeRHS(bound)
             kept.append(keep)
             problem.setObjective(objective)
-            # written from the previous stage's file (the same rows and one more) or an earlier run's
-            template = templates.get(stage) or templates.get(previous)
-            run = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap,
-                                 template=template)
-            _keep_template(templates, stage, run)
+            start = {var: var.varValue for var in problem.variables()} if model.integer else None
+            run = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap)
             _record(solution, stage, run)
+            if not run.has_values and start is not None and run.status in (slv.TIME_LIMIT_NO_PLAN, slv.NOT_SOLVED):
+                _restore(start)  # the earlier stage's plan is feasible here: keep it, say so
+                solution.status, solution.message = slv.TIME_LIMIT, (
+                    f"the {stage} stage stopped ({run.message}); the plan is the {previous} stage's, "
+                    "optimal for every earlier stage")
+                solution.warnings.append(solution.message)
+                break
             if not run.has_values:
                 solution.status = run.status if run.status != slv.INFEASIBLE else slv.ERROR
                 solution.message = f"the {stage} stage failed after an optimal shortfall stage: {run.message}"
@@ -179,19 +179,18 @@ def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit
     return None
 
 
-def _keep_template(templates: dict, stage: str, run: slv.SolverRun) -> None:
-    if run.template is not None:
-        templates[stage] = run.template
+def _restore(values: dict[pulp.LpVariable, float | None]) -> None:
+    for var, value in values.items():
+        var.varValue = value
 
 
 def _take_off(model: CommissionModel, kept: list[pulp.LpConstraint]) -> None:
-    """Leave ``model.problem`` as built: without the later stages' rows, minimising the shortfall."""
-    problem = model.problem
-    for keep in reversed(kept):
-        problem._constraints.pop(keep.name, None)
-        if problem.modifiedConstraints and problem.modifiedConstraints[-1] is keep:
-            problem.modifiedConstraints.pop()
-    problem.setObjective(model.shortfall_objective)
+    """Leave ``model.problem`` as built: the keep rows empty (``0 <= 0``), minimising the shortfall."""
+    for keep in kept:
+        for var in keep.keys():
+            del keep[var]
+        keep.changeRHS(0.0)
+    model.problem.setObjective(model.shortfall_objective)
 
 
 def _diagnose(model: CommissionModel, solution: Solution, solver: str, limit: float,

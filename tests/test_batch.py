@@ -356,16 +356,26 @@ def test_an_unreadable_summary_is_not_a_complete_result(small, tmp_path):
 
 
 def test_a_second_batch_on_the_same_folder_is_refused(small, tmp_path):
-    import fcntl
+    """Another process holding ``OUT/.lock`` (a real second process: a lock is per process)
+    keeps a batch and a frontier out, naming it; once it lets go, the batch runs."""
+    import subprocess
+    import sys
 
     path = scenario_file(tmp_path, "base: ds\nscenarios:\n  a: {}\n")
     out = tmp_path / "out"
     assert invoke("batch", path, "-o", out, "--quiet").exit_code == 0
-    with open(out / ".lock", "r+") as other:  # another batch holds the lock
-        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from optimiser.batch import batch_lock\n"
+         "with batch_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()", str(out.resolve())],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "held"
         result = invoke("batch", path, "-o", out, "--quiet", "--rerun")
         frontier = invoke("frontier", tmp_path / "ds", "-o", out, "--quiet", "--steps", "2")
+    finally:
+        holder.communicate("")
     assert result.exit_code == 1 and f"another batch is writing into {out.resolve()}" in result.output
+    assert f"(process {holder.pid})" in result.output
     assert frontier.exit_code == 1 and "another batch is writing into" in frontier.output
     assert invoke("batch", path, "-o", out, "--quiet", "--rerun").exit_code == 0  # released
 

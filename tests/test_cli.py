@@ -114,18 +114,20 @@ def _hard_knapsack() -> pulp.LpProblem:
     rng = random.Random(1)
     problem = pulp.LpProblem("knapsack", pulp.LpMaximize)
     items = [problem.add_variable(f"v{i}", 0, 1, pulp.LpInteger) for i in range(300)]
-    problem.setObjective(pulp.LpAffineExpression([(v, rng.randint(1, 1000)) for v in items]))
+    problem.setObjective(pulp.LpAffineExpression.from_dict({v: rng.randint(1, 1000) for v in items}))
     for k in range(40):
-        problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(v, rng.randint(1, 1000)) for v in items]),
-                                                pulp.LpConstraintLE, f"k{k}", 50_000))
+        problem.addConstraint(pulp.LpAffineExpression.from_dict({v: rng.randint(1, 1000) for v in items}) <= 50_000,
+                              f"k{k}")
     return problem
 
 
 def test_time_limit_with_an_incumbent_is_not_called_optimal():
-    """CBC says "Optimal" with sol_status 2 after a time limit: we report time_limit."""
-    run = slv.run_solver(_hard_knapsack(), "cbc", 0.5)
-    assert run.status == slv.TIME_LIMIT
-    assert "not proven optimal" in run.message
+    """An incumbent after a time limit is reported as time_limit, with either solver."""
+    for solver in ("cbc", "highs"):
+        run = slv.run_solver(_hard_knapsack(), solver, 0.5)
+        assert run.status == slv.TIME_LIMIT, solver
+        assert "not proven optimal" in run.message
+        assert run.gap is not None and run.gap > 0, solver
 
 
 def test_unknown_solver_is_a_clear_error(dataset, tmp_path):
