@@ -16,7 +16,7 @@ from typing import Any
 from models.inputs import TABLES, TableSpec
 from optimiser import sheets, tablefiles
 from optimiser.errors import InputError, Problem
-from optimiser.loader import SETTINGS_SHEET, RawDataset, RawTable, clean_cell, short_text
+from optimiser.rawdata import SETTINGS_SHEET, RawDataset, RawTable, clean_cell, short_text
 
 
 def read_workbook(path: Path) -> RawDataset:

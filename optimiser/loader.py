@@ -8,12 +8,9 @@ Every problem found is collected and raised at once as ``InputError``.
 from __future__ import annotations
 
 import csv
-import datetime
 import io
-import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,56 +20,7 @@ from models.inputs import TABLES, Dataset, Settings, TableSpec
 from optimiser import tablefiles
 from optimiser.errors import InputError, LineProblem, Problem
 from optimiser.gcpause import without_gc
-
-SETTINGS_FILE = "settings.yaml"
-SETTINGS_SHEET = "settings"
-
-
-@dataclass
-class RawTable:
-    """The text of one table: its label for messages (file or sheet), header, and rows.
-
-    ``rows`` holds ``(row_number, {column: text or None})`` for every non-blank row.
-    """
-
-    name: str
-    label: str
-    columns: list[str]
-    header_row: int = 1
-    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-
-
-@dataclass
-class RawDataset:
-    """A dataset before validation: what scenario overrides edit."""
-
-    source: str
-    tables: dict[str, RawTable]
-    settings: dict[str, Any]
-    settings_label: str
-    settings_rows: dict[str, int] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------- reading
-
-
-def clean_cell(value: Any) -> Any:
-    """Blank cells become ``None``; text is stripped; workbook numbers become text."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        return repr(value)
-    if isinstance(value, datetime.datetime):  # a workbook cell Excel took for a date
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
-    text = str(value).strip()
-    return text or None
-
+from optimiser.rawdata import SETTINGS_FILE, RawDataset, RawTable, clean_cell, short_text
 
 def _read_csv(path: Path, name: str) -> tuple[RawTable | None, list[Problem]]:
     label = path.name
@@ -353,10 +301,6 @@ def validate_raw(raw: RawDataset, *, known=None) -> Dataset:
     if problems:
         raise InputError(problems)
     return Dataset(source=raw.source, settings=settings, **{k: tuple(v) for k, v in rows.items()})
-
-
-def short_text(value: Any) -> str | None:
-    return None if value is None else str(value)[:80]
 
 
 def load_dataset(path: str | Path) -> Dataset:

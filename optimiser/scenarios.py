@@ -50,7 +50,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from models.inputs import TABLES, Settings
 from optimiser.errors import InputError, Problem
-from optimiser.loader import RawDataset, RawTable
+from optimiser.rawdata import RawDataset, RawTable
 from optimiser.years import format_year, parse_year
 
 SETTINGS = "settings"

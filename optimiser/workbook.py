@@ -13,7 +13,8 @@ from pathlib import Path
 import yaml
 
 from optimiser.errors import InputError, Problem
-from optimiser.loader import SETTINGS_SHEET, load_dataset, read_raw
+from optimiser.loader import load_dataset, read_raw
+from optimiser.rawdata import SETTINGS_SHEET
 from optimiser.output import OutputError, atomic_write
 from optimiser.safety import check_clear_of_inputs
 

@@ -1,5 +1,12 @@
 """Shared fixtures: solve a dataset through the real pipeline (real CBC) and check the result
-with the independent checker in ``tests/reference``."""
+with the independent checker in ``tests/reference``.
+
+Every solve with a plan in a test process, whoever asks for it (a fixture, a command run
+through Click's runner, a batch case solved in process), is checked: ``_check_every_solve``
+wraps ``pipeline.solve_and_write`` for the whole session and runs the checker on the files
+it made, against the dataset it solved (written to disk when it was made in memory). There
+is no switch to turn it off, and a checker that cannot be imported fails every test.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,61 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimiser import pipeline
-from tests.helpers import profession, write_dataset
-try:
-    from tests.reference.checker import check_results
-except ImportError:  # TEMPORARY while the reference is written
-    check_results = None
+from optimiser import output, pipeline
+from tests.helpers import profession, write_dataset, write_dataset_object
+from tests.reference.checker import check_results
+
+#: How many solves the session checked (a test asserts the hook is live).
+CHECKED = {"solves": 0}
+
+
+def _dataset_on_disk(dataset, scratch: Path) -> Path:
+    """The folder or workbook ``dataset`` was read from when it is exactly that, else a copy."""
+    from optimiser.loader import load_dataset
+
+    source = Path(dataset.source) if dataset.source else None
+    if source is not None and source.exists():
+        try:
+            if load_dataset(source) == dataset:
+                return source
+        except Exception:  # noqa: BLE001 - edited since, or not a dataset: write what was solved
+            pass
+    return write_dataset_object(dataset, scratch / "dataset")
+
+
+def _check_outcome(model, outcome) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="checker-") as tmp:
+        scratch = Path(tmp)
+        if outcome.out_dir is not None:
+            results = outcome.out_dir
+        else:
+            files = outcome.files or output.render(pipeline.result_files(
+                outcome.summary, outcome.results, outcome.solution, None))
+            results = scratch / "results"
+            results.mkdir()
+            for name, content in files.items():
+                if name != pipeline.MPS_FILE:
+                    (results / name).write_bytes(content)
+        problems = check_results(_dataset_on_disk(model.dataset, scratch), results)
+    CHECKED["solves"] += 1
+    assert problems == [], "independent checker: " + "; ".join(problems)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _check_every_solve():
+    original = pipeline.solve_and_write
+
+    def checked(model, out_dir, **options):
+        outcome = original(model, out_dir, **options)
+        if outcome.summary.has_plan:
+            _check_outcome(model, outcome)
+        return outcome
+
+    pipeline.solve_and_write = checked
+    yield
+    pipeline.solve_and_write = original
 
 
 class Solved:
@@ -87,11 +143,10 @@ def solve(tmp_path):
 
     def _solve(dataset: Path, **options) -> Solved:
         out = tmp_path / f"out{next(counter)}"
+        before = CHECKED["solves"]
         outcome = pipeline.run(dataset, out, **options)
         solved = Solved(dataset, out, outcome)
-        if solved.summary["has_plan"] and check_results is not None:
-            problems = check_results(dataset, out)
-            assert problems == [], "independent checker: " + "; ".join(problems)
+        assert CHECKED["solves"] == before + solved.summary["has_plan"]  # checked by ``_check_every_solve``
         if options.get("solver", "cbc") == "cbc":
             _agrees_with_highs(dataset, solved, options)
         return solved

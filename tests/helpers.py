@@ -43,3 +43,18 @@ def write_dataset(folder: Path, *, settings: dict | None = None, **tables: list[
     base = {"base_year": 2020, "target_year": 2021}
     (folder / "settings.yaml").write_text(yaml.safe_dump({**base, **(settings or {})}), encoding="utf-8")
     return folder
+
+
+def write_dataset_object(dataset, folder: Path) -> Path:
+    """Write a validated ``Dataset`` (one made in memory, a what-if's) as a CSV folder that
+    loads back to an equal dataset: every table with all its columns, and ``settings.yaml``."""
+    from models.inputs import TABLES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, spec in TABLES.items():
+        rows = [row.model_dump(mode="json") for row in dataset.table_rows(name)]
+        if rows or spec.required:
+            write_table(folder, name, rows, list(spec.columns))
+    settings = dataset.settings.model_dump(mode="json", exclude_none=True)
+    (folder / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return folder
