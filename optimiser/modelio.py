@@ -16,6 +16,7 @@ import pulp
 from models.inputs import TABLES, Dataset
 from optimiser.build import KEEP_ROW, CommissionModel
 from optimiser.errors import InputError, Problem
+from optimiser.families import FAMILIES
 from optimiser.registry import ConstraintKey, Entry
 from optimiser.tablefiles import file_problem
 
@@ -91,7 +92,8 @@ def _rebuild(data: dict, path: Path) -> CommissionModel:
         f"{path} [dataset {name}]", dataset.table_rows(name), list(range(1, len(dataset.table_rows(name)) + 1)))]
     if out_of_bounds:
         raise InputError(out_of_bounds)
-    model = CommissionModel(dataset, problem, integer=data["integer"], build_seconds=data["build_seconds"])
+    model = CommissionModel(dataset, problem, integer=data["integer"], build_seconds=data["build_seconds"],
+                            families=FAMILIES)
     model.x = {(p, k, r, t): variables[n] for p, k, r, t, n in data["x"]}
     model.stock = {(p, r, t): variables[n] for p, r, t, n in data["stock"]}
     model.u = {(p, r, t): variables[n] for p, r, t, n in data["u"]}
@@ -100,7 +102,8 @@ def _rebuild(data: dict, path: Path) -> CommissionModel:
     model.z = {(p, r, t): variables[n] for p, r, t, n in data["z"]}
     for family, p, r, t, item, name, sense, rhs in data["constraints"]:
         key = ConstraintKey(family, p, r, t, item)
-        model.registry.entries[key] = Entry(key, problem.get_constraint_by_name(name), sense, rhs)
+        model.registry.entries[key] = Entry(key, problem.get_constraint_by_name(name), sense, rhs,
+                                            relax_down=FAMILIES[family].relax_down)
     model.registry.constant_violations = [(ConstraintKey(f, p, r, t, i), g)
                                           for f, p, r, t, i, g in data["constant_violations"]]
     for attr in ("shortfall_objective", "sustain_objective", "cost_objective"):

@@ -1,4 +1,5 @@
-"""Our own index of the model's constraints, keyed by (family, profession, region, year).
+"""Our own index of the model's constraints, keyed by (family, profession, region, year), and
+what a constraint family is (``Family``; the families themselves are in ``optimiser.families``).
 
 PuLP may rewrite names when it writes a file, so results are never read back
 by parsing names: every constraint is reached through this registry.
@@ -6,6 +7,7 @@ by parsing names: every constraint is reached through this registry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulp
@@ -15,13 +17,31 @@ SENSE_TEXT = {LE: "<=", GE: ">=", EQ: "="}
 
 
 @dataclass(frozen=True)
-class Family:
-    """A constraint family: how its shadow price is shown to users.
+class Words:
+    """What a family's sentences are made of: a row's profession, region and year as the
+    reader should see them, its route or tranche, and the figure the sentence is about."""
 
-    ``unit`` names what one unit of relaxation is; ``scale`` converts the
-    solver's per-unit dual into that unit (GBP -> GBP 1m); ``limit`` marks the
-    families a user can buy or negotiate more of (and that the elastic
-    diagnosis may relax), as opposed to definitions such as stock balance.
+    year: str
+    profession: str | None = None
+    region: str | None = None
+    #: `` in <region>`` (or, for one sentence on several regions, empty).
+    where: str = ""
+    item: str | None = None
+    #: A conflict's amount, in the family's ``conflict_unit``.
+    amount: float = 0.0
+    #: A marginal value's tail: ``<price> WTE of the 2023/24 shortfall[, in each of ...]``.
+    closes: str = ""
+
+
+@dataclass(frozen=True)
+class Family:
+    """A constraint family: how its rows are relaxed, priced and put into words.
+
+    Each family is declared, beside the rows it adds, in its module of
+    ``optimiser.families``. ``unit`` names what one unit of relaxation is;
+    ``scale`` converts the solver's per-unit dual into that unit (GBP -> GBP 1m);
+    ``limit`` marks the families a user can buy or negotiate more of (and that the
+    elastic diagnosis may relax), as opposed to definitions such as stock balance.
     """
 
     name: str
@@ -30,28 +50,14 @@ class Family:
     limit: bool = True
     #: An equality a user relaxes downwards, as if it were ``>=`` (supervision need).
     relax_down: bool = False
-
-
-FAMILIES: dict[str, Family] = {
-    f.name: f
-    for f in (
-        Family("budget", "GBP 1m of national budget", 1e6),
-        Family("regional_budget", "GBP 1m of regional budget", 1e6),
-        Family("supervision_capacity", "supervision hour a week"),
-        Family("supervision_need", "supervision hour a week needed less per trainee group", relax_down=True),
-        Family("placements", "placement"),
-        Family("intake_min", "place of minimum intake"),
-        Family("intake_max", "place of maximum intake"),
-        Family("growth", "trainee of national intake"),
-        Family("decline", "trainee less of national intake"),
-        Family("route_share", "trainee more of the route's share of national intake"),
-        Family("retention_cap", "WTE more of retention"),
-        Family("recruitment_cap", "WTE more of recruitment a year"),
-        Family("stock_floor", "WTE a pool may lend beyond its stock"),
-        Family("stock_balance", "WTE of extra inflow", limit=False),
-        Family("shortfall", "WTE of extra supply", limit=False),
-    )
-}
+    #: How reports name the family (tables, headings).
+    title: str = ""
+    #: The unit of a conflict's amount (``conflicts.csv`` ``unit``).
+    conflict_unit: str = ""
+    #: The sentence for a conflict: what must give, and by how much (``Words.amount``).
+    conflict: Callable[[Words], str] | None = None
+    #: The sentence for a binding row's shadow price (``Words.closes``); ``None``: none said.
+    marginal: Callable[[Words], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,17 +79,19 @@ class Entry:
     sense: int
     rhs: float
     violation: pulp.LpVariable | None = None
+    #: The family's ``relax_down``: an equality relaxed downwards.
+    relax_down: bool = False
 
     @property
     def relax_sign(self) -> int:
         """+1 when relaxing means lowering the right-hand side (>=), -1 when raising it."""
-        return relax_sign(self.sense, FAMILIES[self.key.family])
+        return relax_sign(self.sense, self.relax_down)
 
 
-def relax_sign(sense: int, family: Family) -> int:
+def relax_sign(sense: int, relax_down: bool = False) -> int:
     """+1 when relaxing a row means lowering its right-hand side (``>=``, or an equality
     relaxed downwards), -1 when it means raising it."""
-    return 1 if sense == GE or (sense == EQ and family.relax_down) else -1
+    return 1 if sense == GE or (sense == EQ and relax_down) else -1
 
 
 class Registry:

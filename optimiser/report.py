@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.results import Summary
-from optimiser.diagnose import money
+from optimiser.words import money
 from optimiser.years import format_year
 
 #: Gaps below this are rounding, not gaps worth a line.

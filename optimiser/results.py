@@ -16,7 +16,8 @@ import pandas as pd
 
 from optimiser.build import CommissionModel, Lin
 from optimiser.gcpause import without_gc
-from optimiser.registry import EQ, FAMILIES, GE, LE, SENSE_TEXT
+from optimiser.families import FAMILIES
+from optimiser.registry import EQ, GE, LE, SENSE_TEXT
 from optimiser.solve import Solution, value_of
 from optimiser.years import format_year
 

@@ -24,76 +24,37 @@ from typing import Any
 import pulp
 
 from models.inputs import TABLES, Dataset
-from optimiser.build import (
-    CommissionModel,
-    Lin,
-    build_model,
-    constant_violation,
-    define_budget,
-    define_growth,
-    define_intake_limits,
-    define_lever_caps,
-    define_objectives,
-    define_placements,
-    define_shortfall,
-    define_stock_balance,
-    define_supervision,
-)
+from optimiser import families
+from optimiser.build import build_model, define_objectives
+from optimiser.model import CommissionModel, Lin, constant_violation
 from optimiser.gcpause import without_gc
 from optimiser.registry import ConstraintKey
 
-#: The constraint families each ``define_*`` function adds rows to.
+#: The constraint families each ``define`` function adds rows to (the objectives: none).
 FAMILIES_OF: dict[Callable[[CommissionModel], None], tuple[str, ...]] = {
-    define_stock_balance: ("stock_balance",),
-    define_shortfall: ("shortfall",),
-    define_budget: ("budget", "regional_budget"),
-    define_supervision: ("supervision_need", "supervision_capacity"),
-    define_placements: ("placements",),
-    define_intake_limits: ("intake_min", "intake_max", "route_share"),
-    define_growth: ("growth", "decline"),
-    define_lever_caps: ("retention_cap", "recruitment_cap"),
-    define_objectives: (),  # both stages' objectives
+    **families.FAMILIES_OF,
+    define_objectives: (),  # every stage's objective
 }
 
 Definers = tuple[Callable[[CommissionModel], None], ...]
 IN_PLACE, BUILT = "in place", "built"
 
-#: Dataset columns that reach the LP only through right-hand sides, and the ``define_*``
-#: functions that read them.
-RHS_COLUMNS: dict[tuple[str, str], Definers] = {
-    ("budget", "budget_gbp"): (define_budget,),
-    ("demand", "demand_wte"): (define_shortfall,),
-    ("inflows", "inflow_wte"): (define_stock_balance,),
-    ("workforce", "stock_wte"): (define_stock_balance, define_supervision, define_lever_caps),  # S[p,r,b]
-    ("recruitment", "max_wte_per_year"): (define_lever_caps,),
-    ("capacity", "placement_capacity"): (define_placements,),
-    ("capacity", "intake_min"): (define_intake_limits,),
-    ("capacity", "intake_max"): (define_intake_limits,),
-}
+#: The columns the objectives read (all as coefficients).
+OBJECTIVE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("retention", "cost_per_wte_year_gbp"), ("recruitment", "cost_per_wte_gbp"),
+    ("professions", "cost_per_trainee_year_gbp"), ("regions", "cost_multiplier"), ("professions", "weight"),
+)
+
+#: Dataset columns that reach the LP only through right-hand sides, and the ``define``
+#: functions that read them (each family module lists its own).
+RHS_COLUMNS: dict[tuple[str, str], Definers] = families.columns_read("rhs")
 
 #: Dataset columns that reach the LP as coefficients (and right-hand sides), and the
-#: ``define_*`` functions that read them. A change that adds, drops or moves a variable
+#: ``define`` functions that read them. A change that adds, drops or moves a variable
 #: in a row (a rate reaching 0, a growth limit set where there was none) rebuilds.
-COEFFICIENT_COLUMNS: dict[tuple[str, str], Definers] = {
-    ("professions", "attrition_rate"): (define_stock_balance, define_lever_caps),  # retention: a share of leavers
-    ("retention", "max_share_of_leavers"): (define_lever_caps,),
-    ("retention", "cost_per_wte_year_gbp"): (define_budget, define_objectives),
-    ("recruitment", "cost_per_wte_gbp"): (define_budget, define_objectives),
-    ("recruitment", "first_year_attrition"): (define_stock_balance,),
-    ("professions", "joining_rate"): (define_stock_balance,),
-    ("professions", "completion_rate"): (define_stock_balance,),
-    ("recruitment_sources", "share"): (define_stock_balance,),
-    ("professions", "trainee_service_wte"): (define_shortfall,),
-    ("trainee_service", "service_wte"): (define_shortfall,),
-    ("supervisor_hours", "supervisor_hours_per_wte"): (define_supervision,),
-    ("professions", "max_decline"): (define_growth,),
-    ("professions", "supervision_hours_per_trainee"): (define_supervision,),
-    ("professions", "supervisor_hours_per_wte"): (define_supervision,),
-    ("professions", "cost_per_trainee_year_gbp"): (define_budget, define_objectives),
-    ("regions", "cost_multiplier"): (define_budget, define_objectives),
-    ("professions", "weight"): (define_objectives,),
-    ("professions", "max_growth"): (define_growth,),
-}
+COEFFICIENT_COLUMNS: dict[tuple[str, str], Definers] = families.columns_read("coefficient")
+for _column in OBJECTIVE_COLUMNS:
+    COEFFICIENT_COLUMNS[_column] = COEFFICIENT_COLUMNS.get(_column, ()) + (define_objectives,)
 
 #: Every column a kept model can take in place; a change to any other (or to settings, or
 #: to which rows a table has) rebuilds the model.

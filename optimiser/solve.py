@@ -19,7 +19,8 @@ from pathlib import Path
 import pulp
 
 from optimiser import solver as slv
-from optimiser.build import COST_STAGE, KEEP_ROW, SHORTFALL_STAGE, SUSTAIN_STAGE, CommissionModel, Lin, build_model
+from optimiser.build import build_model
+from optimiser.model import COST_STAGE, KEEP_ROW, SHORTFALL_STAGE, SUSTAIN_STAGE, CommissionModel, Lin
 from optimiser.registry import ConstraintKey, Registry
 
 __all__ = ["COST_STAGE", "KEEP_ROW", "SHORTFALL_STAGE", "SUSTAIN_STAGE", "Solution", "solve_model", "value_of"]

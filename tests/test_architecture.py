@@ -144,3 +144,22 @@ def test_every_test_module_has_one_layer():
     modules = sorted(p.stem for p in (ROOT / "tests").rglob("test_*.py"))
     listed = [m for layer in LAYERS.values() for m in layer]
     assert sorted(listed) == modules  # each once, none missing
+
+
+def test_each_constraint_family_is_declared_whole_in_its_module():
+    """One module per family in ``optimiser.families``: its ``define`` states its mathematics,
+    and each family it adds has its title, and (a limit) its conflict unit and both sentences;
+    every family name is declared once."""
+    from optimiser import families
+
+    names = [f.name for module in families.MODULES for f in module.FAMILIES]
+    assert len(names) == len(set(names)) == len(families.FAMILIES)
+    for module in families.MODULES:
+        assert module.define.__module__ == module.__name__
+        assert any(op in module.define.__doc__ for op in ("<=", ">=", " = ")), module.__name__  # the maths
+        assert module.LIFT is None or module.LIFT_TITLE
+        for family in module.FAMILIES:
+            assert family.title, family.name
+            if family.limit:
+                assert family.conflict_unit and family.conflict and family.marginal, family.name
+

@@ -14,16 +14,13 @@ import math
 
 import pandas as pd
 
-from optimiser.diagnose import money
+from optimiser.families import FAMILIES
+from optimiser.registry import Words
+from optimiser.words import money
 from optimiser.years import format_year
 
-FAMILY_NAMES = {
-    "budget": "National budget", "regional_budget": "Regional budget",
-    "supervision_capacity": "Supervision capacity", "supervision_need": "Supervision need",
-    "placements": "Placements", "intake_min": "Minimum intake", "intake_max": "Maximum intake",
-    "growth": "Growth limit", "decline": "Decline limit", "stock_floor": "Staff drawn into training",
-    "route_share": "Route share", "retention_cap": "Retention cap", "recruitment_cap": "Recruitment cap",
-}
+#: How reports name each limit family (``Family.title``, declared in ``optimiser.families``).
+FAMILY_NAMES = {name: spec.title for name, spec in FAMILIES.items() if spec.limit}
 
 #: A shadow price below this says nothing worth a sentence.
 PRICE_FLOOR = 1e-6
@@ -77,35 +74,9 @@ def marginal_sentence(row: dict, labels, target_year: int, units: str = "WTE",
         r = labels.r(row["region"]) if _present(row.get("region")) else None
         where = f" in {r}" if r else ""
     closes = f"{_price(price)} {units} of the {format_year(target_year)} shortfall{tail}"
-    if family == "budget":
-        return f"GBP 1m more national budget in {year} closes {closes}."
-    if family == "regional_budget":
-        return f"GBP 1m more for {r or 'each region'} in {year} closes {closes}."
-    if family == "supervision_capacity":
-        return f"One more supervision hour a week from {p}{where} in {year} is worth {closes}."
-    if family == "supervision_need":
-        return (f"Each supervision hour a week that {p} trainees{where} in {year} could do without "
-                f"is worth {closes}.")
-    if family == "placements":
-        return f"One more placement for {p}{where} in {year} is worth {closes}."
-    if family == "intake_min":
-        return f"Lowering the minimum intake of {p}{where} in {year} by one place is worth {closes}."
-    if family == "intake_max":
-        return f"Raising the maximum intake of {p}{where} in {year} by one place is worth {closes}."
-    if family == "growth":
-        return f"Letting the national intake of {p} in {year} grow by one more trainee is worth {closes}."
-    if family == "decline":
-        return (f"Letting the national intake of {p} in {year} fall by one more trainee than its decline "
-                f"limit allows is worth {closes}.")
-    if family == "route_share":
-        return (f"Letting route {row.get('item')} of {p} take one more trainee than its share of the "
-                f"national intake in {year} is worth {closes}.")
-    if family == "retention_cap":
-        return f"One more WTE of {p} retention ({row.get('item')}){where} in {year} would close {closes}."
-    if family == "recruitment_cap":
-        return f"One more WTE of {p} recruitment a year{where} in {year} would close {closes}."
-    if family == "stock_floor":
-        return None
+    spec = FAMILIES.get(family)
+    if spec is not None and spec.marginal is not None:
+        return spec.marginal(Words(year, p, r, where, row.get("item"), closes=closes))
     return f"Relaxing {FAMILY_NAMES.get(family, family)}{where} in {year} by one unit is worth {closes}."
 
 

@@ -49,6 +49,7 @@ import pandas as pd
 
 from models.inputs import Dataset
 from optimiser.build import LIMIT_FAMILIES, build_model
+from optimiser.families import LIFT_OF, LIFT_TITLES
 from optimiser.output import atomic_write
 from optimiser.solve import solve_model
 from optimiser.years import format_year
@@ -58,23 +59,10 @@ FAMILY_ORDER: tuple[str, ...] = tuple(LIMIT_FAMILIES)
 LEAD_TIME = "training_time"
 COMPONENTS: tuple[str, ...] = (LEAD_TIME, *FAMILY_ORDER)
 
-COMPONENT_LABELS = {
-    LEAD_TIME: "Training time",
-    "budget": "Budget",
-    "supervision": "Supervision",
-    "placements": "Placements",
-    "intake_limits": "Intake limits",
-    "growth": "Growth and decline limits",
-}
+COMPONENT_LABELS = {LEAD_TIME: "Training time", **LIFT_TITLES}
 
 #: Constraint families of the registry (constraints.csv ``family``) by the limit family that adds them.
-REGISTRY_FAMILY = {
-    "budget": "budget", "regional_budget": "budget",
-    "supervision_capacity": "supervision", "supervision_need": "supervision",
-    "placements": "placements",
-    "intake_min": "intake_limits", "intake_max": "intake_limits",
-    "growth": "growth", "decline": "growth", "route_share": "intake_limits",
-}
+REGISTRY_FAMILY = LIFT_OF
 
 METHOD = ("Training time is the target-year shortfall with every limit lifted (no commissioning can close it "
           "in time). Each family's share is its Shapley value: the shortfall it adds when put back in force, "
