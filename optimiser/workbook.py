@@ -67,6 +67,8 @@ YEAR_COLUMNS = ("year", "start_year", "first_year")
 SPARE_LIST_ROWS = 50
 #: Rows of a sheet below its header that its drop-downs cover (so rows added later get them too).
 VALIDATED_ROWS = 5_000
+#: Excel refuses a drop-down whose list, written out, is longer than this: a longer span of years is a range.
+MAX_LIST_CHARS = 255
 #: Width of the notes sheet's text column, in characters.
 NOTE_WIDTH_CHARS = 110
 
@@ -110,9 +112,17 @@ def _column_range(column: int, first_row: int, last_row: int) -> str:
     return f"{letter}{first_row}:{letter}{last_row}"
 
 
-def _list_validation(formula: str, what: str, strict: bool):
+def _list_validation(formula: str | tuple[int, int], what: str, strict: bool):
+    """A drop-down of ``formula`` (a range or a quoted list), or for a ``(first, last)`` pair a whole
+    number between them."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    if isinstance(formula, tuple):
+        return DataValidation(type="whole", operator="between", formula1=str(formula[0]), formula2=str(formula[1]),
+                              allow_blank=True, showErrorMessage=True, errorStyle="stop" if strict else "warning",
+                              errorTitle=f"Not a {what}", error=f"Give a {what} from {formula[0]} to {formula[1]}.",
+                              promptTitle=what.capitalize(), prompt=f"A {what} from {formula[0]} to {formula[1]}",
+                              showInputMessage=True)
     return DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False,
                           showErrorMessage=True, errorStyle="stop" if strict else "warning",
                           errorTitle=f"Not a {what}", error=f"Choose a {what} from the list"
@@ -121,20 +131,18 @@ def _list_validation(formula: str, what: str, strict: bool):
                           showInputMessage=True)
 
 
-def _drop_downs(book, years: list[int]) -> dict[str, object]:
+def _drop_downs(book, years: list[int]) -> dict[str, str | tuple[int, int]]:
     """The drop-down each kind of column gets: professions and regions from their sheets, years as a list."""
-    lists = {}
+    found: dict[str, str | tuple[int, int]] = {}
     for table, kind in (("professions", "profession"), ("regions", "region")):
-        sheet = book[table]
-        last = sheet.max_row + SPARE_LIST_ROWS
-        lists[kind] = f"'{table}'!$A$2:$A${last}"
-    found = {"profession": lists["profession"], "region": lists["region"]}
+        found[kind] = f"'{table}'!$A$2:$A${book[table].max_row + SPARE_LIST_ROWS}"
     if years:
-        found["year"] = '"' + ",".join(str(y) for y in years) + '"'
+        listed = '"' + ",".join(str(y) for y in years) + '"'
+        found["year"] = listed if len(listed) <= MAX_LIST_CHARS else (years[0], years[-1])
     return found
 
 
-def _add_drop_downs(sheet, name: str, columns: list[str], found: dict[str, str]) -> None:
+def _add_drop_downs(sheet, name: str, columns: list[str], found: dict[str, str | tuple[int, int]]) -> None:
     last = 1 + VALIDATED_ROWS
     for col, column in enumerate(columns, start=1):
         if column in PROFESSION_COLUMNS and name != "professions":

@@ -194,3 +194,20 @@ def test_text_that_looks_like_a_formula_stays_text_with_formats_on(base, tmp_pat
     sheet = load_workbook(out)["regions"]
     cell = sheet.cell(row=2, column=_column(sheet, "name"))
     assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+def test_a_long_span_of_years_is_a_range_not_a_list_excel_would_refuse():
+    from openpyxl import Workbook
+
+    from optimiser.workbook import MAX_LIST_CHARS, _drop_downs, _list_validation
+
+    book = Workbook()
+    for name in ("professions", "regions"):
+        book.create_sheet(name).append(["key"])
+    short = _drop_downs(book, list(range(2020, 2028)))
+    assert short["year"] == '"2020,2021,2022,2023,2024,2025,2026,2027"'
+    long = _drop_downs(book, list(range(1900, 2101)))
+    assert long["year"] == (1900, 2100)
+    validation = _list_validation(long["year"], "year", strict=False)
+    assert validation.type == "whole" and (validation.formula1, validation.formula2) == ("1900", "2100")
+    assert len(",".join(map(str, range(1900, 2101)))) > MAX_LIST_CHARS
