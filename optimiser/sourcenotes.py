@@ -20,6 +20,8 @@ DATASET_NOTES = "dataset"
 SETTINGS_NOTES = "settings"
 #: Excel keeps at most this many characters in a cell; a longer paragraph is cut, and says so.
 MAX_CELL_CHARS = 32_000
+#: A SOURCES.md larger than this is not copied into the workbook.
+MAX_SOURCES_BYTES = 5_000_000
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_OR_TABLE = re.compile(r"^\s*([*+-]\s|\d+\.\s|\|)")
@@ -98,8 +100,18 @@ def split_sources(markdown: str, tables: tuple[str, ...]) -> list[Note]:
 
 
 def dataset_notes(folder: Path, tables: tuple[str, ...]) -> list[Note] | None:
-    """The notes of the ``SOURCES.md`` in ``folder``, or ``None`` when it has none."""
+    """The notes of the ``SOURCES.md`` in ``folder``, or ``None`` when it has none. One that cannot be
+    read, or is larger than ``MAX_SOURCES_BYTES``, is one note that says so (the sources are notes:
+    they never stop the workbook being written)."""
     path = Path(folder) / SOURCES_FILE
-    if not path.is_file():
+    if not path.exists():
         return None
-    return split_sources(path.read_text(encoding="utf-8", errors="replace"), tables)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCES_BYTES:
+            return [Note(DATASET_NOTES, "", f"{SOURCES_FILE} is {size:,} bytes; at most {MAX_SOURCES_BYTES:,} "
+                         "are copied here: read it beside the dataset")]
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return [Note(DATASET_NOTES, "", f"{SOURCES_FILE} could not be read: {exc.strerror or exc}")]
+    return split_sources(text, tables)

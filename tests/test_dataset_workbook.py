@@ -211,3 +211,14 @@ def test_a_long_span_of_years_is_a_range_not_a_list_excel_would_refuse():
     validation = _list_validation(long["year"], "year", strict=False)
     assert validation.type == "whole" and (validation.formula1, validation.formula2) == ("1900", "2100")
     assert len(",".join(map(str, range(1900, 2101)))) > MAX_LIST_CHARS
+
+
+def test_sources_that_cannot_be_read_are_a_note_not_a_failure(base, tmp_path):
+    from openpyxl import load_workbook
+
+    (base / "SOURCES.md").mkdir()  # there, but not a file
+    out = tmp_path / "odd.xlsx"
+    result = CliRunner().invoke(main, ["workbook", str(base), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    notes = " ".join(str(c.value) for row in load_workbook(out)[NOTES_SHEET].iter_rows() for c in row)
+    assert "SOURCES.md could not be read" in notes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -121,3 +122,42 @@ def test_a_large_batch_is_summarised_with_a_heat_map_not_a_bar_per_case(large_ba
     ranking = load_workbook(large_batch / "report.xlsx")["Ranking"]
     assert ranking.max_row - 1 == SWEEP_CASES  # the workbook still lists every case
 
+
+
+def _png_size(uri: str) -> tuple[int, int]:
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert uri.startswith("data:image/png;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as image:
+        return image.size
+
+
+def _ranking(names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"scenario": names, "status": "optimal",
+                         "total_shortfall_wte": [float(i % 17) for i in range(len(names))],
+                         "total_cost_gbp": [1e6 + 1e4 * i for i in range(len(names))]})
+
+
+def test_a_large_batch_that_is_not_a_sweep_gets_one_scatter_of_fixed_size():
+    from optimiser.reports import charts
+
+    few, many = _ranking([f"case {i}" for i in range(50)]), _ranking([f"case {i}" for i in range(400)])
+    assert sweep.sweep_of(list(many["scenario"])) is None
+    assert _png_size(charts.batch_scatter(few)) == _png_size(charts.batch_scatter(many))  # not one bar a case
+
+
+def test_a_sweep_of_three_columns_is_small_multiples_and_of_too_many_panels_none():
+    from optimiser.reports import charts
+
+    names = [f"s--a={a}--b={b}--c={c}" for a in range(5) for b in range(4) for c in range(3)]
+    found = sweep.sweep_of(names)
+    assert found.labels == ("a", "b", "c")
+    three = _png_size(charts.sweep_chart(_ranking(names), found))
+    flat = [n for n in names if n.endswith("--c=0")]
+    one = _png_size(charts.sweep_chart(_ranking(flat), sweep.sweep_of(flat)))
+    assert three[1] > 1.5 * one[1]  # three panels (one per value of c) take two lines; one panel line
+    crowded = [f"s--a={a}--b={b}--c={c}" for a in range(3) for b in range(3) for c in range(sweep.MAX_PANELS + 1)]
+    assert charts.sweep_chart(_ranking(crowded), sweep.sweep_of(crowded)) is None
