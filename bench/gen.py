@@ -54,8 +54,23 @@ def _write(path: Path, header: list[str], rows) -> None:
         writer.writerows(["" if v is None else v for v in row] for row in rows)
 
 
-def write_dataset(out: str | Path, n_professions: int, n_regions: int, horizon: int, seed: int = 1) -> Path:
-    """Write a feasible dataset of the given size into ``out`` (created); returns its path."""
+#: The instance families: how much room the limits leave over the minimal plan.
+#: ``binding``: budgets, supervision and placements bind in places (the default);
+#: ``easy``: no supervision, no regional budgets, national budgets with five full programmes
+#: of room and placements to spare, so hardly a limit binds and CBC's LPs are easier.
+FAMILIES = ("binding", "easy")
+ROOMY_BUDGET_ROOM = 5.0
+ROOMY_PLACEMENTS_SPARE = 500
+ROOMY_SUPERVISION_FACTOR = 3.0
+
+
+def write_dataset(out: str | Path, n_professions: int, n_regions: int, horizon: int, seed: int = 1,
+                  family: str = "binding") -> Path:
+    """Write a feasible dataset of the given size and family (``FAMILIES``) into ``out``
+    (created); returns its path."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES}")
+    roomy = family == "easy"
     R = random.Random(seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -75,6 +90,8 @@ def write_dataset(out: str | Path, n_professions: int, n_regions: int, horizon: 
             "weight": R.choice([None, None, 0.5, 1, 2, 3]),
             "g": round(R.uniform(0.1, 0.6), 2) if R.random() < 0.3 else None,
         }
+        if roomy:
+            prof[p]["h"] = 0.0  # no supervision: no allocation variables or rows
     mult = {r: round(R.uniform(0.9, 1.25), 2) if R.random() < 0.7 else None for r in G}
 
     # supervision rows: each profession needing supervision has 1-2 supervisors, the first primary
@@ -154,7 +171,7 @@ def write_dataset(out: str | Path, n_professions: int, n_regions: int, horizon: 
     N = {(p, r, t): trainees(p, r, t) for p in P for r in G for t in T}
     for (p, r, t), row in capacity.items():
         if R.random() < 0.7:
-            row[0] = _ceil(N[p, r, t]) + R.randint(0, 40)
+            row[0] = _ceil(N[p, r, t]) + R.randint(0, 40) + (ROOMY_PLACEMENTS_SPARE if roomy else 0)
     for q in set(primary.values()):
         ratio = 0.0
         for r in G:
@@ -164,14 +181,17 @@ def write_dataset(out: str | Path, n_professions: int, n_regions: int, horizon: 
                     ratio = max(ratio, need / S[q, r, t - 1])
         if ratio > prof[q]["H"]:
             prof[q]["H"] = _ceil(ratio * R.uniform(1.05, 1.5), 2)
+        if roomy:
+            prof[q]["H"] = _ceil(prof[q]["H"] * ROOMY_SUPERVISION_FACTOR, 2)
     cost = {(p, r, t): prof[p]["cost"] * (mult[r] or 1.0) * N[p, r, t] for p in P for r in G for t in T}
     room = {r: sum(prof[p]["cost"] * (mult[r] or 1.0) * (0.15 * stock[p, r] + 10) for p in P) for r in G}
     national, regional = {}, {}
     for t in T:
         minimal = {r: sum(cost[p, r, t] for p in P) for r in G}
-        national[t] = _ceil(sum(minimal.values()) + R.uniform(0.2, 0.6) * sum(room.values()))
+        share = ROOMY_BUDGET_ROOM if roomy else R.uniform(0.2, 0.6)
+        national[t] = _ceil(sum(minimal.values()) + share * sum(room.values()))
         for r in G:
-            if R.random() < 0.4:
+            if R.random() < 0.4 and not roomy:
                 regional[r, t] = _ceil(minimal[r] + R.uniform(0.2, 0.8) * room[r])
 
     _write(out / "professions.csv",

@@ -1,6 +1,6 @@
 """Benchmark: how the optimiser's own time grows with the problem, beside the solver's.
 
-    python bench/run.py [--quick] [--out bench/results.md] [--reps 3] [--scenarios 100]
+    python bench/run.py [--quick] [--update | --out FILE] [--reps 3] [--scenarios 100] [--families binding,easy]
 
 For each size (professions x regions x decision years, up to 30 x 42 x 10, about
 46,000 variables) a dataset in the MODEL.md format is generated (``bench/gen.py``)
@@ -31,7 +31,12 @@ start to finish (imports included), and batch throughput: ``optimiser batch``
 sides only) and of attrition rates (coefficients), each with ``--workers 2``,
 timed start to finish.
 
-Results: printed, and written to ``--out`` (Markdown) and the same name with ``.json``.
+Two instance families (``bench/gen.py``): ``binding`` (limits bind in places) and
+``easy`` (no supervision, hardly a limit binds: CBC's LPs are easier, so the optimiser's own
+share is larger).
+
+Results: printed; written (Markdown, and the same name with ``.json``) only when asked:
+``--out FILE``, or ``--update`` for the tracked ``bench/results.md``.
 Each size runs ``--reps`` times (the median is reported); timings on a shared
 machine vary by 20-30 %, so compare ratios measured in the same run.
 """
@@ -120,11 +125,12 @@ def measure(dataset: Path, solver: str) -> dict:
 # ======================================================================= driver
 
 
-def run_size(size: tuple[int, int, int], reps: int, solver: str, data: Path) -> dict:
+def run_size(size: tuple[int, int, int], reps: int, solver: str, data: Path, family: str = "binding") -> dict:
     from gen import write_dataset
 
     professions, regions, years = size
-    dataset = write_dataset(data / f"p{professions}_r{regions}_t{years}", professions, regions, years, seed=1)
+    dataset = write_dataset(data / f"{family}_p{professions}_r{regions}_t{years}", professions, regions, years,
+                            seed=1, family=family)
     runs = []
     for _ in range(reps):
         done = subprocess.run([sys.executable, __file__, "--worker", str(dataset), "--solver", solver],
@@ -135,7 +141,7 @@ def run_size(size: tuple[int, int, int], reps: int, solver: str, data: Path) -> 
         if runs[-1]["status"] != "optimal":  # the generator makes feasible datasets: a bug otherwise
             raise SystemExit(f"{dataset} solved {runs[-1]['status']}, expected optimal")
     keys = [k for k, v in runs[0].items() if isinstance(v, float)]
-    row = {"size": f"{professions} x {regions} x {years}", "professions": professions, "regions": regions,
+    row = {"family": family, "size": f"{professions} x {regions} x {years}", "professions": professions, "regions": regions,
            "years": years, **{k: runs[0][k] for k in ("variables", "constraints", "nonzeros", "status")},
            **{k: statistics.median(r[k] for r in runs) for k in keys}, "reps": reps,
            "ratio": statistics.median(r["ours"] / r["solver"] for r in runs if r["solver"]),
@@ -229,24 +235,29 @@ COLUMNS = [("size", "size (P x R x T)", "{}"), ("variables", "variables", "{:,}"
 
 
 def markdown(report: dict) -> str:
-    rows = report["sizes"]
-    lines = ["| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |")
-    largest = rows[-1]
-    g = report["growth"]
-    text = [f"Run {report['date']} on {report['machine']}; times in seconds, median of {largest['reps']} "
-            f"runs per size, each in a fresh process ({report['solver'].upper()}).", "", *lines, ""]
-    text.append(f"- Largest instance ({largest['size']}, {largest['variables']:,} variables, "
-                f"{largest['constraints']:,} constraints, {largest['nonzeros']:,} coefficients): "
-                f"everything that is not the solver takes **{largest['ratio']:.2f}x** CBC's own time "
-                f"(runs: {', '.join(f'{r:.2f}' for r in largest['ratio_runs'])}); peak memory of the "
-                f"optimiser's process {largest['peak_mb']:.0f} MB (CBC runs as a separate process).")
-    if g["ours"] is not None:
-        text.append(f"- Growth: our time ~ variables^{g['ours']:.2f} (CBC's ~ variables^{g['solver']:.2f}); "
-                    f"per variable {rows[0]['us_per_var']:.0f} us at {rows[0]['variables']:,} variables, "
-                    f"{largest['us_per_var']:.0f} us at {largest['variables']:,}.")
+    text = [f"Run {report['date']} on {report['machine']} (load average {report['load_average']:.1f} at the "
+            f"start); times in seconds, median of {report['sizes'][-1]['reps']} runs per size, each in a fresh "
+            f"process ({report['solver'].upper()}, {report.get('pulp', '')}).", ""]
+    for family in dict.fromkeys(row.get("family", "binding") for row in report["sizes"]):
+        rows = [row for row in report["sizes"] if row.get("family", "binding") == family]
+        text += [f"Instance family `{family}` (`bench/gen.py`):", "",
+                 "| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+                 "|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|"]
+        text += ["| " + " | ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |" for row in rows]
+        text.append("")
+        largest = rows[-1]
+        g = report["growth"].get(family, {})
+        text.append(f"- Largest `{family}` instance ({largest['size']}, {largest['variables']:,} variables, "
+                    f"{largest['constraints']:,} constraints, {largest['nonzeros']:,} coefficients): "
+                    f"everything that is not the solver takes **{largest['ratio']:.2f}x** CBC's own time on all "
+                    f"stages, each solved cold (runs: {', '.join(f'{r:.2f}' for r in largest['ratio_runs'])}); "
+                    f"peak memory of the optimiser's process {largest['peak_mb']:.0f} MB (CBC runs as a separate "
+                    "process).")
+        if g.get("ours") is not None:
+            text.append(f"- Growth: our time ~ variables^{g['ours']:.2f} (CBC's ~ variables^{g['solver']:.2f}); "
+                        f"per variable {rows[0]['us_per_var']:.0f} us at {rows[0]['variables']:,} variables, "
+                        f"{largest['us_per_var']:.0f} us at {largest['variables']:,}.")
+        text.append("")
     if report.get("cli"):
         c = report["cli"]
         text.append(f"- `optimiser run inputs/england`: {c['wall_median']:.2f} s wall, start to finish "
@@ -264,7 +275,12 @@ def markdown(report: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="three small sizes, one run each, a short batch")
-    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the report (Markdown, and .json beside it) here; by default it is only printed")
+    parser.add_argument("--update", action="store_true",
+                        help="write the report to the tracked bench/results.md (and .json)")
+    parser.add_argument("--families", default="binding,easy",
+                        help="instance families of bench/gen.py to run, comma-separated (default: both)")
     parser.add_argument("--reps", type=int, default=None, help="runs per size (default 3; 1 with --quick)")
     parser.add_argument("--scenarios", type=int, default=None, help="batch size (default 100; 40 with --quick)")
     parser.add_argument("--workers", type=int, default=2)
@@ -282,15 +298,21 @@ def main(argv: list[str] | None = None) -> int:
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "solver": args.solver,
               "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
               "load_average": os.getloadavg()[0], "sizes": []}
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
     with tempfile.TemporaryDirectory(prefix="bench-data-") as data:
-        for size in sizes:
-            row = run_size(size, reps, args.solver, Path(data))
-            report["sizes"].append(row)
-            print(f"{row['size']:>14}: {row['variables']:>6,} variables  ours {row['ours']:6.2f} s  "
-                  f"CBC {row['solver']:6.2f} s  ratio {row['ratio']:.2f}  {row['us_per_var']:.0f} us/var  "
-                  f"peak {row['peak_mb']:.0f} MB", flush=True)
-    report["growth"] = {"ours": growth_exponent(report["sizes"], "ours"),
-                        "solver": growth_exponent(report["sizes"], "solver")}
+        for family in families:
+            for size in sizes:
+                row = run_size(size, reps, args.solver, Path(data), family)
+                report["sizes"].append(row)
+                print(f"{family:>8} {row['size']:>14}: {row['variables']:>6,} variables  ours {row['ours']:6.2f} s  "
+                      f"CBC {row['solver']:6.2f} s  ratio {row['ratio']:.2f}  {row['us_per_var']:.0f} us/var  "
+                      f"peak {row['peak_mb']:.0f} MB", flush=True)
+    import pulp
+
+    report["pulp"] = f"PuLP {pulp.__version__}"
+    report["growth"] = {family: {"ours": growth_exponent([r for r in report["sizes"] if r["family"] == family], "ours"),
+                                 "solver": growth_exponent([r for r in report["sizes"] if r["family"] == family], "solver")}
+                        for family in families}
     report["cli"] = time_cli_run(3 if args.quick else 5)
     print(f"optimiser run inputs/england: {report['cli']['wall_median']:.2f} s", flush=True)
     if not args.no_batch:
@@ -303,9 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(report)
     print()
     print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    out = HERE / "results.md" if args.update else args.out
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

@@ -24,10 +24,14 @@ from tests.reference.checker import check_results
 CHECKED = {"solves": 0}
 
 
-def _dataset_on_disk(dataset, scratch: Path) -> Path:
-    """The folder or workbook ``dataset`` was read from when it is exactly that, else a copy."""
+def _dataset_on_disk(dataset, scratch: Path, integer: bool) -> Path:
+    """The folder or workbook ``dataset`` was read from when it is exactly what was solved,
+    else a copy of what was (``integer``: whole places, which ``--integer`` may have set)."""
     from optimiser.loader import load_dataset
 
+    if dataset.settings.integer_places != integer:
+        settings = dataset.settings.model_copy(update={"integer_places": integer})
+        return write_dataset_object(dataset.model_copy(update={"settings": settings}), scratch / "dataset")
     source = Path(dataset.source) if dataset.source else None
     if source is not None and source.exists():
         try:
@@ -53,7 +57,7 @@ def _check_outcome(model, outcome) -> None:
             for name, content in files.items():
                 if name != pipeline.MPS_FILE:
                     (results / name).write_bytes(content)
-        problems = check_results(_dataset_on_disk(model.dataset, scratch), results)
+        problems = check_results(_dataset_on_disk(model.dataset, scratch, model.integer), results)
     CHECKED["solves"] += 1
     assert problems == [], "independent checker: " + "; ".join(problems)
 
@@ -152,3 +156,29 @@ def solve(tmp_path):
         return solved
 
     return _solve
+
+
+#: The layer of each test module: ``pytest -m unit`` (no solver: readers, validation, layout),
+#: ``-m model`` (hand-worked models, properties, in-place re-solves: small real solves),
+#: ``-m reference`` (agreement with the independent reference on generated datasets),
+#: ``-m e2e`` (commands, batches, reports in Chromium, the England dataset). Every module
+#: has exactly one layer (a test holds it), so ``-m "unit or model"`` is the fast subset.
+LAYERS = {
+    "unit": ("test_architecture", "test_inputs", "test_fuzz_readers", "test_scenarios"),
+    "model": ("test_hand_models", "test_hand_models_v2", "test_hand_models_levers", "test_infeasible",
+              "test_properties", "test_reuse", "test_fast_paths"),
+    "reference": ("test_reference_agreement", "test_reference_selftest"),
+    "e2e": ("test_cli", "test_batch", "test_england", "test_england_dataset", "test_frontier", "test_faults",
+            "test_hostile_inputs", "test_output_safety", "test_reports_batch", "test_reports_cli",
+            "test_reports_england", "test_reports_files", "test_reports_why"),
+}
+LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = Path(str(item.fspath)).stem
+        layer = LAYER_OF.get(module)
+        if layer is None:
+            raise pytest.UsageError(f"{module}.py has no test layer: add it to LAYERS in tests/conftest.py")
+        item.add_marker(getattr(pytest.mark, layer))

@@ -136,3 +136,11 @@ def test_no_private_pulp_or_highspy_name_is_used(package):
                     and node.value.id in ("pulp", "highspy") and node.attr.startswith("_"):
                 used.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.id}.{node.attr}")
     assert used == []
+
+
+def test_every_test_module_has_one_layer():
+    from tests.conftest import LAYERS
+
+    modules = sorted(p.stem for p in (ROOT / "tests").rglob("test_*.py"))
+    listed = [m for layer in LAYERS.values() for m in layer]
+    assert sorted(listed) == modules  # each once, none missing
