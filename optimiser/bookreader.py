@@ -5,7 +5,9 @@ are one table are an error naming both. Only cells with content are read
 (``optimiser.sheets``). The header is row 1 (a title row above it, or a blank
 row 1, is a located error); nothing may lie to the right of the header's last
 column; a formula without a saved value is an error on its cell; a setting
-given twice is an error naming both rows.
+given twice is an error naming both rows. A sheet of notes (``NOTES_SHEETS``:
+``notes`` or ``README``, which ``optimiser workbook`` writes) is ignored; any
+other sheet that is not a table is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from models.inputs import TABLES, TableSpec
 from optimiser import sheets, tablefiles
 from optimiser.errors import InputError, Problem
 from optimiser.rawdata import SETTINGS_SHEET, RawDataset, RawTable, clean_cell, short_text
+
+#: Sheets of notes a workbook may hold beside its tables (compared ignoring case and spaces): never read.
+NOTES_SHEETS = ("notes", "readme")
 
 
 def read_workbook(path: Path) -> RawDataset:
@@ -39,6 +44,7 @@ def _read_book(path: Path, book) -> RawDataset:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     known = set(TABLES) | {SETTINGS_SHEET}
+    allowed = known | set(NOTES_SHEETS)
     found: dict[str, str] = {}
     for actual in book.sheetnames:
         lowered = actual.strip().lower()
@@ -48,9 +54,10 @@ def _read_book(path: Path, book) -> RawDataset:
                                     "case and spaces); keep one of them"))
             continue
         found[lowered] = actual
-        if lowered not in known:
+        if lowered not in allowed:
             problems.append(Problem(f"{path.name} [sheet {actual}]", None, None, None,
-                                    "unknown sheet; expected sheets: " + ", ".join(sorted(known))))
+                                    "unknown sheet; expected sheets: " + ", ".join(sorted(known))
+                                    + " (and a sheet of notes named " + " or ".join(NOTES_SHEETS) + ")"))
     if any("is the same table" in p.message for p in problems):
         raise InputError(problems)  # which sheet is the table is not known: say so before reading either
     budget = [sheets.MAX_CELLS]

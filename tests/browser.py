@@ -100,3 +100,79 @@ class Page(HTMLParser):
     def handle_data(self, data):
         if self._in_h2 and self._section and not self.sections[self._section]["title"]:
             self.sections[self._section]["title"] = data.strip()
+
+
+#: Run in a page that holds the report in an iframe: what the report looks like at the iframe's width.
+#: Contrast is WCAG 2's ratio between each text's colour and the background it is drawn on (the
+#: first opaque background of it or an ancestor, translucent ones blended over it); an ancestor's
+#: opacity below 1 blends the text into what lies behind, so it is reported too.
+MEASURE = r"""<script>
+window.addEventListener('load', () => {
+  const doc = document.getElementById('page').contentDocument;
+  const win = doc.defaultView;
+  const parse = (c) => { const m = c.match(/[\d.]+/g) || ['0','0','0','0']; return [+m[0], +m[1], +m[2], m.length > 3 ? +m[3] : 1]; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const blend = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat([1]);
+  const background = (el) => { const layers = [];
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) { const c = parse(win.getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+    let colour = [255, 255, 255, 1]; for (const c of layers.reverse()) colour = blend(c, colour); return colour; };
+  const out = {scrollWidth: doc.documentElement.scrollWidth, clientWidth: doc.documentElement.clientWidth,
+               scrollHeight: doc.documentElement.scrollHeight,
+               images: [], tables: [], contrast: [], opacity: [], checked: 0};
+  for (const img of doc.images) out.images.push({alt: img.alt, width: Math.round(img.getBoundingClientRect().width),
+                                                 natural: img.naturalWidth});
+  for (const t of doc.querySelectorAll('table')) { const wrap = t.closest('.table-wrap');
+    const cells = t.rows.length ? t.rows[0].cells : []; const last = cells[cells.length - 1];
+    out.tables.push({name: t.getAttribute('data-table') || '', caption: t.caption ? t.caption.textContent.trim() : '',
+      wrapped: !!wrap, overflows: wrap ? wrap.scrollWidth > wrap.clientWidth + 1 : t.scrollWidth > t.clientWidth + 1,
+      lastHeader: last ? last.textContent.trim() : '', lastRight: last ? Math.round(last.getBoundingClientRect().right) : 0,
+      right: Math.round(t.getBoundingClientRect().right)}); }
+  for (const el of doc.body.querySelectorAll('*')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const style = win.getComputedStyle(el);
+    if (!own || style.visibility === 'hidden' || style.display === 'none' || !el.getClientRects().length) continue;
+    out.checked += 1;
+    const fg = blend(parse(style.color), background(el)), bg = background(el);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x); const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) out.contrast.push({text: el.textContent.trim().slice(0, 60), tag: el.tagName,
+                                         cls: el.className, ratio: Math.round(ratio * 100) / 100});
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) if (+win.getComputedStyle(e).opacity < 1) {
+      out.opacity.push(el.textContent.trim().slice(0, 60)); break; }
+  }
+  const pre = document.createElement('pre'); pre.id = 'measured'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def measure(page: Path, tmp: Path, width: int, *, print_rules: bool = False, height: int = 3000) -> dict:
+    """The report ``page`` as Chromium lays it out ``width`` CSS px wide (in an iframe, since a
+    headless window is never narrower than 500 px): page and table widths, images, captions,
+    and every text whose contrast is below 4.5:1. ``print_rules``: with its ``@media print`` rules
+    applied (as on paper; ``width`` is then the printable width of the page)."""
+    import html as _html
+    import json
+
+    text = page.read_text(encoding="utf-8")
+    if print_rules:
+        text = text.replace("@media print", "@media all")
+    holder = tmp / f"at-{width}{'-print' if print_rules else ''}-{page.stem}.html"
+    holder.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe id="page" style="border:0" '
+                      f'width="{width}" height="{height}" srcdoc="{_html.escape(text, quote=True)}"></iframe>'
+                      f'{MEASURE}</body></html>', encoding="utf-8")
+    done = _run(holder, tmp / f"profile-measure-{width}", "--window-size=1280,1000", "--virtual-time-budget=10000",
+                "--dump-dom")
+    start = done.stdout.find('<pre id="measured">')
+    assert start >= 0, f"the page was not measured: {done.stderr[-2000:]}"
+    body = done.stdout[start + len('<pre id="measured">'):done.stdout.index("</pre>", start)]
+    return json.loads(_html.unescape(body))
+
+
+def print_to_pdf(page: Path, pdf: Path, tmp: Path) -> Path:
+    """Print ``page`` to ``pdf`` as Chromium prints it (its ``@media print`` rules and ``@page`` size)."""
+    done = _run(page, tmp / "profile-pdf", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
+                "--virtual-time-budget=10000")
+    assert pdf.exists() and pdf.stat().st_size > 10_000, f"no PDF: {done.stderr[-2000:]}"
+    return pdf

@@ -201,3 +201,107 @@ def test_charts_are_real_pictures(england):
         data = base64.b64decode(chunk.split('"', 1)[0])
         with Image.open(io.BytesIO(data)) as picture:
             assert picture.format == "PNG" and picture.width > 500 and picture.height > 200
+
+
+# ------------------------------------------------------------ any screen, and paper
+
+#: A phone's screen (CSS px) and the printable width of A4 with the page's 10 mm side margins (190 mm at 96 px an inch).
+PHONE_WIDTH_PX = 390
+A4_PRINTABLE_WIDTH_PX = 718
+#: A chart on a phone fills the screen but for the page's and its card's margins (at most this many px).
+PHONE_CHART_MARGIN_PX = 60
+#: WCAG 2 AA: the least contrast ratio for text.
+WCAG_AA_TEXT = 4.5
+
+
+def test_html_on_a_phone_fits_the_screen_with_charts_as_wide_as_it(england):
+    seen = browser.measure(england.html, england.tmp, PHONE_WIDTH_PX)
+    assert seen["clientWidth"] == PHONE_WIDTH_PX
+    assert seen["scrollWidth"] <= PHONE_WIDTH_PX, "the page scrolls sideways on a phone"
+    assert len(seen["images"]) == len(CHARTS)
+    for image in seen["images"]:
+        assert image["natural"] > 300, image["alt"]  # a picture the browser decoded
+        assert image["width"] >= PHONE_WIDTH_PX - PHONE_CHART_MARGIN_PX, image
+    # a table wider than the screen scrolls inside its own box, and says what it is
+    assert seen["tables"] and all(t["wrapped"] and t["caption"] for t in seen["tables"]), seen["tables"]
+    assert any(t["overflows"] for t in seen["tables"])  # the wide ones do scroll (in their box)
+
+
+def test_html_text_contrast_is_wcag_aa_on_screen_and_phone(england):
+    for width in (1280, PHONE_WIDTH_PX):
+        seen = browser.measure(england.html, england.tmp, width)
+        assert seen["checked"] > 300  # every text of the page, not a few
+        assert seen["contrast"] == [], seen["contrast"]
+        assert seen["opacity"] == [], "translucent text: " + ", ".join(seen["opacity"][:5])
+
+
+def test_html_prints_whole_the_why_table_with_its_total_column(england):
+    seen = browser.measure(england.html, england.tmp, A4_PRINTABLE_WIDTH_PX, print_rules=True)
+    assert seen["scrollWidth"] <= A4_PRINTABLE_WIDTH_PX
+    for table in seen["tables"]:
+        assert not table["overflows"] and table["right"] <= A4_PRINTABLE_WIDTH_PX, table
+    (why,) = [t for t in seen["tables"] if t["name"] == "why"]
+    assert why["lastHeader"] == "Shortfall" and why["lastRight"] <= A4_PRINTABLE_WIDTH_PX
+
+    import pypdf
+
+    pdf = browser.print_to_pdf(england.html, england.tmp / "report.pdf", england.tmp)
+    reader = pypdf.PdfReader(str(pdf))
+    assert len(reader.pages) >= 2
+    words = "\n".join(page.extract_text() for page in reader.pages)
+    table = words.split("split into its reasons (WTE)", 1)[1]
+    header = table.split("Clinical psychologists", 1)[0]
+    assert "Shortfall" in header  # the total column's heading is on the paper
+    from optimiser.reports.text import wte
+
+    totals = next(line for line in table.splitlines() if line.startswith("All professions"))
+    assert totals.endswith(wte(england.split.total_wte)), totals  # and so is its total
+
+
+def test_badge_and_text_colours_of_the_stylesheet_pass_wcag_aa():
+    """The contrast of the colour pairs the stylesheet declares, computed from its CSS."""
+    import re
+
+    css = (Path(__file__).resolve().parents[1] / "optimiser" / "reports" / "templates" / "base.html.j2").read_text()
+    colours = dict(re.findall(r"--([\w-]+):\s*(#[0-9A-Fa-f]{6})", css))
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def ratio(a: str, b: str) -> float:
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    assert ratio("#000000", "#FFFFFF") == pytest.approx(21)
+    white = "#FFFFFF"
+    pairs = {"badge optimal": (white, colours["ok-badge"]), "badge infeasible": (white, colours["bad-badge"]),
+             "masthead": (white, colours["blue"]), "muted text": (colours["muted"], colours["pale"]),
+             "links": (colours["blue"], white), "body text": (colours["ink"], colours["pale"]),
+             "gaps": (colours["red"], white)}
+    warn = re.search(r"\.badge\.warn\s*\{[^}]*background:\s*(#\w{6});\s*color:\s*(#\w{6})", css)
+    pairs["badge not optimal"] = (warn.group(2), warn.group(1))
+    for name, (fg, bg) in pairs.items():
+        assert ratio(fg, bg) >= WCAG_AA_TEXT, f"{name}: {fg} on {bg} is {ratio(fg, bg):.2f}:1"
+
+
+def test_workbook_prints_one_page_wide_and_shows_every_sentence(england):
+    from openpyxl import load_workbook
+
+    from optimiser.sheetlayout import wrapped_lines
+
+    book = load_workbook(england.xlsx)
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert int(sheet.page_setup.fitToWidth) == 1 and int(sheet.page_setup.fitToHeight) == 0, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+    summary = book["Summary"]
+    width = summary.column_dimensions["B"].width
+    long = [c for c in summary["B"][1:] if isinstance(c.value, str) and len(c.value) > width]
+    assert long, "the summary has sentences longer than their column"
+    for cell in long:
+        assert cell.alignment.wrap_text, cell.value
+        height = summary.row_dimensions[cell.row].height
+        assert height and height >= 14 * wrapped_lines(cell.value, width), (cell.row, height)

@@ -415,3 +415,94 @@ def scenario_chart(ranking: pd.DataFrame) -> str | None:
         right.set_title("Cost of trainees (GBP million)")
         fig.tight_layout()
         return _png(fig)
+
+
+# ------------------------------------------------------------------- large batches
+
+#: Size (inches) of one heat-map panel, and of the scatter of a batch that is not a sweep.
+PANEL_INCHES = (5.2, 3.8)
+SCATTER_INCHES = (11, 4.2)
+#: Cells a heat map labels with their value (more would be unreadable).
+MAX_ANNOTATED_CELLS = 120
+
+
+def sweep_chart(ranking: pd.DataFrame, sweep) -> str | None:
+    """A large sweep on one picture: the target-year shortfall over its first two swept columns
+    (one small heat map per value of the columns beyond them), the cost beside it when it is two columns."""
+    import numpy as np
+
+    from optimiser.reports.sweep import MAX_PANELS
+
+    data = ranking.dropna(subset=["total_shortfall_wte"])
+    if data.empty or sweep is None:
+        return None
+    labels = list(sweep.labels)
+    if len(labels) == 1:
+        labels = labels + [None]
+    row_label, col_label, rest = labels[0], labels[1], labels[2:]
+    rows = sweep.values[row_label]
+    cols = sweep.values[col_label] if col_label else [""]
+    panels: list[tuple[str, dict]] = []
+    combos = sorted({tuple(sweep.cases[n][r] for r in rest) for n in data["scenario"]})
+    if len(combos) > MAX_PANELS:
+        return None
+    for combo in combos:
+        panels.append((", ".join(f"{r}={v}" for r, v in zip(rest, combo)), dict(zip(rest, combo))))
+    measures = [("total_shortfall_wte", "Target-year shortfall (WTE)", "Reds", 1.0)]
+    if not rest:
+        measures.append(("total_cost_gbp", "Cost of trainees (GBP million)", "Blues", 1e6))
+    figures = [(p, m) for p in panels for m in measures]
+    columns = min(2, len(figures))
+    lines = -(-len(figures) // columns)
+    with _style() as plt:
+        fig, axes = plt.subplots(lines, columns, figsize=(PANEL_INCHES[0] * columns, PANEL_INCHES[1] * lines),
+                                 squeeze=False)
+        for ax in axes.flat[len(figures):]:
+            ax.set_visible(False)
+        for ax, ((title, fixed), (column, name, cmap, unit)) in zip(axes.flat, figures):
+            grid = np.full((len(rows), len(cols)), np.nan)
+            for record in data.to_dict(orient="records"):
+                coords = sweep.cases[record["scenario"]]
+                if any(coords[k] != v for k, v in fixed.items()):
+                    continue
+                i = rows.index(coords[row_label])
+                j = cols.index(coords[col_label]) if col_label else 0
+                grid[i, j] = record[column] / unit
+            image = ax.imshow(grid, cmap=cmap, aspect="auto", origin="lower")
+            ax.grid(False)
+            ax.set_yticks(range(len(rows)), rows, fontsize=7.5)
+            ax.set_xticks(range(len(cols)), cols, fontsize=7.5, rotation=90 if len(cols) > 8 else 0)
+            ax.set_ylabel(row_label)
+            if col_label:
+                ax.set_xlabel(col_label)
+            ax.set_title(name + (f"\n{title}" if title else ""), fontsize=10)
+            fig.colorbar(image, ax=ax, shrink=0.85)
+            if grid.size <= MAX_ANNOTATED_CELLS:
+                top = np.nanmax(grid) if np.isfinite(grid).any() else 0
+                for (i, j), v in np.ndenumerate(grid):
+                    if np.isfinite(v):
+                        ax.text(j, i, f"{v:,.0f}" if top >= 100 else f"{v:.3g}", ha="center", va="center", fontsize=6.5,
+                                color="white" if v > top * 0.6 else "#212B32")
+        fig.tight_layout()
+        return _png(fig)
+
+
+def batch_scatter(ranking: pd.DataFrame) -> str | None:
+    """A large batch that is not a sweep: cost against shortfall, one dot per scenario, and the spread."""
+    data = ranking.dropna(subset=["total_shortfall_wte", "total_cost_gbp"])
+    if data.empty:
+        return None
+    with _style() as plt:
+        fig, (left, right) = plt.subplots(1, 2, figsize=SCATTER_INCHES)
+        left.scatter(data["total_shortfall_wte"], data["total_cost_gbp"] / 1e6, s=14, color=BLUE, alpha=0.7)
+        left.set_xlabel("Target-year shortfall (WTE)")
+        left.set_ylabel("Cost of trainees (GBP million)")
+        left.set_title("Each scenario: cost against shortfall")
+        _thousands(left)
+        right.hist(data["total_shortfall_wte"], bins=min(30, max(5, len(data) // 5)), color=RED)
+        right.set_xlabel("Target-year shortfall (WTE)")
+        right.set_ylabel("Scenarios")
+        right.set_title("How the shortfall is spread")
+        _thousands(right)
+        fig.tight_layout()
+        return _png(fig)

@@ -118,7 +118,7 @@ def _records(frame: pd.DataFrame | None) -> list[dict]:
 def _settings_rows(summary) -> list[tuple[str, str]]:
     s = summary
     rows = [
-        ("Dataset", s.dataset), ("Scenario", s.scenario or "none (the dataset as given)"),
+        ("Dataset", s.dataset), ("Scenario", text.what_if_name(s) or text.AS_GIVEN),
         ("Status", s.status.replace("_", " ")), ("Base year", format_year(s.base_year)),
         ("Target year", format_year(s.target_year)),
         ("Decision years", ", ".join(format_year(y) for y in s.decision_years)),
@@ -138,7 +138,8 @@ def result_context(result: ResultFolder, *, charts_on: bool = True) -> dict:
     """Everything the single-result template shows, as plain values: the page's frame, then each section."""
     s = result.summary
     ctx: dict = {
-        "title": f"Training commission plan: {s.scenario or Path(s.dataset).name or result.path.name}",
+        "title": f"Training commission plan: {text.plan_name(s, result.path.name)}",
+        "what_if": f"scenario {s.scenario}" if s.scenario else text.what_if_name(s),
         "summary": s, "target": format_year(s.target_year), "status": s.status.replace("_", " "),
         "generated": _dt.datetime.now().strftime("%d %B %Y, %H:%M"),
         "headline": text.headline(result), "warnings": list(s.warnings), "has_plan": s.has_plan, "images": {},
@@ -365,6 +366,7 @@ def batch_context(batch: BatchFolder, *, charts_on: bool = True) -> dict:
         "frontier_rows": _records(batch.frontier) if batch.frontier is not None else [],
         "frontier_columns": list(batch.frontier.columns) if batch.frontier is not None else [],
     }
+    ctx.update(_large_batch(ranking, ranked, by_cost, scenarios, charts_on))
     ctx["cards"] = [("Scenarios", f"{len(rows)}", f"{len(ranked)} optimal, ranked")]
     if ranked:
         best = min(ranked, key=lambda r: (r["rank_by_shortfall"], r["rank_by_cost"], r["scenario"]))
@@ -373,7 +375,36 @@ def batch_context(batch: BatchFolder, *, charts_on: bool = True) -> dict:
                          ("Lowest cost", text.gbp(cheap["total_cost_gbp"]), cheap["scenario"])]
     if charts_on:
         frontier = charts.png_file_uri(batch.frontier_png) if batch.frontier_png is not None else None
-        ctx["images"] = {"scenarios": charts.scenario_chart(ranking), "frontier": frontier}
+        ctx["images"] = {"scenarios": ctx.pop("large_chart") if ctx["large"] else charts.scenario_chart(ranking),
+                         "frontier": frontier}
+    return ctx
+
+
+def _large_batch(ranking: pd.DataFrame, ranked: list[dict], by_cost: list[dict], scenarios: list[dict],
+                 charts_on: bool) -> dict:
+    """A batch of more than ``sweep.CASES_DRAWN_MAX`` scenarios: its spread, its ends and one picture of it,
+    and the first rows of each ranking (the workbook lists every scenario)."""
+    from optimiser.reports import sweep
+
+    if len(ranking) <= sweep.CASES_DRAWN_MAX:
+        return {"large": False, "ranked_count": len(ranked)}
+    by_name = {s["name"]: s for s in scenarios}
+    best, worst = sweep.extremes(ranking)
+    found = sweep.sweep_of(list(ranking["scenario"]))
+    heat = charts.sweep_chart(ranking, found) if charts_on and found is not None else None
+    ctx = {
+        "large": True, "ranked_count": len(ranked), "ranking": ranked[:sweep.RANKED_SHOWN],
+        "by_cost": by_cost[:sweep.RANKED_SHOWN], "stats": sweep.statistics(ranking),
+        "quantiles": [name for name, _ in sweep.QUANTILES], "status_counts": sweep.status_counts(ranking),
+        "best": [by_name[r["scenario"]] for r in best if r["scenario"] in by_name],
+        "worst": [by_name[r["scenario"]] for r in worst if r["scenario"] in by_name],
+        "sweep_labels": list(found.labels) if found is not None else [],
+        "large_caption": ("Target-year shortfall over the sweep" + (" (and cost)" if found and len(found.labels) < 3
+                                                                      else "")) if heat else
+        "Cost against shortfall of every scenario, and how the shortfall is spread",
+    }
+    if charts_on:
+        ctx["large_chart"] = heat or charts.batch_scatter(ranking)
     return ctx
 
 

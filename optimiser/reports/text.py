@@ -308,6 +308,35 @@ def override_text(item) -> str:
     return str(item)
 
 
+#: Overrides a what-if's name spells out; the rest are counted.
+NAMED_OVERRIDES = 3
+#: What a result with neither a scenario nor an override is, where a scenario would be named.
+AS_GIVEN = "none (the dataset as given)"
+
+
+def what_if_name(summary) -> str | None:
+    """What a what-if is called: its scenario's name, or ``what-if: <its overrides>`` when it was made
+    with ``--set`` only; ``None`` for the dataset as given."""
+    if summary.scenario:
+        return str(summary.scenario)
+    if not summary.overrides:
+        return None
+    named = [override_text(o) for o in summary.overrides[:NAMED_OVERRIDES]]
+    more = len(summary.overrides) - len(named)
+    return "what-if: " + "; ".join(named) + (f"; and {more} more" if more > 0 else "")
+
+
+def plan_name(summary, fallback: str = "") -> str:
+    """A result's name for a title: the dataset's folder or file name, and the what-if when it is one."""
+    from pathlib import Path
+
+    dataset = Path(str(summary.dataset)).name if summary.dataset else fallback
+    name = what_if_name(summary)
+    if name is None:
+        return dataset or fallback
+    return f"{name} ({dataset})" if dataset else name
+
+
 def status_text(status) -> str:
     """A status as words: ``time_limit`` -> ``time limit``."""
     return str(status).replace("_", " ")

@@ -2,9 +2,12 @@
 
 Every sheet is one Excel table (filter buttons, banded rows) under a frozen
 header row, with number formats (WTE to one decimal, GBP with thousands
-separators, shares as percentages) and column widths that fit. Numbers are
-written as numbers; text is always written as text, never as a formula, even
-when it begins with ``=``, ``+``, ``-`` or ``@``.
+separators, shares as percentages) and column widths that fit. Text longer
+than its column wraps, in a row tall enough to show it. Every sheet prints
+on A4 landscape, one page wide, its header row on every page
+(``optimiser.sheetlayout``). Numbers are written as numbers; text is always
+written as text, never as a formula, even when it begins with ``=``, ``+``,
+``-`` or ``@``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimiser import sheetlayout
 from optimiser.output import atomic_write
 from optimiser.reports import charts, text
 from optimiser.reports.folder import BatchFolder, ResultFolder, load
@@ -65,7 +69,7 @@ COLUMNS: dict[str, tuple[str | None, str]] = {
     "plan_wte": (WTE, "Shortfall with the plan (WTE)"), "closed_wte": (WTE, "Closed by the plan (WTE)"),
 }
 
-MAX_WIDTH, MIN_WIDTH = 60, 8
+MAX_WIDTH, MIN_WIDTH = sheetlayout.MAX_WIDTH_CHARS, sheetlayout.MIN_WIDTH_CHARS
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
@@ -157,16 +161,36 @@ def write_sheet(book, title: str, frame: pd.DataFrame, *, formats: dict[str, str
     if rows == 0:  # an Excel table needs a data row
         set_cell(sheet.cell(row=2, column=1), "(none)")
         rows = 1
+    final = []
     for j, column in enumerate(columns, start=1):
         wanted = (widths or {}).get(column, width[j - 1])
-        sheet.column_dimensions[get_column_letter(j)].width = max(MIN_WIDTH, min(MAX_WIDTH, wanted))
+        final.append(max(MIN_WIDTH, min(MAX_WIDTH, wanted)) if column not in (widths or {}) else wanted)
+        sheet.column_dimensions[get_column_letter(j)].width = final[-1]
+    _wrap_long_text(sheet, final, rows)
     ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows + 1}"
     table = Table(displayName=_table_name(book, title), ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True, showColumnStripes=False,
                                           showFirstColumn=False, showLastColumn=False)
     sheet.add_table(table)
     sheet.freeze_panes = "A2"
+    sheetlayout.print_setup(sheet)
     return sheet
+
+
+def _wrap_long_text(sheet, widths: list[float], rows: int) -> None:
+    """Wrap every text cell wider than its column, and make its row tall enough to show all of it."""
+    from openpyxl.styles import Alignment
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for i in range(2, rows + 2):
+        height = 0.0
+        for j, width in enumerate(widths, start=1):
+            cell = sheet.cell(row=i, column=j)
+            if isinstance(cell.value, str) and (len(cell.value) > width - 1 or "\n" in cell.value):
+                cell.alignment = wrap
+                height = max(height, sheetlayout.wrapped_height(cell.value, width))
+        if height:
+            sheet.row_dimensions[i].height = height
 
 
 def _with_names(frame: pd.DataFrame, labels) -> pd.DataFrame:
@@ -184,7 +208,8 @@ def _summary_frame(result: ResultFolder) -> pd.DataFrame:
     rows: list[tuple[str, object, str | None, str]] = [
         ("Status", s.status.replace("_", " "), None, s.message),
         ("Dataset", s.dataset, None, ""),
-        ("Scenario", s.scenario or "none", None, ""),
+        ("Scenario", text.what_if_name(s) or text.AS_GIVEN, None,
+         f"{len(s.overrides)} override(s), listed on the Overrides sheet" if s.overrides else ""),
         ("Target year", format_year(s.target_year), None, ""),
     ]
     if s.has_plan:
@@ -229,6 +254,8 @@ def _summary_frame(result: ResultFolder) -> pd.DataFrame:
         rows.append((f"Conflict ({i})", line, None, ""))
     for i, warning in enumerate(s.warnings, start=1):
         rows.append((f"Warning ({i})", warning, None, ""))
+    for i, item in enumerate(s.overrides, start=1):
+        rows.append((f"Override ({i})", text.override_text(item), None, "applied to the dataset for this run"))
     return pd.DataFrame(rows, columns=["item", "value", "_format", "note"])
 
 
@@ -241,13 +268,13 @@ def _write_summary(book, result: ResultFolder) -> None:
         cell = sheet.cell(row=i, column=2)
         if fmt and isinstance(cell.value, (int, float)):
             cell.number_format = fmt
-        cell.alignment = Alignment(horizontal="left", wrap_text=isinstance(cell.value, str))
+        cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=isinstance(cell.value, str))
 
 
 def _settings_frame(summary) -> pd.DataFrame:
     s = summary
     rows = [
-        ("dataset", s.dataset), ("scenario", s.scenario or ""), ("base_year", s.base_year),
+        ("dataset", s.dataset), ("scenario", text.what_if_name(s) or ""), ("base_year", s.base_year),
         ("target_year", s.target_year), ("decision_years", ", ".join(map(str, s.decision_years))),
         ("assessed_years", ", ".join(map(str, s.assessed_years))), ("integer_places", s.integer_places),
         ("solver", s.solver), ("solve_seconds", s.solve_seconds), ("build_seconds", s.build_seconds),
