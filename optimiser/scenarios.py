@@ -126,10 +126,22 @@ class Override(BaseModel):
         return (self.table, self.column) == (HOURS_TABLE, HOURS_COLUMN)
 
     @property
+    def cells_text(self) -> str:
+        """What the override changes, e.g. ``budget.budget_gbp[year=2022]`` (its text before ``=``)."""
+        where = ",".join(f"{k}=" + "|".join(_show(v) for v in values) for k, values in self.where)
+        return f"{self.target}{f'[{where}]' if where else ''}"
+
+    @property
     def text(self) -> str:
         """The override in the command-line form, e.g. ``budget.budget_gbp[year=2022]=*0.9``."""
-        where = ",".join(f"{k}=" + "|".join(_show(v) for v in values) for k, values in self.where)
-        return f"{self.target}{f'[{where}]' if where else ''}={_op_text(self.op, self.value)}"
+        return f"{self.cells_text}={_op_text(self.op, self.value)}"
+
+    @property
+    def sweep_column(self) -> str:
+        """The column of a batch comparison holding this override's value in each case:
+        ``budget.budget_gbp[year=2022]`` for a value set, with `` (scale)`` or `` (add)`` for a factor
+        or an addition."""
+        return self.cells_text + {"scale": " (scale)", "add": " (add)"}.get(self.op, "")
 
     def identity(self) -> dict[str, Any]:
         """What the override does, without where it was written (for fingerprints)."""
@@ -998,6 +1010,8 @@ class Case:
     scenario: str
     description: str | None
     overrides: tuple[Override, ...]
+    #: The positions in ``overrides`` of the values swept (one per sweep of the scenario).
+    swept: tuple[int, ...] = ()
 
 
 def expand(loaded: LoadedFile, base: Base, cli: list[Override] | tuple[Override, ...] = (),
@@ -1076,7 +1090,7 @@ def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpe
     for combo in itertools.product(*groups):
         parts = [f"{names[k]}={_value_label(combo[i])}" for k, i in enumerate(sweeping)]
         case = "--".join([name] + parts) if parts else name
-        cases.append(Case(_folder_safe(case), name, scenario.description, tuple(combo) + cli))
+        cases.append(Case(_folder_safe(case), name, scenario.description, tuple(combo) + cli, tuple(sweeping)))
     return cases
 
 
