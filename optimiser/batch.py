@@ -648,7 +648,9 @@ def _solve_all(todo, fps, options, base, task, out: Path, report: BatchReport, *
         results = _in_process(todo, fps, options, base, task)
     else:
         results = _process_pool(todo, fps, options, base, task, workers, tmp_parent, str(out / SCENARIOS_DIR))
-    bar = tqdm(total=len(todo), file=sys.stderr, unit="scenario", disable=quiet or not todo,
+    from optimiser.console import show_progress
+
+    bar = tqdm(total=len(todo), file=sys.stderr, unit="scenario", disable=quiet or not todo or not show_progress(),
                desc="Scenarios", dynamic_ncols=True)
     log = (out / LOG_FILE).open("a", encoding="utf-8")
     try:
@@ -948,7 +950,7 @@ def load_cases(scenario_file: Path, *, base: Path | None, data_roots=(), sets=()
 def run_options(command: Callable) -> Callable:
     """The options ``optimiser batch`` and ``optimiser frontier`` share (how and where cases are solved),
     then ``--debug`` and the CLI's error handling (``cliopts.guarded``)."""
-    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, time_option
+    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, time_option, verbose_option
 
     for decorator in reversed((
         click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -957,8 +959,8 @@ def run_options(command: Callable) -> Callable:
                      help="Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786."),
         click.option("--rerun", is_flag=True, help="Solve every case again, even those with complete results."),
         solver_option, time_option, integer_option,
-        click.option("--quiet", is_flag=True, help="No progress bar."),
-        debug_option, guarded,
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        verbose_option, debug_option, guarded,
     )):
         command = decorator(command)
     return command
@@ -977,7 +979,7 @@ def register(main) -> None:
                   help="Override applied to every scenario, after its own (e.g. 'budget.budget_gbp=*0.9').")
     @run_options
     def batch(scenarios, out_dir, base, data_roots, sets, workers, scheduler, rerun, solver, time_limit,
-              integer, quiet, debug):
+              integer, quiet, verbose, debug):
         """Solve every scenario of the SCENARIOS file (sweeps expanded); resumable.
 
         Exit status: 0 all optimal; 3 some infeasible; 4 some not optimal (time

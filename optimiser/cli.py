@@ -62,6 +62,9 @@ def run(dataset, out_dir, solver, time_limit, integer, sets, scenario_file, scen
     from optimiser.documents import run_document
     from optimiser.report import render
 
+    if console.show_progress():
+        console.note(f"Solving {dataset}" + (" with whole places (a MILP: it may take up to the time limit)"
+                                             if integer else "") + "...")
     with console.stage("run (load, build, solve, write)"):
         if is_whatif(sets, scenario_file, scenario_name):
             outcome = run_whatif(dataset, out_dir, sets=sets, scenario_file=scenario_file, name=scenario_name,
@@ -150,7 +153,7 @@ def report(results_dir, xlsx, html, why, frontier, dataset, all_outputs, sets, s
 
     report_command(results_dir, xlsx=xlsx, html=html, why=why, frontier=frontier, dataset=dataset,
                    all_outputs=all_outputs, sets=sets, scenario_file=scenario_file, scenario_name=scenario_name,
-                   as_json=as_json)
+                   as_json=as_json, quiet=quiet)
 
 
 @main.command()

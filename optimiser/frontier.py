@@ -358,7 +358,7 @@ def register(main) -> None:
     @click.option("--set", "sets", multiple=True, metavar="OVERRIDE", help="What-if applied to every point first.")
     @run_options
     def frontier(dataset, out_dir, kind, start, stop, steps, year, region, profession, sets, workers, scheduler,
-                 rerun, solver, time_limit, integer, quiet, debug):
+                 rerun, solver, time_limit, integer, quiet, verbose, debug):
         """Shortfall of DATASET against its budget (or a region's supervision) over a range of scales."""
         from optimiser.batch import SolveOptions
 

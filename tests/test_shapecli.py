@@ -64,13 +64,22 @@ def test_run_json_is_the_summary_and_nothing_else(dataset, tmp_path):
     assert document["summary"]["overrides"][0]["override"] == MORE_2021
 
 
-def test_run_json_keeps_the_exit_status_of_an_infeasible_run(dataset, tmp_path):
-    done = invoke("run", dataset, "-o", tmp_path / "out", "--json",
-                  "--set", "budget.budget_gbp=*0", "--set", "capacity.intake_min=5")
-    if done.exit_code == 2:  # the dataset has no capacity table to override: make it infeasible otherwise
-        done = invoke("run", dataset, "-o", tmp_path / "out", "--json", "--set", "workforce.stock_wte=-1")
+def test_run_json_keeps_the_exit_status_of_an_infeasible_run(tmp_path):
+    """Trainees already in training cost more than the 2021 budget: infeasible, exit 3."""
+    from tests.helpers import profession, write_dataset
+
+    broke = write_dataset(
+        tmp_path / "broke", settings={"target_year": 2022},
+        professions=[profession("p", duration_years=2)],
+        workforce=[{"profession": "p", "region": "r1", "stock_wte": 50}],
+        pipeline=[{"profession": "p", "region": "r1", "start_year": 2020, "trainees": 10}],
+        demand=[{"profession": "p", "region": "r1", "year": 2022, "demand_wte": 80}],
+        budget=[{"year": 2021, "budget_gbp": 5_000}, {"year": 2022, "budget_gbp": 30_000}])
+    done = invoke("run", broke, "-o", tmp_path / "out", "--json")
+    assert done.exit_code == 3
     document = json_of(done)
-    assert done.exit_code == document["exit_code"] and done.exit_code in (2, 3)
+    assert document["exit_code"] == 3 and document["status"] == "infeasible"
+    assert document["summary"]["has_plan"] is False and document["summary"]["conflicts"]
 
 
 def test_validate_json(dataset):
@@ -112,6 +121,10 @@ def test_quiet_and_verbose(dataset, tmp_path):
     assert "[build]" not in verbose.stdout  # details go to stderr only
     valid = invoke("validate", dataset, "-q")
     assert valid.exit_code == 0 and len(valid.stdout.splitlines()) == 1
+    report = invoke("report", tmp_path / "q", "-q")
+    assert report.exit_code == 0 and report.stdout.splitlines() == [quiet.stdout.splitlines()[0]]
+    report_verbose = invoke("report", tmp_path / "q", "-v")
+    assert "[read the folder]" in report_verbose.stderr and "[read the folder]" not in report_verbose.stdout
 
 
 # ------------------------------------------------------------ what-if explain
@@ -119,8 +132,10 @@ def test_quiet_and_verbose(dataset, tmp_path):
 
 def test_explain_a_whatif_names_it_and_report_why_needs_its_overrides(dataset, tmp_path):
     out = tmp_path / "whatif"
-    done = invoke("explain", dataset, "-o", out, "--set", MORE_2021)
+    done = invoke("explain", dataset, "-o", out, "--set", MORE_2021, "-v")
     assert done.exit_code == 0, done.output
+    assert "Splitting the shortfall" in done.stderr and "[split the shortfall]" in done.stderr
+    assert "Splitting the shortfall" not in done.stdout  # progress never on stdout
     assert f"What-if overrides: {MORE_2021}" in done.output
     why = json.loads((out / "why.json").read_text())
     summary = json.loads((out / "summary.json").read_text())
@@ -155,8 +170,11 @@ def test_batch_comparison_has_a_column_per_swept_value_and_changes_against_the_b
         "    overrides:\n"
         "      - demand.demand_wte=*1.1\n")
     out = tmp_path / "batch"
-    done = invoke("batch", scenarios, "--base", dataset, "-o", out, "--workers", 1, "--quiet")
+    done = invoke("batch", scenarios, "--base", dataset, "-o", out, "--workers", 1)
     assert done.exit_code == 0, done.output
+    assert "Scenarios" not in done.stderr  # stderr is not a terminal here: no progress bar without -v
+    verbose = invoke("batch", scenarios, "--base", dataset, "-o", out, "--workers", 1, "--rerun", "-v")
+    assert verbose.exit_code == 0 and "Scenarios" in verbose.stderr and "Scenarios" not in verbose.stdout
     table = pd.read_csv(out / "comparison.csv")
     column = "budget.budget_gbp[year=2021] (add)"
     swept = table.set_index("scenario")[column]

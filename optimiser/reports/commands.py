@@ -207,15 +207,23 @@ def write_outputs(folder, xlsx: Path | None, html: Path | None, inputs=()) -> li
         if target is not None:
             check_clear_of_inputs(target, inputs)
     require_packages(html)
+    from optimiser import console
+
     lines = []
     if xlsx is not None:
         from optimiser.reports.workbook import write_workbook
 
-        lines.append(f"Workbook written to {write_workbook(folder, xlsx)}")
+        if console.show_progress():
+            console.note(f"Writing the workbook {xlsx}...")
+        with console.stage("workbook"):
+            lines.append(f"Workbook written to {write_workbook(folder, xlsx)}")
     if html is not None:
         from optimiser.reports.html import write_html
 
-        lines.append(f"HTML report written to {write_html(folder, html)}")
+        if console.show_progress():
+            console.note(f"Writing the HTML report {html} (charts)...")
+        with console.stage("HTML report"):
+            lines.append(f"HTML report written to {write_html(folder, html)}")
     return lines
 
 
@@ -263,7 +271,8 @@ def whatif_dataset(folder, dataset: Path | None, sets=(), scenario_file=None, sc
 
 def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | None = None, why: bool = False,
                    frontier: bool = False, dataset: Path | None = None, all_outputs: bool = False,
-                   sets=(), scenario_file=None, scenario_name=None, as_json: bool = False) -> None:
+                   sets=(), scenario_file=None, scenario_name=None, as_json: bool = False,
+                   quiet: bool = False) -> None:
     """``optimiser report``: print the summary; write the workbook and HTML page when asked.
 
     ``sets``/``scenario_file``/``scenario_name``: a what-if result's overrides, given again
@@ -272,7 +281,10 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
     from optimiser.reports.budget_frontier import FRONTIER_TABLE
     from optimiser.reports.folder import BatchFolder, load
 
-    folder = load(results_dir, dataset=dataset)
+    from optimiser import console
+
+    with console.stage("read the folder"):
+        folder = load(results_dir, dataset=dataset)
     whatif = is_whatif(sets, scenario_file, scenario_name)
     if whatif and isinstance(folder, BatchFolder):
         raise _problem(results_dir, "--set/--scenario/--name are about one what-if result: give a scenario's "
@@ -308,6 +320,11 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
 
         emit(report_document(folder, [note] if note else [],
                              write_outputs(folder, *_targets(folder, xlsx, html, all_outputs), inputs)))
+        return
+    if quiet:
+        click.echo(terminal_text(folder).splitlines()[0])
+        for line in write_outputs(folder, *_targets(folder, xlsx, html, all_outputs), inputs):
+            click.echo(line)
         return
     show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, inputs=inputs)
 
