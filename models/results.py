@@ -56,3 +56,12 @@ class Summary(BaseModel):
     warnings: list[str] = []
     binding_limits: list[dict[str, Any]] = []
     conflicts: list[dict[str, Any]] = []
+    #: What made the result (``optimiser.versions``); ``None`` in results written before they were recorded.
+    optimiser_version: str | None = None
+    pulp_version: str | None = None
+    #: The solver and its version, e.g. ``CBC 2.10.3`` or ``HiGHS 1.16.0`` (``None``: it does not say).
+    solver_version: str | None = None
+    #: With whole places: each stage's proven relative gap (0.01 = 1 %) and best bound, by stage;
+    #: a plan is optimal within ``mip_gap`` of the settings. Empty for an LP.
+    mip_gaps: dict[str, float] = {}
+    mip_bounds: dict[str, float] = {}

@@ -651,7 +651,9 @@ def _solve_all(todo, fps, options, base, task, out: Path, report: BatchReport, *
         results = _in_process(todo, fps, options, base, task)
     else:
         results = _process_pool(todo, fps, options, base, task, workers, tmp_parent, str(out / SCENARIOS_DIR))
-    bar = tqdm(total=len(todo), file=sys.stderr, unit="scenario", disable=quiet or not todo,
+    from optimiser.console import show_progress
+
+    bar = tqdm(total=len(todo), file=sys.stderr, unit="scenario", disable=quiet or not todo or not show_progress(),
                desc="Scenarios", dynamic_ncols=True)
     log = (out / LOG_FILE).open("a", encoding="utf-8")
     try:
@@ -783,7 +785,42 @@ def comparison_table(out: Path, cases, fps: dict[str, str], report: BatchReport 
         row["overrides"] = "; ".join(o.text for o in case.overrides)
         row["results"] = f"{SCENARIOS_DIR}/{case.name}" if summary is not None else None
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = with_sweep_columns(pd.DataFrame(rows), cases)
+    base = base_case(cases)
+    index = next((i for i, case in enumerate(cases) if base is not None and case.name == base.name), None)
+    from optimiser.deltas import with_changes
+
+    table = with_changes(table, index, BASE_LABEL)
+    table.insert(table.columns.get_loc(f"{SUMMARY_FIGURES[-1]}_change_vs_{BASE_LABEL}") + 1, "base_scenario",
+                 base.name if base is not None else None)
+    return table
+
+
+#: The suffix of the comparison's change columns: against the case solved from the base as given.
+BASE_LABEL = "base"
+
+
+def base_case(cases):
+    """The case with no overrides of its own (a scenario like ``baseline: {}``; only the command
+    line's ``--set``, which every case has): the base the comparison's changes are against."""
+    return next((case for case in cases if all(o.layer == "command line" for o in case.overrides)), None)
+
+
+def with_sweep_columns(table, cases):
+    """``table`` with one column per swept value (``Override.sweep_column``, e.g.
+    ``budget.budget_gbp (scale)``) after ``scenario_group``, holding each case's value (blank for a
+    case that does not sweep it), so a pivot needs no parsing of scenario names."""
+    columns: dict[str, list] = {}
+    for row, case in enumerate(cases):
+        for position in case.swept:
+            override = case.overrides[position]
+            values = columns.setdefault(override.sweep_column, [None] * len(cases))
+            values[row] = override.value
+    for offset, (name, values) in enumerate(columns.items()):
+        if name in table.columns:  # a swept target named like a standard column: keep both apart
+            name = f"sweep: {name}"
+        table.insert(table.columns.get_loc("scenario_group") + 1 + offset, name, values)
+    return table
 
 
 def _limit_text(limit: dict) -> str:
@@ -824,50 +861,81 @@ def _xlsx_bytes(table) -> bytes:
 # ================================================================= commands
 
 
-def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | None = None,
-               solver: str | None = None, time_limit_seconds: float | None = None, integer: bool | None = None):
-    """``optimiser run DATASET --scenario FILE --name NAME --set ...``: one what-if, written whole.
+@dataclass(frozen=True)
+class WhatIf:
+    """A what-if asked on the command line: the base, the case's name and its overrides, in order."""
 
-    DATASET is the base (a ``base:`` in the file is not used by ``run``); the
-    scenario's overrides apply first, then each ``--set`` in order.
-    """
+    base: Any  # optimiser.scenarios.Base
+    name: str | None
+    overrides: tuple
+    #: Files read besides the base (the scenario file).
+    inputs: tuple = ()
+
+    def dataset(self):
+        """``(validated dataset, scenarios.Applied)``: the base with the overrides applied;
+        ``InputError`` naming the override (file and line, or the command line)."""
+        from optimiser.errors import InputError
+        from optimiser.loader import validate_raw
+        from optimiser.scenarios import apply_overrides, explain_input_error
+
+        applied = apply_overrides(self.base, self.overrides)
+        try:
+            return validate_raw(applied.raw), applied
+        except InputError as exc:
+            raise explain_input_error(exc, applied, self.name) from None
+
+
+def is_whatif(sets=(), scenario_file=None, name: str | None = None) -> bool:
+    return bool(sets or scenario_file or name)
+
+
+def prepare_whatif(dataset, *, sets=(), scenario_file=None, name: str | None = None) -> WhatIf:
+    """``DATASET --scenario FILE --name NAME --set ...`` read and checked: the scenario's
+    overrides first, then each ``--set`` in order (a ``base:`` in the file is not used)."""
     from optimiser.errors import InputError, Problem
     from optimiser.scenarios import cli_overrides, expand, load_scenario_file, prepare_base
 
     if name and not scenario_file:
         raise InputError([Problem("command line", None, "--name", name, "--name needs --scenario FILE")])
+    base = prepare_base(dataset)
+    cli = cli_overrides(list(sets), base)
+    inputs = (scenario_file,) if scenario_file else ()
+    if not scenario_file:
+        return WhatIf(base, None, tuple(cli), inputs)
+    loaded = load_scenario_file(scenario_file)
+    scenarios = loaded.spec.scenarios
+    if name is None and len(scenarios) != 1:
+        raise InputError([Problem(loaded.label, None, None, None,
+                                  "holds several scenarios; choose one with --name: " + ", ".join(scenarios))])
+    group = name if name is None or name in scenarios else name.split("--", 1)[0]
+    if group is not None and group not in scenarios:
+        raise InputError([Problem(loaded.label, None, None, name,
+                                  "no such scenario; the file has: " + ", ".join(scenarios))])
+    cases = expand(loaded, base, cli, only=group)
+    # the case named exactly; a scenario's own name also picks its one case (a one-value sweep)
+    chosen = [c for c in cases if c.name == name] or (cases if name in (None, group) and len(cases) == 1 else [])
+    if name is not None and name != group and not chosen:
+        raise InputError([Problem(loaded.label, loaded.line("scenarios", group), None, name,
+                                  f"no such case; scenario '{group}' has: "
+                                  + ", ".join(c.name for c in cases[:5]) + (" ..." if len(cases) > 5 else ""))])
+    if len(chosen) != 1:
+        raise InputError([Problem(loaded.label, loaded.line("scenarios", cases[0].scenario), None, name,
+                                  f"scenario '{cases[0].scenario}' is a sweep of {len(cases)} cases; name one "
+                                  "(" + ", ".join(c.name for c in cases[:5]) + (" ..." if len(cases) > 5 else "")
+                                  + ") or run them all with 'optimiser batch'")])
+    return WhatIf(base, chosen[0].name, chosen[0].overrides, inputs)
+
+
+def run_whatif(dataset, out_dir, *, sets=(), scenario_file=None, name: str | None = None,
+               solver: str | None = None, time_limit_seconds: float | None = None, integer: bool | None = None):
+    """``optimiser run DATASET --scenario FILE --name NAME --set ...``: one what-if, written whole
+    (``prepare_whatif``)."""
     from optimiser.output import check_target
 
     check_target(Path(out_dir), (dataset, scenario_file))  # before any work
-    base = prepare_base(dataset)
-    cli = cli_overrides(list(sets), base)
-    case_name, overrides = None, tuple(cli)
-    if scenario_file:
-        loaded = load_scenario_file(scenario_file)
-        scenarios = loaded.spec.scenarios
-        if name is None and len(scenarios) != 1:
-            raise InputError([Problem(loaded.label, None, None, None,
-                                      "holds several scenarios; choose one with --name: " + ", ".join(scenarios))])
-        group = name if name is None or name in scenarios else name.split("--", 1)[0]
-        if group is not None and group not in scenarios:
-            raise InputError([Problem(loaded.label, None, None, name,
-                                      "no such scenario; the file has: " + ", ".join(scenarios))])
-        cases = expand(loaded, base, cli, only=group)
-        # the case named exactly; a scenario's own name also picks its one case (a one-value sweep)
-        chosen = [c for c in cases if c.name == name] or (cases if name in (None, group) and len(cases) == 1 else [])
-        if name is not None and name != group and not chosen:
-            raise InputError([Problem(loaded.label, loaded.line("scenarios", group), None, name,
-                                      f"no such case; scenario '{group}' has: "
-                                      + ", ".join(c.name for c in cases[:5]) + (" ..." if len(cases) > 5 else ""))])
-        if len(chosen) != 1:
-            raise InputError([Problem(loaded.label, loaded.line("scenarios", cases[0].scenario), None, name,
-                                      f"scenario '{cases[0].scenario}' is a sweep of {len(cases)} cases; name one "
-                                      "(" + ", ".join(c.name for c in cases[:5]) + (" ..." if len(cases) > 5 else "")
-                                      + ") or run them all with 'optimiser batch'")])
-        case_name, overrides = chosen[0].name, chosen[0].overrides
-    outcome, _ = solve_overrides(base, overrides, out_dir, name=case_name,
-                                 options=SolveOptions(solver, time_limit_seconds, integer),
-                                 inputs=(scenario_file,) if scenario_file else ())
+    whatif = prepare_whatif(dataset, sets=sets, scenario_file=scenario_file, name=name)
+    outcome, _ = solve_overrides(whatif.base, whatif.overrides, out_dir, name=whatif.name,
+                                 options=SolveOptions(solver, time_limit_seconds, integer), inputs=whatif.inputs)
     return outcome
 
 
@@ -885,7 +953,7 @@ def load_cases(scenario_file: Path, *, base: Path | None, data_roots=(), sets=()
 def run_options(command: Callable) -> Callable:
     """The options ``optimiser batch`` and ``optimiser frontier`` share (how and where cases are solved),
     then ``--debug`` and the CLI's error handling (``cliopts.guarded``)."""
-    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, time_option
+    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, time_option, verbose_option
 
     for decorator in reversed((
         click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -894,8 +962,8 @@ def run_options(command: Callable) -> Callable:
                      help="Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786."),
         click.option("--rerun", is_flag=True, help="Solve every case again, even those with complete results."),
         solver_option, time_option, integer_option,
-        click.option("--quiet", is_flag=True, help="No progress bar."),
-        debug_option, guarded,
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        verbose_option, debug_option, guarded,
     )):
         command = decorator(command)
     return command
@@ -914,7 +982,7 @@ def register(main) -> None:
                   help="Override applied to every scenario, after its own (e.g. 'budget.budget_gbp=*0.9').")
     @run_options
     def batch(scenarios, out_dir, base, data_roots, sets, workers, scheduler, rerun, solver, time_limit,
-              integer, quiet, debug):
+              integer, quiet, verbose, debug):
         """Solve every scenario of the SCENARIOS file (sweeps expanded); resumable.
 
         Exit status: 0 all optimal; 3 some infeasible; 4 some not optimal (time

@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from optimiser.cliopts import (EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NOT_OPTIMAL, EXIT_OTHER,  # noqa: F401
-                               OPTIONAL_EXTRAS, debug_option, guarded, integer_option, solver_option,
-                               status_exit, time_option)
+                               OPTIONAL_EXTRAS, debug_option, guarded, integer_option, json_option, quiet_option,
+                               solver_option, status_exit, time_option, verbose_option, whatif_options)
 
 _status_exit = status_exit  # the name other code used
 
@@ -44,34 +44,44 @@ def _tables(outcome) -> tuple:
 @solver_option
 @time_option
 @integer_option
-@click.option("--set", "sets", multiple=True, metavar="OVERRIDE",
-              help="What-if override, e.g. 'budget.budget_gbp[year=2022]=*0.9' (repeatable; docs/scenarios.md).")
-@click.option("--scenario", "scenario_file", type=click.Path(path_type=Path), default=None,
-              help="Scenario file (YAML) whose scenario --name is applied over DATASET.")
-@click.option("--name", "scenario_name", default=None, help="The scenario of --scenario to run.")
-@click.option("--quiet", is_flag=True, help="Print only the status line.")
+@whatif_options
+@quiet_option
+@verbose_option
+@json_option
 @debug_option
 @guarded
-def run(dataset, out_dir, solver, time_limit, integer, sets, scenario_file, scenario_name, quiet, debug):
+def run(dataset, out_dir, solver, time_limit, integer, sets, scenario_file, scenario_name, quiet, verbose, as_json,
+        debug):
     """Load DATASET (CSV folder or .xlsx), solve it, write results into OUT.
 
     With --scenario/--name and --set, DATASET is the base: the scenario's overrides
     apply first, then each --set in order.
     """
-    from optimiser import pipeline
+    from optimiser import console, pipeline
+    from optimiser.batch import is_whatif, run_whatif
+    from optimiser.documents import run_document
     from optimiser.report import render
 
-    if sets or scenario_file or scenario_name:
-        from optimiser.batch import run_whatif
-
-        outcome = run_whatif(dataset, out_dir, sets=sets, scenario_file=scenario_file, name=scenario_name,
-                             solver=solver, time_limit_seconds=time_limit, integer=integer)
+    if console.show_progress():
+        console.note(f"Solving {dataset}" + (" with whole places (a MILP: it may take up to the time limit)"
+                                             if integer else "") + "...")
+    with console.stage("run (load, build, solve, write)"):
+        if is_whatif(sets, scenario_file, scenario_name):
+            outcome = run_whatif(dataset, out_dir, sets=sets, scenario_file=scenario_file, name=scenario_name,
+                                 solver=solver, time_limit_seconds=time_limit, integer=integer)
+        else:
+            outcome = pipeline.run(dataset, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
+    s = outcome.summary
+    console.detail(f"[build] {s.build_seconds:.2f} s; [solve] {s.solve_seconds:.2f} s with "
+                   f"{s.solver_version or s.solver} (PuLP {s.pulp_version}); the solver's own files and log are "
+                   "kept in a temporary folder only while it runs")
+    if as_json:
+        console.emit(run_document(outcome))
     else:
-        outcome = pipeline.run(dataset, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
-    text = render(*_tables(outcome))
-    click.echo(text.splitlines()[0] if quiet else text)
-    click.echo(f"Results written to {outcome.out_dir}")
-    sys.exit(status_exit(outcome.summary.status))
+        text = render(*_tables(outcome))
+        click.echo(text.splitlines()[0] if quiet else text)
+        click.echo(f"Results written to {outcome.out_dir}")
+    sys.exit(status_exit(s.status))
 
 
 @main.command()
@@ -121,7 +131,8 @@ def solve(model_dir, out_dir, solver, time_limit, debug):
 @click.option("--html", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the self-contained HTML report (with charts) here.")
 @click.option("--why", is_flag=True, help="Split the target-year shortfall into training time and each family "
-              "of limits (re-solves the dataset; saved as why.json in the folder).")
+              "of limits (re-solves the dataset; saved as why.json in the folder). For a what-if result, give "
+              "its --set/--scenario/--name again.")
 @click.option("--frontier", is_flag=True, help="Re-solve with every budget scaled from x0.85 to x1.5: the "
               "shortfall against the budget (saved as budget_frontier.csv in the folder).")
 @click.option("--dataset", type=click.Path(path_type=Path), default=None,
@@ -129,30 +140,82 @@ def solve(model_dir, out_dir, solver, time_limit, debug):
 @click.option("--all", "all_outputs", is_flag=True,
               help="Write report.xlsx and report.html into the folder, with the split and the budget "
                    "frontier when they can be computed.")
+@whatif_options
+@quiet_option
+@verbose_option
+@json_option
 @debug_option
 @guarded
-def report(results_dir, xlsx, html, why, frontier, dataset, all_outputs, debug):
+def report(results_dir, xlsx, html, why, frontier, dataset, all_outputs, sets, scenario_file, scenario_name, quiet,
+           verbose, as_json, debug):
     """Print the summary of a results (or batch) folder; write the workbook and HTML report when asked."""
     from optimiser.reports.commands import report_command
 
     report_command(results_dir, xlsx=xlsx, html=html, why=why, frontier=frontier, dataset=dataset,
-                   all_outputs=all_outputs)
+                   all_outputs=all_outputs, sets=sets, scenario_file=scenario_file, scenario_name=scenario_name,
+                   as_json=as_json, quiet=quiet)
 
 
 @main.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
+@quiet_option
+@verbose_option
+@json_option
 @debug_option
 @guarded
-def validate(dataset, debug):
+def validate(dataset, quiet, verbose, as_json, debug):
     """Check DATASET and report every problem, without solving."""
+    from optimiser import console
+    from optimiser.documents import validate_document
     from optimiser.loader import load_dataset
     from optimiser.validate import completeness_warnings
 
-    ds = load_dataset(dataset)
+    with console.stage("load and validate"):
+        ds = load_dataset(dataset)
+    warnings = completeness_warnings(ds)
+    if as_json:
+        console.emit(validate_document(dataset, ds, warnings))
+        return
     click.echo(f"{dataset}: valid ({len(ds.professions)} professions, {len(ds.regions)} regions, "
                f"decision years {ds.settings.decision_years[0]}..{ds.settings.decision_years[-1]})")
-    for warning in completeness_warnings(ds):
-        click.echo(f"Warning: {warning}")
+    if not quiet:
+        for warning in warnings:
+            click.echo(f"Warning: {warning}")
+
+
+@main.command()
+@click.argument("result", type=click.Path(path_type=Path))
+@click.argument("baseline", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Also write compare.csv, compare_shortfall.csv, compare_places.csv, compare_limits.csv and "
+                   "compare.json into this folder (written whole or not at all; not one of the folders compared).")
+@click.option("--top", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Changed rows listed per table in the terminal (the files hold them all).")
+@quiet_option
+@verbose_option
+@json_option
+@debug_option
+@guarded
+def compare(result, baseline, out_dir, top, quiet, verbose, as_json, debug):
+    """What RESULT changes against BASELINE (two folders written by 'optimiser run'): shortfall, places,
+    cost, the limits that started or stopped binding, and each side's overrides (RESULT - BASELINE)."""
+    from optimiser import compare as comparing
+    from optimiser import console
+    from optimiser.compare_text import comparison_text
+    from optimiser.documents import compare_document
+
+    if out_dir is not None:
+        comparing.check_out(out_dir, result, baseline)  # before any work
+    with console.stage("read and compare"):
+        comparison = comparing.compare(result, baseline)
+    written = comparing.write(comparison, out_dir) if out_dir is not None else None
+    if as_json:
+        console.emit(compare_document(comparison, written))
+        return
+    text = comparison_text(comparison, top=top)
+    click.echo("\n".join(text.splitlines()[:2]) if quiet else text)
+    if written is not None:
+        click.echo(f"Comparison written to {out_dir}")
 
 
 @main.command()

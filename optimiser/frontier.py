@@ -46,6 +46,7 @@ from typing import Any
 import click
 
 from models.results import SUMMARY_FIGURES
+from optimiser.deltas import with_changes
 from optimiser.years import format_year
 
 FRONTIER_CSV = "frontier.csv"
@@ -90,7 +91,7 @@ def frontier_cases(base, kind: str, scales: list[float], *, year=None, region=No
     for scale, name in zip(scales, point_names(kind, scales)):
         spec = OverrideSpec.model_validate({"target": target, "where": where, "scale": scale})
         (override,) = resolve(spec, base, layer="frontier", file=label)
-        cases.append(Case(name, f"{kind} frontier", None, tuple(cli) + (override,)))
+        cases.append(Case(name, f"{kind} frontier", None, tuple(cli) + (override,), (len(cli),)))
     if cases:
         apply_overrides(base, cases[0].overrides)
     return cases
@@ -152,7 +153,18 @@ def frontier_table(out: Path, cases, kind: str, *, year=None, region=None, profe
     numeric = first[4:] + [first[2]] + [c for c in table.columns if c.startswith(("marginal_", "max_", "shadow_"))]
     for column in numeric:
         table[column] = pd.to_numeric(table[column], errors="coerce") if column in table.columns else float("nan")
-    return table[first + [c for c in table.columns if c not in first]]
+    table = table[first + [c for c in table.columns if c not in first]]
+    return with_changes(table, unit_point(table["scale"]) if not table.empty else None, UNIT_LABEL)
+
+
+#: The suffix of a frontier's change columns: against the point at x1 (the dataset's own figures).
+UNIT_LABEL = "x1"
+
+
+def unit_point(scales):
+    """The label of the row whose scale is 1 (``None`` when the range has no such point)."""
+    hits = scales.index[(scales - 1.0).abs() < 1e-12]
+    return hits[0] if len(hits) else None
 
 
 def _read_json(path: Path) -> dict:
@@ -346,7 +358,7 @@ def register(main) -> None:
     @click.option("--set", "sets", multiple=True, metavar="OVERRIDE", help="What-if applied to every point first.")
     @run_options
     def frontier(dataset, out_dir, kind, start, stop, steps, year, region, profession, sets, workers, scheduler,
-                 rerun, solver, time_limit, integer, quiet, debug):
+                 rerun, solver, time_limit, integer, quiet, verbose, debug):
         """Shortfall of DATASET against its budget (or a region's supervision) over a range of scales."""
         from optimiser.batch import SolveOptions
 

@@ -24,6 +24,7 @@ from optimiser.results import Results, build_results, top_binding
 from optimiser.reuse import SolveCache
 from optimiser.solve import Solution, solve_model
 from optimiser.validate import completeness_warnings
+from optimiser.versions import versions
 
 MPS_FILE = "shortfall_stage.mps"
 
@@ -79,6 +80,9 @@ def make_summary(model: CommissionModel, solution: Solution, results: Results | 
         warnings=completeness_warnings(model.dataset) + solution.warnings,
         binding_limits=top_binding(results.constraints) if plan else [],
         conflicts=solution.conflicts,
+        mip_gaps=dict(solution.mip_gaps),
+        mip_bounds=dict(solution.mip_bounds),
+        **versions(solution.solver),
     )
 
 

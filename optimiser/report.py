@@ -27,7 +27,16 @@ def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.Dat
         lines.append(f"Status: {summary.status.upper().replace('_', ' ')} ({solver}){scenario}: {summary.message}")
         if summary.has_plan:
             lines.append("  The plan below is feasible but NOT proven optimal.")
+    if summary.mip_gaps:
+        lines.append("Whole places: proven within " + ", ".join(
+            f"{gap:.2%} ({stage} stage, bound {summary.mip_bounds.get(stage, float('nan')):,.1f})"
+            for stage, gap in summary.mip_gaps.items()) + " of the optimum")
     target = format_year(summary.target_year)
+    made_by = made_by_text(summary)
+    if made_by:
+        lines.append(made_by)
+    if summary.overrides:
+        lines.append("What-if overrides: " + "; ".join(override_text(o) for o in summary.overrides))
     if summary.has_plan:
         years = f"{format_year(summary.decision_years[0])}..{format_year(summary.decision_years[-1])}"
         lines.append(f"{target} shortfall: {summary.total_shortfall_wte:,.1f} WTE counting trainees in posts, "
@@ -69,6 +78,21 @@ def render(summary: Summary, workforce: pd.DataFrame | None = None, plan: pd.Dat
     for warning in summary.warnings:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)
+
+
+def made_by_text(summary: Summary) -> str | None:
+    """``Made by optimiser 0.1.0, PuLP 3.3.2, CBC 2.10.3`` (what ``summary.json`` records)."""
+    parts = [f"optimiser {summary.optimiser_version}" if summary.optimiser_version else None,
+             f"PuLP {summary.pulp_version}" if summary.pulp_version else None, summary.solver_version]
+    parts = [p for p in parts if p]
+    return "Made by " + ", ".join(parts) if parts else None
+
+
+def override_text(record: dict) -> str:
+    """One override of ``summary.json`` as written on the command line (with where it came from)."""
+    text = str(record.get("override") or record.get("target") or record)
+    source = record.get("source")
+    return f"{text} ({source})" if source and source != "command line" else text
 
 
 def _figure(value: float | None) -> str:

@@ -22,12 +22,17 @@ from pathlib import Path
 
 from optimiser.errors import OutputError
 
+#: What ``optimiser compare -o`` writes (``optimiser.compare``); ``compare.json`` is its marker.
+COMPARE_MARKER, COMPARE_CSV = "compare.json", "compare.csv"
+SHORTFALL_CSV, PLACES_CSV, LIMITS_CSV = "compare_shortfall.csv", "compare_places.csv", "compare_limits.csv"
+COMPARE_FILES = frozenset({COMPARE_MARKER, COMPARE_CSV, SHORTFALL_CSV, PLACES_CSV, LIMITS_CSV})
+COMPARE_FORMAT_PREFIX = "psych-commission-compare/"
 #: Every file an earlier run, build, explain, report or batch case puts in its folder.
 RESULT_FILES = frozenset({
     "summary.json", "plan.csv", "workforce.csv", "supervision.csv", "constraints.csv", "conflicts.csv",
     "shortfall_stage.mps", "model.json", "scenario.json", "why.json", "why.csv", "report.xlsx", "report.html",
     "levers.csv", "budget_frontier.csv",
-})
+}) | COMPARE_FILES
 #: What ``optimiser batch`` and ``optimiser frontier`` (and ``report --all``) write into OUT.
 BATCH_ENTRIES = frozenset({
     "batch.json", "batch_log.jsonl", "scenarios", "comparison.csv", "comparison.xlsx", ".lock", ".lock.pid",
@@ -83,6 +88,8 @@ def _marker_ok(folder: Path, names: set[str]) -> bool:
         except (OSError, ValueError):
             return False
         return isinstance(data, dict) and isinstance(data.get("status"), str)
+    if COMPARE_MARKER in names:
+        return _compare_marker_ok(folder / COMPARE_MARKER)
     if "model.json" in names:
         try:
             with (folder / "model.json").open("rb") as handle:
@@ -90,6 +97,16 @@ def _marker_ok(folder: Path, names: set[str]) -> bool:
         except OSError:
             return False
     return False
+
+
+def _compare_marker_ok(path: Path) -> bool:
+    try:
+        if path.stat().st_size > MARKER_BYTES:
+            return False
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("format", "")).startswith(COMPARE_FORMAT_PREFIX)
 
 
 def replaceable(folder: Path, *, marker: bool = True) -> str | None:

@@ -92,11 +92,13 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
     normalised, message = _normalise(stats, wall, time_limit_seconds)
     has_values = normalised in (OPTIMAL, TIME_LIMIT)
     objective = pulp.value(problem.objective) if has_values else None
-    mip = stats.is_mip
+    bound = gap = None
+    if stats.is_mip and has_values:
+        bound, gap = stats.best_bound, _gap(stats)
+        if gap is None and normalised == OPTIMAL:  # solved without a search (no bound logged): proven at once
+            bound, gap = objective, 0.0
     return SolverRun(normalised, objective, wall, stats.solver_time or stats.time, message,
-                     best_bound=stats.best_bound if mip and has_values else None,
-                     gap=_gap(stats) if mip and has_values else None,
-                     solver_version=stats.solver_version)
+                     best_bound=bound, gap=gap, solver_version=stats.solver_version)
 
 
 def cbc_path() -> str:

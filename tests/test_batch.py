@@ -85,11 +85,29 @@ def test_local_batch_records_every_status_and_compares(small, tmp_path):
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.scenario) == ["baseline", "broke"] + [f"sweep--budget_gbp=x{s:g}--attrition_rate={a:g}"
                                                             for s in (1, 1.5, 2) for a in (0.05, 0.2)]
-    assert list(table.columns) == ["scenario", "scenario_group", "status", "reason", "weighted_shortfall",
-                                   "sustain_shortfall", "total_shortfall_wte", "qualified_shortfall_wte",
-                                   "total_cost_gbp", "committed_cost_after_horizon_gbp", "binding_1", "binding_1_shadow_price",
+    figures = ["weighted_shortfall", "sustain_shortfall", "total_shortfall_wte", "qualified_shortfall_wte",
+               "total_cost_gbp", "committed_cost_after_horizon_gbp"]
+    assert list(table.columns) == ["scenario", "scenario_group", "budget.budget_gbp (scale)",
+                                   "professions.attrition_rate[profession=q]", "status", "reason", *figures,
+                                   *[f"{f}_change_vs_base" for f in figures], "base_scenario",
+                                   "binding_1", "binding_1_shadow_price",
                                    "binding_2", "binding_2_shadow_price", "binding_3", "binding_3_shadow_price",
                                    "overrides", "results"]
+    # the swept values, one column each: a pivot needs no parsing of names
+    sweep = table[table.scenario_group == "sweep"]
+    assert list(sweep["budget.budget_gbp (scale)"]) == [1, 1, 1.5, 1.5, 2, 2]
+    assert list(sweep["professions.attrition_rate[profession=q]"]) == [0.05, 0.2] * 3
+    assert table.loc[table.scenario == "baseline", "budget.budget_gbp (scale)"].isna().all()
+    pivot = sweep.pivot(index="budget.budget_gbp (scale)", columns="professions.attrition_rate[profession=q]",
+                        values="total_shortfall_wte")
+    assert pivot.shape == (3, 2)
+    # changes against the baseline (the dataset as given)
+    given = table.set_index("scenario").loc["baseline"]
+    assert (table.base_scenario == "baseline").all()
+    for figure in figures:
+        expected = table[figure] - given[figure]
+        assert table[f"{figure}_change_vs_base"].fillna(0).tolist() == pytest.approx(expected.fillna(0).tolist(), rel=1e-9, abs=1e-6)
+    assert pd.isna(table.set_index("scenario").loc["broke", "total_shortfall_wte_change_vs_base"])
     broke = table.set_index("scenario").loc["broke"]
     assert broke.status == "infeasible"
     assert "the 2021/22 national budget is GBP 5,000 short" in broke.reason

@@ -157,3 +157,18 @@ def test_a_missing_optional_package_names_its_extra(dataset, tmp_path, monkeypat
     assert "needs the optional package 'jinja2'" in result.output
     assert "psych-commission-optimiser[reports]" in result.output
     assert "internal error" not in result.output and not (tmp_path / "page.html").exists()
+
+
+def test_whole_places_report_their_proven_gap(dataset, tmp_path):
+    """With --integer the summary and the terminal say how close to the optimum each stage was
+    proven (a gap no larger than the settings' mip_gap for an optimal run) and the bound."""
+    result = invoke("run", dataset, "-o", tmp_path / "out", "--integer")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["integer_places"] is True
+    assert set(summary["mip_gaps"]) == {"shortfall", "cost"} <= set(summary["mip_bounds"])
+    assert all(0 <= gap <= 1e-6 + 1e-9 for gap in summary["mip_gaps"].values())
+    assert summary["mip_bounds"]["shortfall"] <= summary["weighted_shortfall"] + 1e-6
+    assert "Whole places: proven within" in result.output
+    lp = invoke("run", dataset, "-o", tmp_path / "lp")
+    assert json.loads((tmp_path / "lp" / "summary.json").read_text())["mip_gaps"] == {}

@@ -21,6 +21,8 @@ import pandas as pd
 
 from models.inputs import Dataset
 from models.results import SUMMARY_FIGURES
+from optimiser.deltas import with_changes
+from optimiser.frontier import UNIT_LABEL, unit_point
 from optimiser.output import atomic_write, csv_bytes
 
 FRONTIER_TABLE = "budget_frontier"
@@ -48,15 +50,18 @@ def compute(dataset: Dataset, scales=SCALES, **options) -> pd.DataFrame:
 
     if not dataset.national_budget_gbp and not dataset.regional_budget_gbp:
         raise FrontierError("the dataset has no budget rows, so there is no budget to vary")
+    from optimiser.console import progress
+
     cache = SolveCache()
     rows = []
-    for scale in scales:
+    for scale in progress(scales, total=len(scales), desc="Budget frontier"):
         summary = pipeline.run(scaled_budgets(dataset, scale), None, cache=cache, **options).summary
         row = {"scale": scale, "budget_gbp": scale * sum(dataset.national_budget_gbp.values()),
                "status": summary.status}
         row.update({key: getattr(summary, key) for key in SUMMARY_FIGURES})
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    return with_changes(table, unit_point(table["scale"]), UNIT_LABEL)
 
 
 def add_frontier(folder, dataset: Dataset, **options) -> None:
@@ -80,6 +85,9 @@ def sentences(table: pd.DataFrame | None, target_label: str) -> list[str]:
             continue
         sustain = ("" if pd.isna(row["sustain_shortfall"]) else
                    f"; sustain years {row['sustain_shortfall']:,.1f} (weighted)")
-        out.append(f"{money}: {target_label} shortfall {row['total_shortfall_wte']:,.1f} WTE, "
+        change = row.get(f"total_shortfall_wte_change_vs_{UNIT_LABEL}")
+        against = "" if change is None or pd.isna(change) or row["scale"] == 1 else \
+            f" ({change:+,.1f} WTE against x1)"
+        out.append(f"{money}: {target_label} shortfall {row['total_shortfall_wte']:,.1f} WTE{against}, "
                    f"{row['qualified_shortfall_wte']:,.1f} of qualified staff{sustain}")
     return out

@@ -112,13 +112,18 @@ def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: boo
     if reason:
         return fail(f"no shortfall split: {reason}"
                     + ("" if s.has_plan else " (the report lists the limits to relax instead)"))
-    ds, reason = result_dataset(folder, dataset, "split the scenario's own dataset with 'optimiser explain'")
+    ds, reason = result_dataset(folder, dataset, "give its --set/--scenario/--name again (as to "
+                                                 "'optimiser run') to split it")
     if ds is None:
         return fail(f"no shortfall split: {reason}")
+    from optimiser import console
+
     options = {"solver": solver, "time_limit_seconds": time_limit}
-    click.echo("Splitting the shortfall: one solve per combination of limit families in force...", err=True)
+    console.note("Splitting the shortfall: one solve per combination of limit families in force...")
     try:
-        split = compute_for_results(ds, s, folder.workforce, **{k: v for k, v in options.items() if v is not None})
+        with console.Counter("Splitting the shortfall") as counter:
+            split = compute_for_results(ds, s, folder.workforce, progress=counter,
+                                        **{k: v for k, v in options.items() if v is not None})
     except WhyError as exc:
         return fail(f"no shortfall split: {exc}")
     folder.why = split
@@ -136,10 +141,10 @@ def result_dataset(folder, dataset, instead: str):
     reason)`` when it cannot be had (a what-if's overrides are not in it: ``instead`` says what to do)."""
     from optimiser.reports.folder import try_load_dataset
 
+    if dataset is not None and not isinstance(dataset, (str, Path)):
+        return dataset, None  # loaded by the caller, with the result's overrides applied when it has any
     if folder.summary.overrides:
         return None, f"this result comes from a scenario with overrides; {instead}"
-    if dataset is not None and not isinstance(dataset, (str, Path)):
-        return dataset, None
     source = dataset or folder.summary.dataset
     ds = try_load_dataset(source, folder.path)
     if ds is None:
@@ -202,15 +207,23 @@ def write_outputs(folder, xlsx: Path | None, html: Path | None, inputs=()) -> li
         if target is not None:
             check_clear_of_inputs(target, inputs)
     require_packages(html)
+    from optimiser import console
+
     lines = []
     if xlsx is not None:
         from optimiser.reports.workbook import write_workbook
 
-        lines.append(f"Workbook written to {write_workbook(folder, xlsx)}")
+        if console.show_progress():
+            console.note(f"Writing the workbook {xlsx}...")
+        with console.stage("workbook"):
+            lines.append(f"Workbook written to {write_workbook(folder, xlsx)}")
     if html is not None:
         from optimiser.reports.html import write_html
 
-        lines.append(f"HTML report written to {write_html(folder, html)}")
+        if console.show_progress():
+            console.note(f"Writing the HTML report {html} (charts)...")
+        with console.stage("HTML report"):
+            lines.append(f"HTML report written to {write_html(folder, html)}")
     return lines
 
 
@@ -221,9 +234,7 @@ def show(folder, *, note: str | None = None, xlsx: Path | None = None, html: Pat
     ``all_outputs`` writes ``report.xlsx`` and ``report.html`` into the folder unless
     ``xlsx`` / ``html`` name other files; ``written`` is a results folder just written.
     """
-    if all_outputs:
-        xlsx = xlsx or folder.path / REPORT_XLSX
-        html = html or folder.path / REPORT_HTML
+    xlsx, html = _targets(folder, xlsx, html, all_outputs)
     click.echo(terminal_text(folder))
     if note:
         click.echo(f"Note: {note}")
@@ -233,13 +244,51 @@ def show(folder, *, note: str | None = None, xlsx: Path | None = None, html: Pat
         click.echo(line)
 
 
+def whatif_dataset(folder, dataset: Path | None, sets=(), scenario_file=None, scenario_name=None):
+    """The dataset a what-if result was solved from: its base (``--dataset``, else the one
+    summary.json names) with the ``--set``/``--scenario``/``--name`` given again, checked to
+    make exactly the overrides and changes the result records (``InputError`` if not)."""
+    from optimiser.batch import prepare_whatif
+    from optimiser.console import jsonable
+    from optimiser.reports.folder import find_dataset
+
+    source = dataset or find_dataset(folder.summary.dataset, folder.path)
+    if source is None:
+        raise _problem(folder.path, f"the dataset '{folder.summary.dataset}' cannot be read from here; "
+                                    "give it with --dataset")
+    whatif = prepare_whatif(source, sets=sets, scenario_file=scenario_file, name=scenario_name)
+    ds, applied = whatif.dataset()
+    given, recorded = jsonable(applied.records), jsonable(folder.summary.overrides)
+    if given != recorded or whatif.name != folder.summary.scenario:
+        wanted = "; ".join(str(o.get("override")) for o in folder.summary.overrides) or "none"
+        got = "; ".join(str(o.get("override")) for o in applied.records) or "none"
+        raise _problem(folder.path, f"the overrides given ({got}) do not make this result's ({wanted}"
+                                    + (f", scenario {folder.summary.scenario}" if folder.summary.scenario else "")
+                                    + "), or the base dataset has changed since; give the same --set/--scenario/"
+                                      "--name as to 'optimiser run'")
+    return ds
+
+
 def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | None = None, why: bool = False,
-                   frontier: bool = False, dataset: Path | None = None, all_outputs: bool = False) -> None:
-    """``optimiser report``: print the summary; write the workbook and HTML page when asked."""
+                   frontier: bool = False, dataset: Path | None = None, all_outputs: bool = False,
+                   sets=(), scenario_file=None, scenario_name=None, as_json: bool = False,
+                   quiet: bool = False) -> None:
+    """``optimiser report``: print the summary; write the workbook and HTML page when asked.
+
+    ``sets``/``scenario_file``/``scenario_name``: a what-if result's overrides, given again
+    for ``--why``/``--frontier`` (``whatif_dataset``)."""
+    from optimiser.batch import is_whatif
     from optimiser.reports.budget_frontier import FRONTIER_TABLE
     from optimiser.reports.folder import BatchFolder, load
 
-    folder = load(results_dir, dataset=dataset)
+    from optimiser import console
+
+    with console.stage("read the folder"):
+        folder = load(results_dir, dataset=dataset)
+    whatif = is_whatif(sets, scenario_file, scenario_name)
+    if whatif and isinstance(folder, BatchFolder):
+        raise _problem(results_dir, "--set/--scenario/--name are about one what-if result: give a scenario's "
+                                    "folder (scenarios/<name>)")
     from optimiser.safety import check_clear_of_inputs
 
     for target in (xlsx, html):  # checked before the (slow) split and frontier, too
@@ -248,8 +297,11 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
     require_packages(html or (folder.path / REPORT_HTML if all_outputs else None))
     source = dataset or getattr(getattr(folder, "summary", None), "dataset", None)
     if (why or frontier or all_outputs) and source:  # why.json, budget_frontier.csv, reports go into the folder
-        check_clear_of_inputs(folder.path, (source,))
+        check_clear_of_inputs(folder.path, (source, scenario_file))
     notes = []
+    loaded = None
+    if whatif and (why or frontier or all_outputs) and folder.summary.has_plan:
+        loaded = whatif_dataset(folder, dataset, sets, scenario_file, scenario_name)
     if isinstance(folder, BatchFolder):
         if why or frontier:
             raise _problem(results_dir, f"--{'why' if why else 'frontier'} is about one result: give a "
@@ -257,19 +309,39 @@ def report_command(results_dir: Path, *, xlsx: Path | None = None, html: Path | 
     else:
         plan = folder.summary.has_plan
         if why or (all_outputs and folder.why is None and plan):
-            notes.append(add_why(folder, dataset, required=why))
+            notes.append(add_why(folder, loaded or dataset, required=why))
         if frontier or (all_outputs and folder.table(FRONTIER_TABLE) is None and plan):
-            notes.append(add_budget_frontier(folder, dataset, required=frontier))
+            notes.append(add_budget_frontier(folder, loaded or dataset, required=frontier))
     note = "; ".join(n for n in notes if n) or None
-    show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs,
-         inputs=[dataset] if dataset else ())
+    inputs = [p for p in (dataset, scenario_file) if p]
+    if as_json:
+        from optimiser.console import emit
+        from optimiser.documents import report_document
+
+        emit(report_document(folder, [note] if note else [],
+                             write_outputs(folder, *_targets(folder, xlsx, html, all_outputs), inputs)))
+        return
+    if quiet:
+        click.echo(terminal_text(folder).splitlines()[0])
+        for line in write_outputs(folder, *_targets(folder, xlsx, html, all_outputs), inputs):
+            click.echo(line)
+        return
+    show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, inputs=inputs)
+
+
+def _targets(folder, xlsx: Path | None, html: Path | None, all_outputs: bool) -> tuple[Path | None, Path | None]:
+    """The workbook and page to write: with ``all_outputs``, the folder's own unless named."""
+    if all_outputs:
+        return xlsx or folder.path / REPORT_XLSX, html or folder.path / REPORT_HTML
+    return xlsx, html
 
 
 # ------------------------------------------------------------------ explain
 
 
 def register(main: click.Group) -> None:
-    from optimiser.cliopts import debug_option, guarded, integer_option, solver_option, status_exit, time_option
+    from optimiser.cliopts import (debug_option, guarded, integer_option, json_option, quiet_option, solver_option,
+                                   status_exit, time_option, verbose_option, whatif_options)
 
     @main.command()
     @click.argument("dataset", type=click.Path(path_type=Path))
@@ -278,35 +350,68 @@ def register(main: click.Group) -> None:
     @solver_option
     @time_option
     @integer_option
+    @whatif_options
     @click.option("--xlsx", type=click.Path(path_type=Path, dir_okay=False), default=None,
                   help="Also write the Excel workbook here.")
     @click.option("--html", type=click.Path(path_type=Path, dir_okay=False), default=None,
                   help="Also write the HTML report here.")
     @click.option("--all", "all_outputs", is_flag=True,
                   help=f"Write {REPORT_XLSX} and {REPORT_HTML} into the results folder.")
+    @quiet_option
+    @verbose_option
+    @json_option
     @debug_option
     @guarded
-    def explain(dataset, out_dir, solver, time_limit, integer, xlsx, html, all_outputs, debug):
+    def explain(dataset, out_dir, solver, time_limit, integer, sets, scenario_file, scenario_name, xlsx, html,
+                all_outputs, quiet, verbose, as_json, debug):
         """Solve DATASET, then split its target-year shortfall into training time and each family of limits.
 
         Each family's share is its Shapley value over the 2^5 combinations of
         limit families in force (see docs/reports.md); the parts add up to the
-        shortfall exactly.
+        shortfall exactly. With --scenario/--name and --set (as 'optimiser run'
+        takes them), the what-if over DATASET is solved and split.
         """
-        from optimiser import pipeline
-        from optimiser.loader import load_dataset
+        from optimiser import console
+        from optimiser.batch import is_whatif, prepare_whatif
+        from optimiser.documents import run_document
+        from optimiser.output import check_target
         from optimiser.reports.folder import Labels, load_result
-
         from optimiser.safety import check_clear_of_inputs
 
         require_packages(html or (Path(out_dir) / REPORT_HTML if all_outputs else None))
-        ds = load_dataset(dataset)
+        check_target(Path(out_dir), (dataset, scenario_file))  # before any work
+        options = {"solver": solver, "time_limit_seconds": time_limit, "integer": integer}
+        with console.stage("load and build"):
+            if is_whatif(sets, scenario_file, scenario_name):
+                whatif = prepare_whatif(dataset, sets=sets, scenario_file=scenario_file, name=scenario_name)
+                ds, applied = whatif.dataset()
+                options.update(scenario=whatif.name, overrides=applied.records, inputs=whatif.inputs)
+            else:
+                from optimiser.loader import load_dataset
+
+                ds = load_dataset(dataset)
+        inputs = (ds.source, *options.get("inputs", ()))
         for target in (xlsx, html):
             if target is not None:
-                check_clear_of_inputs(target, (ds.source,))
-        outcome = pipeline.run(ds, out_dir, solver=solver, time_limit_seconds=time_limit, integer=integer)
+                check_clear_of_inputs(target, inputs)
+        from optimiser import pipeline
+
+        with console.stage("solve and write"):
+            outcome = pipeline.run(ds, out_dir, **options)
         folder = load_result(outcome.out_dir, labels=Labels.from_dataset(ds))
-        note = add_why(folder, ds, time_limit=time_limit, required=False) if folder.summary.has_plan else None
-        show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, written=outcome.out_dir,
-             inputs=(ds.source,))
+        with console.stage("split the shortfall"):
+            note = add_why(folder, ds, time_limit=time_limit, required=False) if folder.summary.has_plan else None
+        if as_json:
+            from optimiser.console import emit
+
+            written = write_outputs(folder, *_targets(folder, xlsx, html, all_outputs), inputs)
+            emit({**run_document(outcome), "why": folder.why.to_json() if folder.why is not None else None,
+                  "notes": [note] if note else [], "written": written})
+        elif quiet:
+            click.echo(terminal_text(folder).splitlines()[0])
+            for line in write_outputs(folder, *_targets(folder, xlsx, html, all_outputs), inputs):
+                click.echo(line)
+        else:
+            show(folder, note=note, xlsx=xlsx, html=html, all_outputs=all_outputs, written=outcome.out_dir,
+                 inputs=inputs)
         sys.exit(status_exit(outcome.summary.status))

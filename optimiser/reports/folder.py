@@ -264,7 +264,10 @@ def load_batch(path: str | Path, *, dataset=None) -> BatchFolder:
     scenarios: dict[str, ResultFolder] = {}
     missing: dict[str, dict] = {}
     labels = None
-    for record in comparison.to_dict(orient="records"):
+    from optimiser.console import progress
+
+    records = comparison.to_dict(orient="records")
+    for record in progress(records, total=len(records), desc="Reading the scenarios", unit="scenario"):
         name = _text(record.get("scenario"))
         if name is None:
             continue

@@ -33,6 +33,8 @@ class Case:
     scenario: str
     description: str | None
     overrides: tuple[Override, ...]
+    #: The positions in ``overrides`` of the values swept (one per sweep of the scenario).
+    swept: tuple[int, ...] = ()
 
 
 def expand(loaded: LoadedFile, base: Base, cli: list[Override] | tuple[Override, ...] = (),
@@ -111,7 +113,7 @@ def _expand_one(loaded: LoadedFile, base: Base, name: str, scenario: ScenarioSpe
     for combo in itertools.product(*groups):
         parts = [f"{names[k]}={_value_label(combo[i])}" for k, i in enumerate(sweeping)]
         case = "--".join([name] + parts) if parts else name
-        cases.append(Case(_folder_safe(case), name, scenario.description, tuple(combo) + cli))
+        cases.append(Case(_folder_safe(case), name, scenario.description, tuple(combo) + cli, tuple(sweeping)))
     return cases
 
 

@@ -105,10 +105,22 @@ class Override(BaseModel):
         return (self.table, self.column) == (HOURS_TABLE, HOURS_COLUMN)
 
     @property
+    def cells_text(self) -> str:
+        """What the override changes, e.g. ``budget.budget_gbp[year=2022]`` (its text before ``=``)."""
+        where = ",".join(f"{k}=" + "|".join(show_value(v) for v in values) for k, values in self.where)
+        return f"{self.target}{f'[{where}]' if where else ''}"
+
+    @property
     def text(self) -> str:
         """The override in the command-line form, e.g. ``budget.budget_gbp[year=2022]=*0.9``."""
-        where = ",".join(f"{k}=" + "|".join(show_value(v) for v in values) for k, values in self.where)
-        return f"{self.target}{f'[{where}]' if where else ''}={op_text(self.op, self.value)}"
+        return f"{self.cells_text}={op_text(self.op, self.value)}"
+
+    @property
+    def sweep_column(self) -> str:
+        """The column of a batch comparison holding this override's value in each case:
+        ``budget.budget_gbp[year=2022]`` for a value set, with `` (scale)`` or `` (add)`` for a factor
+        or an addition."""
+        return self.cells_text + {"scale": " (scale)", "add": " (add)"}.get(self.op, "")
 
     def identity(self) -> dict[str, Any]:
         """What the override does, without where it was written (for fingerprints)."""
