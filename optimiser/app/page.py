@@ -171,6 +171,7 @@ def make_server(shared_engine: Engine):
         dataset_name = reactive.value(Path(shared_engine.base.source).name)
         started = reactive.value(0.0)
         last_seconds = reactive.value(None)
+        solver_seconds = reactive.value(None)  # (solver, seconds) of the last finished solve
         ranked = reactive.value(None)
         rank_progress = {"done": 0, "of": 0}
         rank_stop = threading.Event()
@@ -224,6 +225,7 @@ def make_server(shared_engine: Engine):
                     change_msgs.set(value)
                     return
                 change_msgs.set([])
+                solver_seconds.set((value.summary.solver, value.summary.solve_seconds))
                 if role == "given":
                     given.set(value)
                 whatif.set(proposal)
@@ -437,7 +439,9 @@ def make_server(shared_engine: Engine):
                               ui.input_action_button("cancel", "Cancel", class_="btn-sm btn-outline-danger"))
             seconds = last_seconds.get()
             state = "cancelled" if "cancelled" in states else "ready"
-            shown = f"Solved in {seconds:.2f} s." if seconds is not None and state == "ready" else \
+            solver = solver_seconds.get()
+            of_it = f" ({solver[0].upper()} {solver[1]:.2f} s of it)" if solver else ""
+            shown = f"Solved in {seconds:.2f} s{of_it}." if seconds is not None and state == "ready" else \
                 "Cancelled: the figures shown are of the last finished solve." if state == "cancelled" else ""
             return ui.span(shown, **{"data-testid": "ready", "data-state": state})
 
