@@ -105,10 +105,12 @@ def test_a_second_change_of_the_same_values_replaces_the_first():
     assert changes.LEVER_OFF["recruitment"] not in whatif.levers_off(set(), resolve).texts
     assert whatif.without_last().texts == whatif.texts[:-1]
     engine.overrides(whatif.texts)  # one layer, no clash
+    assert changes.levers_in(engine.base) == ["routes", "retention", "recruitment"]
 
 
 def test_supervision_bottleneck_ranked_by_resolve_and_by_price(tmp_path):
     engine = Engine.for_dataset(two_regions(tmp_path))
+    assert changes.levers_in(engine.base) == []  # no lever tables: the page offers none
     given = engine.solve(())
     assert given.summary.total_shortfall_wte == approx(7, abs=TOLERANCE_WTE)
     seen = []

@@ -70,6 +70,11 @@ def lever_off(table: str) -> str:
     return LEVER_OFF[table]
 
 
+def levers_in(base) -> list[str]:
+    """The lever tables a base dataset has rows in (the levers its page can switch off)."""
+    return [t for t in LEVER_OFF if base.raw.tables.get(t) is not None and base.raw.tables[t].rows]
+
+
 def _what(override: Override) -> tuple:
     """The values an override changes (its target and filters), not how it changes them."""
     return override.target, override.where

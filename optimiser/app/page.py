@@ -46,10 +46,6 @@ table.answer td:first-child, table.answer th:first-child { text-align: left; }
 """
 
 
-def _choices(keys, name) -> dict[str, str]:
-    return {k: name(k) for k in keys}
-
-
 def _table(header: list[str], rows: list[list[str]], test_id: str):
     return tags.table({"class": "answer", "data-testid": test_id},
                       tags.thead(tags.tr(*[tags.th(h) for h in header])),
@@ -64,10 +60,10 @@ def _forms(engine: Engine):
     years = {str(y): format_year(y) for y in ds.settings.decision_years}
     national = {b.year: b.budget_gbp for b in ds.budget if b.region is None}
     budget_years = {str(y): format_year(y) for y in sorted(national)}
-    every_p = {changes.ALL: "every profession", **dict(sorted(p_names.items(), key=lambda kv: kv[1]))}
-    every_r = {changes.ALL: "every region", **dict(sorted(r_names.items(), key=lambda kv: kv[1]))}
-    levers = [t for t in changes.LEVER_OFF if engine.base.raw.tables.get(t) is not None
-              and engine.base.raw.tables[t].rows]
+    professions = dict(sorted(p_names.items(), key=lambda kv: kv[1]))
+    regions = dict(sorted(r_names.items(), key=lambda kv: kv[1]))
+    levers = changes.levers_in(engine.base)
+    rates = {p.profession: p.attrition_rate for p in ds.professions}
     first_budget = min(national) if national else None
     forms = [
         ui.h6("National budget"),
@@ -78,21 +74,21 @@ def _forms(engine: Engine):
         ui.input_action_button("apply_budget", "Apply budget", class_="btn-primary btn-sm"),
         ui.hr(),
         ui.h6("Supervisor hours per WTE in a region"),
-        ui.input_select("sup_region", None, _choices(sorted(r_names, key=r_names.get), r_names.get)),
-        ui.input_select("sup_profession", None, {changes.ALL: "every supervising profession",
-                                                  **dict(list(every_p.items())[1:])}),
+        ui.input_select("sup_region", None, regions),
+        ui.input_select("sup_profession", None, {changes.ALL: "every supervising profession", **professions}),
         ui.input_numeric("sup_percent", "Change (%)", DEFAULT_STEP_PERCENT, step=PERCENT_STEP),
         ui.input_action_button("apply_supervision", "Apply supervision", class_="btn-sm"),
         ui.hr(),
         ui.h6("Attrition of a profession"),
-        ui.input_select("att_profession", None, dict(list(every_p.items())[1:])),
+        ui.input_select("att_profession", None, professions),
         ui.input_numeric("att_percent", "Leavers a year (%; retention is 100 less this)",
-                         round(ds.professions[0].attrition_rate * changes.PERCENT, 2), step=PERCENT_STEP),
+                         round(rates[next(iter(professions))] * changes.PERCENT, 2) if professions else 0,
+                         step=PERCENT_STEP),
         ui.input_action_button("apply_attrition", "Apply attrition", class_="btn-sm"),
         ui.hr(),
         ui.h6("Placements"),
-        ui.input_select("pl_profession", None, every_p),
-        ui.input_select("pl_region", None, every_r),
+        ui.input_select("pl_profession", None, {changes.ALL: "every profession", **professions}),
+        ui.input_select("pl_region", None, {changes.ALL: "every region", **regions}),
         ui.input_numeric("pl_percent", "Change (%)", DEFAULT_STEP_PERCENT, step=PERCENT_STEP),
         ui.input_action_button("apply_placements", "Apply placements", class_="btn-sm"),
         ui.hr(),
@@ -310,9 +306,7 @@ def make_server(shared_engine: Engine):
             eng = engine.get()
             try:
                 resolve = lambda text: eng.overrides([text])[0]  # noqa: E731
-                present = [t for t in changes.LEVER_OFF if eng.base.raw.tables.get(t) is not None
-                           and eng.base.raw.tables[t].rows]
-                off = {t for t in present if t not in (input.levers() or ())}
+                off = {t for t in changes.levers_in(eng.base) if t not in (input.levers() or ())}
                 proposal = whatif.get().levers_off(off, resolve)
                 text = changes.target_year(int(input.target_year()))
                 proposal = proposal.with_change(text, resolve(text))
