@@ -171,7 +171,7 @@ LAYERS = {
     "e2e": ("test_cli", "test_batch", "test_england", "test_england_dataset", "test_frontier", "test_faults",
             "test_hostile_inputs", "test_output_safety", "test_reports_batch", "test_reports_cli",
             "test_reports_england", "test_reports_files", "test_reports_why", "test_reports_shape",
-            "test_dataset_workbook", "test_compare", "test_shapecli"),
+            "test_dataset_workbook", "test_compare", "test_shapecli", "test_app", "test_app_browser"),
 }
 LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
 
