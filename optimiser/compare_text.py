@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from optimiser.compare import CHANGE_TOLERANCE, CHANGE_TOLERANCE_GBP, SHOWN_ROWS, STARTED, STOPPED, Comparison, Side, changed
-from optimiser.diagnose import money
+from optimiser.words import money
 from optimiser.years import format_year
 
 #: A shadow price above this says the limit costs shortfall.

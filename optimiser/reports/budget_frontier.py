@@ -36,6 +36,10 @@ class FrontierError(Exception):
     """The frontier cannot be computed for this result."""
 
 
+#: A change smaller than this shows as none (it prints as 0.0 WTE).
+SHOWN_WTE = 0.05
+
+
 def scaled_budgets(dataset: Dataset, scale: float) -> Dataset:
     """``dataset`` with every budget row (national and regional, every year) times ``scale``."""
     rows = tuple(type(row)(**{**row.model_dump(), "budget_gbp": row.budget_gbp * scale}) for row in dataset.budget)
@@ -86,8 +90,12 @@ def sentences(table: pd.DataFrame | None, target_label: str) -> list[str]:
         sustain = ("" if pd.isna(row["sustain_shortfall"]) else
                    f"; sustain years {row['sustain_shortfall']:,.1f} (weighted)")
         change = row.get(f"total_shortfall_wte_change_vs_{UNIT_LABEL}")
-        against = "" if change is None or pd.isna(change) or row["scale"] == 1 else \
-            f" ({change:+,.1f} WTE against x1)"
+        if change is None or pd.isna(change) or row["scale"] == 1:
+            against = ""
+        elif abs(change) < SHOWN_WTE:
+            against = " (no change against x1)"
+        else:
+            against = f" ({change:+,.1f} WTE against x1)"
         out.append(f"{money}: {target_label} shortfall {row['total_shortfall_wte']:,.1f} WTE{against}, "
                    f"{row['qualified_shortfall_wte']:,.1f} of qualified staff{sustain}")
     return out
