@@ -56,9 +56,9 @@ def _write(path: Path, header: list[str], rows) -> None:
 
 #: The instance families: how much room the limits leave over the minimal plan.
 #: ``binding``: budgets, supervision and placements bind in places (the default);
-#: ``easy``: no supervision, no regional budgets, national budgets with five full programmes
-#: of room and placements to spare, so hardly a limit binds and CBC's LPs are easier.
-FAMILIES = ("binding", "easy")
+#: ``loose``: no supervision, no regional budgets, national budgets with five full programmes
+#: of room and placements to spare, so hardly a limit binds.
+FAMILIES = ("binding", "loose")
 ROOMY_BUDGET_ROOM = 5.0
 ROOMY_PLACEMENTS_SPARE = 500
 ROOMY_SUPERVISION_FACTOR = 3.0
@@ -70,7 +70,7 @@ def write_dataset(out: str | Path, n_professions: int, n_regions: int, horizon: 
     (created); returns its path."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES}")
-    roomy = family == "easy"
+    roomy = family == "loose"
     R = random.Random(seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

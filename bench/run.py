@@ -1,6 +1,6 @@
 """Benchmark: how the optimiser's own time grows with the problem, beside the solver's.
 
-    python bench/run.py [--quick] [--update | --out FILE] [--reps 3] [--scenarios 100] [--families binding,easy]
+    python bench/run.py [--quick] [--update | --out FILE] [--reps 3] [--scenarios 100] [--families binding,loose]
 
 For each size (professions x regions x decision years, up to 30 x 42 x 10, about
 46,000 variables) a dataset in the MODEL.md format is generated (``bench/gen.py``)
@@ -32,8 +32,8 @@ sides only) and of attrition rates (coefficients), each with ``--workers 2``,
 timed start to finish.
 
 Two instance families (``bench/gen.py``): ``binding`` (limits bind in places) and
-``easy`` (no supervision, hardly a limit binds: CBC's LPs are easier, so the optimiser's own
-share is larger).
+``loose`` (no supervision, no regional budgets, limits with room to spare: fewer variables
+and rows of other kinds, so the optimiser's own share can differ).
 
 Results: printed; written (Markdown, and the same name with ``.json``) only when asked:
 ``--out FILE``, or ``--update`` for the tracked ``bench/results.md``.
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the report (Markdown, and .json beside it) here; by default it is only printed")
     parser.add_argument("--update", action="store_true",
                         help="write the report to the tracked bench/results.md (and .json)")
-    parser.add_argument("--families", default="binding,easy",
+    parser.add_argument("--families", default="binding,loose",
                         help="instance families of bench/gen.py to run, comma-separated (default: both)")
     parser.add_argument("--reps", type=int, default=None, help="runs per size (default 3; 1 with --quick)")
     parser.add_argument("--scenarios", type=int, default=None, help="batch size (default 100; 40 with --quick)")

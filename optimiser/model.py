@@ -2,14 +2,8 @@
 and how a row is added to the problem and the registry.
 
 The families of constraints are in ``optimiser.families`` (one module each: its
-mathematics, its rows, its words); ``optimiser.build`` puts them together.
-
-Notation (MODEL.md version 2, written out in ``docs/model.md``): p profession, k
-route, r region, t decision year (b+1..H), d duration, m start month, c
-completion, j joining, a attrition; ``I[p,k,r,s]`` is the intake of year s: the
-variable ``x`` for decision years, the pipeline table for s <= b (main route).
-A route's timing (``models.inputs.Timing``) gives ``phi(l)``, the share of year
-s+l its cohort spends in training, and Q, the year s+Q it completes in.
+mathematics, its rows, its words); ``optimiser.build`` puts them together and
+states the notation.
 """
 
 from __future__ import annotations

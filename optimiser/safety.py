@@ -80,16 +80,11 @@ def check_clear_of_inputs(out: str | os.PathLike, inputs: Inputs) -> None:
 
 def _marker_ok(folder: Path, names: set[str]) -> bool:
     if "summary.json" in names:
-        path = folder / "summary.json"
-        try:
-            if path.stat().st_size > MARKER_BYTES:
-                return False
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            return False
+        data = _small_json(folder / "summary.json")
         return isinstance(data, dict) and isinstance(data.get("status"), str)
     if COMPARE_MARKER in names:
-        return _compare_marker_ok(folder / COMPARE_MARKER)
+        data = _small_json(folder / COMPARE_MARKER)
+        return isinstance(data, dict) and str(data.get("format", "")).startswith(COMPARE_FORMAT_PREFIX)
     if "model.json" in names:
         try:
             with (folder / "model.json").open("rb") as handle:
@@ -99,14 +94,14 @@ def _marker_ok(folder: Path, names: set[str]) -> bool:
     return False
 
 
-def _compare_marker_ok(path: Path) -> bool:
+def _small_json(path: Path):
+    """A marker file's JSON, or ``None`` when it is too large to be one or not JSON."""
     try:
         if path.stat().st_size > MARKER_BYTES:
-            return False
-        data = json.loads(path.read_bytes())
+            return None
+        return json.loads(path.read_bytes())
     except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and str(data.get("format", "")).startswith(COMPARE_FORMAT_PREFIX)
+        return None
 
 
 def replaceable(folder: Path, *, marker: bool = True) -> str | None:

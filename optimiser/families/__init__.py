@@ -3,6 +3,12 @@ docstring), the rows it adds, how they are relaxed, priced and worded (``FAMILIE
 the dataset columns it reads (for in-place re-solves). A new family is one new module here,
 listed in ``MODULES``, plus its tests; the builder, the registry, the re-solver, the reports,
 the infeasibility diagnosis and the why-split find it through the tables below.
+
+A family module holds: ``define(m)`` (its docstring: the rows it adds), ``FAMILIES`` (each
+``registry.Family``: unit, scale, title, conflict and marginal sentences), ``LIFT`` (the
+limit group that lifts it, ``None`` for rows always in force) and ``LIFT_TITLE``, and
+``RHS_COLUMNS`` / ``COEFFICIENT_COLUMNS`` (the dataset columns ``define`` reads, which
+``optimiser.reuse`` may change in place).
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
 """Budgets: what the trainees in training and the levers cost each year, within the national
-budget and each regional one.
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+budget and each regional one."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Growth and decline limits: how fast each profession's national intake may grow or fall.
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+"""Growth and decline limits: how fast each profession's national intake may grow or fall."""
 
 from __future__ import annotations
 

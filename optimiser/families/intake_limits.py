@@ -1,10 +1,5 @@
 """Intake limits: each region's minimum and maximum intake, and each route's share of the
-national intake.
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+national intake."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
 """Lever caps: how much of the leavers retention can keep, and how many WTE recruitment can
-sign a year.
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+sign a year."""
 
 from __future__ import annotations
 

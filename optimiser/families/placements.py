@@ -1,9 +1,4 @@
-"""Placements: trainees on placement within each placement capacity.
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+"""Placements: trainees on placement within each placement capacity."""
 
 from __future__ import annotations
 

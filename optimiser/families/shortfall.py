@@ -1,10 +1,5 @@
 """Shortfall: the gap between demand and supply in the assessed and the sustain years (a
-definition, not a limit).
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+definition, not a limit)."""
 
 from __future__ import annotations
 

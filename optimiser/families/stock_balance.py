@@ -1,10 +1,5 @@
 """Stock balance: each year's qualified stock from the last, what qualifies and joins, what
-leaves, the levers' WTE and what other routes draw (a definition, not a limit).
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+leaves, the levers' WTE and what other routes draw (a definition, not a limit)."""
 
 from __future__ import annotations
 

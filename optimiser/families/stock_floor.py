@@ -1,10 +1,5 @@
 """Stock floor: no pool can lend more staff than it has (a bound in the model, a relaxable row
-in the elastic copy the infeasibility diagnosis solves).
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+in the elastic copy the infeasibility diagnosis solves)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
 """Supervision: the hours a week trainees need, given by supervisors as an equality, within each
-supervisor profession's hours in each region and year.
-
-The family's mathematics is ``define``'s docstring; ``FAMILIES`` says how its rows are
-relaxed, priced and worded; ``RHS_COLUMNS`` and ``COEFFICIENT_COLUMNS`` are the dataset
-columns ``define`` reads (what ``optimiser.reuse`` may change in place).
-"""
+supervisor profession's hours in each region and year."""
 
 from __future__ import annotations
 
