@@ -95,7 +95,8 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         return _diagnose(model, solution, solver, limit, tmp_root)
 
     gap = settings.mip_gap if model.integer else None
-    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap)
+    highs_model = slv.KeptHighs() if solver == "highs" and not model.integer else None
+    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, kept=highs_model)
     _record(solution, SHORTFALL_STAGE, stage1)
     if not stage1.has_values:
         solution.status, solution.message = stage1.status, stage1.message
@@ -110,7 +111,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
     if stage1.status == slv.OPTIMAL:
         solution.objectives[SHORTFALL_STAGE] = z1
-        failed = _later_stages(model, solution, solver, limit, tmp_root, gap, z1)
+        failed = _later_stages(model, solution, solver, limit, tmp_root, gap, z1, highs_model)
         if failed is not None:
             return failed
     else:
@@ -135,7 +136,8 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
 
 def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit: float,
-                  tmp_root: str | Path | None, gap: float | None, z1: float) -> Solution | None:
+                  tmp_root: str | Path | None, gap: float | None, z1: float,
+                  highs_model: slv.KeptHighs | None = None) -> Solution | None:
     """Stages 2 (sustain, when there are sustain years) and 3 (cost), each keeping the earlier
     stages' objectives within tolerance of their optima (the model's keep rows, filled for the
     solve and emptied after). With whole places each stage starts from the plan before it, and
@@ -156,7 +158,8 @@ def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit
             kept.append(keep)
             problem.setObjective(objective)
             start = {var: var.varValue for var in problem.variables()} if model.integer else None
-            run = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap)
+            run = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap,
+                                 kept=highs_model, changed_rows=(keep,))
             _record(solution, stage, run)
             if not run.has_values and start is not None and run.status in (slv.TIME_LIMIT_NO_PLAN, slv.NOT_SOLVED):
                 _restore(start)  # the earlier stage's plan is feasible here: keep it, say so

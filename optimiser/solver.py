@@ -2,7 +2,10 @@
 HiGHS (highspy, through PuLP's ``HiGHS``).
 
 Every run is single-threaded, has a time limit and its own temporary folder,
-which is removed afterwards whatever happens. Only PuLP's public API is used:
+which is removed afterwards whatever happens. With HiGHS, the stages of one LP
+solve share one kept solver model (``KeptHighs``): the first stage is solved cold,
+each later one changes only the objective and the rows it is told about and
+starts from the basis the stage before ended on. Only PuLP's public API is used:
 the solver classes, ``LpProblem.solve`` and the ``LpSolveStats`` it returns. The
 outcome is a normalised status: a plan the solver did not prove optimal (an
 incumbent at the time limit) is ``time_limit``, never optimal.
@@ -22,6 +25,11 @@ from pathlib import Path
 import pulp
 
 from optimiser.errors import SolverError
+
+try:
+    import highspy
+except ImportError:  # the ``highs`` extra is not installed: CBC only
+    highspy = None
 
 OPTIMAL = "optimal"
 INFEASIBLE = "infeasible"
@@ -64,15 +72,80 @@ def available_solvers() -> dict[str, bool]:
     return {"cbc": _cbc_command().available(), "highs": pulp.HiGHS(msg=False).available()}
 
 
+#: HiGHS's ``simplex_strategy`` for primal simplex: a later stage starts from the basis the
+#: stage before ended on, which stays primal feasible (its keep row holds at that optimum).
+HIGHS_PRIMAL_SIMPLEX = 4
+
+
+class KeptHighs:
+    """One HiGHS model for the stages of one LP solve.
+
+    The first ``solve`` builds it from the problem (PuLP's own ``HiGHS`` builder) and solves
+    it cold, exactly as a one-off HiGHS solve does. Each later ``solve`` copies in the
+    problem's objective and the rows named in ``changed_rows`` (the keep row the stage has
+    filled) and re-solves with primal simplex from the basis it ended on: on England this
+    takes the later stages from 1.6 s to 0.2 s (``docs/benchmark.md``). Values, duals and
+    slacks are read back onto the problem by PuLP's ``HiGHS.findSolutionValues``.
+    """
+
+    def __init__(self) -> None:
+        self.highs = None
+        self._columns: dict[int, int] = {}
+
+    def solve(self, problem: pulp.LpProblem, time_limit_seconds: float,
+              changed_rows: tuple[pulp.LpConstraint, ...] = ()) -> pulp.LpSolveStats:
+        cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_seconds, threads=1)
+        start = pulp.apis.core.clocks()
+        with _quiet_stdout():  # highspy prints its banner even with output off
+            if self.highs is None:
+                cmd.createAndConfigureSolver(problem)
+                cmd.buildSolverModel(problem)
+                self.highs = problem.solverModel
+                self._columns = {var.id: j for j, var in enumerate(problem.exported_variables())}
+            else:
+                problem.solverModel = self.highs
+                self.highs.setOptionValue("time_limit", float(time_limit_seconds))
+                self.highs.setOptionValue("simplex_strategy", HIGHS_PRIMAL_SIMPLEX)
+                self._copy_objective(problem)
+                for row in changed_rows:
+                    self._copy_row(row)
+            cmd.callSolver(problem)
+        status, has_solution = cmd.findSolutionValues(problem)
+        return cmd.buildStats(problem, status, has_solution, start=start)
+
+    def _copy_objective(self, problem: pulp.LpProblem) -> None:
+        n = len(self._columns)
+        cost = [0.0] * n
+        for var, coefficient in problem.objective.items():
+            cost[self._columns[var.id]] = coefficient
+        self.highs.changeColsCost(n, list(range(n)), cost)
+        self.highs.changeObjectiveOffset(problem.objective.constant)
+
+    def _copy_row(self, row: pulp.LpConstraint) -> None:
+        wanted = {self._columns[var.id]: coefficient for var, coefficient in row.items()}
+        _, index, _ = self.highs.getRowEntries(row.id)
+        for j in index:  # entries the row no longer has
+            if j not in wanted:
+                self.highs.changeCoeff(row.id, int(j), 0.0)
+        for j, coefficient in wanted.items():
+            self.highs.changeCoeff(row.id, j, coefficient)
+        lower, upper = row.getLb(), row.getUb()
+        self.highs.changeRowBounds(row.id, -highspy.kHighsInf if lower is None else lower,
+                                   highspy.kHighsInf if upper is None else upper)
+
+
 def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
                tmp_root: str | Path | None = None, warm_start: bool = False,
-               mip_gap: float | None = None) -> SolverRun:
+               mip_gap: float | None = None, kept: KeptHighs | None = None,
+               changed_rows: tuple[pulp.LpConstraint, ...] = ()) -> SolverRun:
     """Solve ``problem`` in place; values, duals (``pi``) and reduced costs land on its objects.
 
     ``warm_start`` hands the variables' current values to the solver as a
     starting plan (the cost stage of a MILP, whose earlier stage's plan is
     feasible by construction), with either solver. ``mip_gap`` is the relative
     gap within which an integer plan counts as optimal (ignored for an LP).
+    ``kept``: with HiGHS on an LP, the stages' shared model, and ``changed_rows``
+    the rows changed since its last solve (CBC ignores both).
     """
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver '{solver}'; expected cbc or highs")
@@ -81,6 +154,10 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
     try:
         if solver == "cbc":
             stats = _run_cbc(problem, time_limit_seconds, workdir, warm_start, mip_gap)
+        elif kept is not None and not problem.isMIP():
+            if highspy is None:
+                raise SolverError("HiGHS is not installed: pip install 'psych-commission-optimiser[highs]'")
+            stats = kept.solve(problem, time_limit_seconds, changed_rows)
         else:
             stats = _run_highs(problem, time_limit_seconds, warm_start, mip_gap)
     except pulp.PulpSolverError as exc:

@@ -91,3 +91,46 @@ def test_cbc_and_highs_agree_on_the_default_dataset(england):
         assert getattr(highs, key) == pytest.approx(getattr(cbc, key), rel=1e-5, abs=1e-4), key
     whole = cbc.total_cost_gbp + cbc.committed_cost_after_horizon_gbp
     assert highs.total_cost_gbp + highs.committed_cost_after_horizon_gbp == pytest.approx(whole, rel=1e-6)
+
+
+def test_highs_later_stages_reuse_one_model_and_match_cold_solves(england):
+    """With HiGHS, the later stages re-solve the stage-1 model kept in memory (primal simplex
+    from its basis) and reach the optima that cold, one-off HiGHS solves of the same stage
+    problems reach: each stage is rebuilt here from scratch, its keep rows filled by hand."""
+    from optimiser import solver as slv
+    from optimiser.model import COST_STAGE, SHORTFALL_STAGE, SUSTAIN_STAGE
+
+    model = build_model(england)
+    kept = slv.KeptHighs()
+    solution = solve_model(model, solver="highs")
+    assert solution.status == "optimal"
+
+    cold = build_model(england)
+    optima = {}
+    previous = None
+    for stage, objective in ((SHORTFALL_STAGE, cold.shortfall_objective),
+                             (SUSTAIN_STAGE, cold.sustain_objective), (COST_STAGE, cold.cost_objective)):
+        if previous is not None:
+            keep = cold.keep_rows[previous[0]]
+            keep += previous[1]
+            optimum = optima[previous[0]]
+            keep.changeRHS(optimum + 1e-6 * abs(optimum) + 1e-6)
+        cold.problem.setObjective(objective)
+        run = slv.run_solver(cold.problem, "highs", 60)  # no kept model: a fresh HiGHS solve
+        assert run.status == "optimal"
+        optima[stage] = run.objective
+        previous = (stage, objective)
+    for stage, optimum in optima.items():
+        assert solution.objectives[stage] == pytest.approx(optimum, rel=1e-7, abs=1e-6), stage
+
+    # the kept model is one HiGHS instance across the stages: a second stage on it starts warm
+    first = slv.run_solver(model.problem, "highs", 60, kept=kept)
+    assert kept.highs is model.problem.solverModel
+    keep = model.keep_rows[SHORTFALL_STAGE]
+    keep += model.shortfall_objective
+    keep.changeRHS(first.objective * (1 + 1e-6) + 1e-6)
+    model.problem.setObjective(model.sustain_objective)
+    second = slv.run_solver(model.problem, "highs", 60, kept=kept, changed_rows=(keep,))
+    assert kept.highs is model.problem.solverModel
+    assert second.objective == pytest.approx(optima[SUSTAIN_STAGE], rel=1e-7)
+    assert kept.highs.getInfo().simplex_iteration_count < 1000  # from stage 1's basis, not cold
