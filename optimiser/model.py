@@ -9,6 +9,7 @@ states the notation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulp
 
@@ -84,6 +85,9 @@ class CommissionModel:
     keep_rows: dict[str, pulp.LpConstraint] = field(default_factory=dict)
     #: The constraint families by name (``optimiser.families.FAMILIES``; given by ``build_model``).
     families: dict[str, Family] = field(default_factory=dict)
+    #: A solver's model of ``problem`` kept between solves (``solver.KeptHighs``), or ``None``;
+    #: whoever changes ``problem`` in place tells it which rows (``rows_changed``).
+    kept_solver: Any = None
     _in_training: dict[Key4, Lin] = field(default_factory=dict)
 
     # ------------------------------------------------------------ expressions

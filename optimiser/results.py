@@ -110,11 +110,11 @@ def plan_table(model: CommissionModel, values) -> pd.DataFrame:
             for r in ds.regions:
                 rk = r.region
                 for t in ds.settings.decision_years:
-                    n = value_of(model.in_training(route, rk, t), values)
+                    n = _clean(value_of(model.in_training(route, rk, t), values))  # cost from the N shown
                     rows.append((
                         pk, route.route, rk, t, label(t),
                         _clean(values.get(model.x[(pk, route.route, rk, t)], 0.0)),
-                        _clean(n),
+                        n,
                         _clean(_route_value(model, route, rk, t, values, range(route.timing.duration_years))),
                         _clean(_route_value(model, route, rk, t, values, range(route.timing.completion_lag))),
                         _clean(value_of(model.completions(route, rk, t), values)),

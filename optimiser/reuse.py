@@ -133,14 +133,19 @@ def update_in_place(model: CommissionModel, dataset: Dataset) -> bool:
                 return False
             new_terms.append((entry, terms))
     # checked: now change the rows
+    changed_rows = []
     for key, (_, _, bound) in recorder.rows.items():
         entry = kept[key]
         if entry.rhs != bound:
             entry.constraint.changeRHS(bound)
             entry.rhs = bound
+            changed_rows.append(entry.constraint)
     for entry, terms in new_terms:
         for var, coef in terms.items():
             entry.constraint.set_coefficient(var, coef)
+        changed_rows.append(entry.constraint)
+    if model.kept_solver is not None:
+        model.kept_solver.rows_changed(changed_rows)
     if define_objectives in definers:
         model.shortfall_objective, model.sustain_objective = recorder.shortfall_objective, recorder.sustain_objective
         model.cost_objective, model.committed_cost = recorder.cost_objective, recorder.committed_cost

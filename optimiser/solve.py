@@ -95,8 +95,9 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         return _diagnose(model, solution, solver, limit, tmp_root)
 
     gap = settings.mip_gap if model.integer else None
-    highs_model = slv.KeptHighs() if solver == "highs" and not model.integer else None
-    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, kept=highs_model)
+    highs_model = _kept_highs(model) if solver == "highs" and not model.integer else None
+    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, kept=highs_model,
+                            changed_rows=tuple(model.keep_rows.values()), warm=False)
     _record(solution, SHORTFALL_STAGE, stage1)
     if not stage1.has_values:
         solution.status, solution.message = stage1.status, stage1.message
@@ -133,6 +134,14 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         else:
             solution.warnings.append(f"no shadow prices: the LP relaxation ended {run.status}")
     return solution
+
+
+def _kept_highs(model: CommissionModel) -> slv.KeptHighs:
+    """The HiGHS model kept with ``model`` (made on its first HiGHS solve), which a what-if
+    re-solved in place (``optimiser.reuse``) re-uses rather than building again."""
+    if not isinstance(model.kept_solver, slv.KeptHighs):
+        model.kept_solver = slv.KeptHighs()
+    return model.kept_solver
 
 
 def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit: float,

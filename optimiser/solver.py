@@ -78,22 +78,33 @@ HIGHS_PRIMAL_SIMPLEX = 4
 
 
 class KeptHighs:
-    """One HiGHS model for the stages of one LP solve.
+    """One HiGHS model of an LP, kept between solves.
 
     The first ``solve`` builds it from the problem (PuLP's own ``HiGHS`` builder) and solves
-    it cold, exactly as a one-off HiGHS solve does. Each later ``solve`` copies in the
-    problem's objective and the rows named in ``changed_rows`` (the keep row the stage has
-    filled) and re-solves with primal simplex from the basis it ended on: on England this
-    takes the later stages from 1.6 s to 0.2 s (``docs/benchmark.md``). Values, duals and
-    slacks are read back onto the problem by PuLP's ``HiGHS.findSolutionValues``.
+    it cold, exactly as a one-off HiGHS solve does. A later stage (``warm=True``) copies in
+    the problem's objective and the rows named in ``changed_rows`` (the keep row the stage
+    has filled) and re-solves with primal simplex from the basis it ended on: on England this
+    takes the later stages from 1.6 s to 0.2 s (``docs/benchmark.md``). A new stage 1
+    (``warm=False``) of a model changed in place (a what-if) copies in the objective, the
+    rows reported through ``rows_changed`` and ``changed_rows``, and hands the data to a new
+    HiGHS instance, solved cold (no basis, no state of the last solve): its results are a
+    fresh build's byte for byte (``tests/test_reuse.py``), so they do not depend on the
+    what-ifs solved before it, and building from PuLP's rows (0.2 s on England) is saved. Values, duals and slacks are read
+    back onto the problem by PuLP's ``HiGHS.findSolutionValues``.
     """
 
     def __init__(self) -> None:
         self.highs = None
         self._columns: dict[int, int] = {}
+        self._changed: dict[int, pulp.LpConstraint] = {}
+
+    def rows_changed(self, rows) -> None:
+        """Note rows of the problem changed in place since the last solve."""
+        for row in rows:
+            self._changed[row.id] = row
 
     def solve(self, problem: pulp.LpProblem, time_limit_seconds: float,
-              changed_rows: tuple[pulp.LpConstraint, ...] = ()) -> pulp.LpSolveStats:
+              changed_rows: tuple[pulp.LpConstraint, ...] = (), *, warm: bool = True) -> pulp.LpSolveStats:
         cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_seconds, threads=1)
         start = pulp.apis.core.clocks()
         with _quiet_stdout():  # highspy prints its banner even with output off
@@ -102,13 +113,22 @@ class KeptHighs:
                 cmd.buildSolverModel(problem)
                 self.highs = problem.solverModel
                 self._columns = {var.id: j for j, var in enumerate(problem.exported_variables())}
+                self._changed.clear()
             else:
-                problem.solverModel = self.highs
-                self.highs.setOptionValue("time_limit", float(time_limit_seconds))
-                self.highs.setOptionValue("simplex_strategy", HIGHS_PRIMAL_SIMPLEX)
+                self.rows_changed(changed_rows)
                 self._copy_objective(problem)
-                for row in changed_rows:
+                for row in self._changed.values():
                     self._copy_row(row)
+                self._changed.clear()
+                if warm:
+                    problem.solverModel = self.highs
+                    self.highs.setOptionValue("time_limit", float(time_limit_seconds))
+                    self.highs.setOptionValue("simplex_strategy", HIGHS_PRIMAL_SIMPLEX)
+                else:  # a new HiGHS instance given the kept data: nothing left of the last solve
+                    lp = self.highs.getLp()
+                    cmd.createAndConfigureSolver(problem)
+                    problem.solverModel.passModel(lp)
+                    self.highs = problem.solverModel
             cmd.callSolver(problem)
         status, has_solution = cmd.findSolutionValues(problem)
         return cmd.buildStats(problem, status, has_solution, start=start)
@@ -125,7 +145,7 @@ class KeptHighs:
         wanted = {self._columns[var.id]: coefficient for var, coefficient in row.items()}
         _, index, _ = self.highs.getRowEntries(row.id)
         for j in index:  # entries the row no longer has
-            if j not in wanted:
+            if int(j) not in wanted:
                 self.highs.changeCoeff(row.id, int(j), 0.0)
         for j, coefficient in wanted.items():
             self.highs.changeCoeff(row.id, j, coefficient)
@@ -137,15 +157,16 @@ class KeptHighs:
 def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
                tmp_root: str | Path | None = None, warm_start: bool = False,
                mip_gap: float | None = None, kept: KeptHighs | None = None,
-               changed_rows: tuple[pulp.LpConstraint, ...] = ()) -> SolverRun:
+               changed_rows: tuple[pulp.LpConstraint, ...] = (), warm: bool = True) -> SolverRun:
     """Solve ``problem`` in place; values, duals (``pi``) and reduced costs land on its objects.
 
     ``warm_start`` hands the variables' current values to the solver as a
     starting plan (the cost stage of a MILP, whose earlier stage's plan is
     feasible by construction), with either solver. ``mip_gap`` is the relative
     gap within which an integer plan counts as optimal (ignored for an LP).
-    ``kept``: with HiGHS on an LP, the stages' shared model, and ``changed_rows``
-    the rows changed since its last solve (CBC ignores both).
+    ``kept``: with HiGHS on an LP, the kept solver model; ``changed_rows``, the rows
+    changed since its last solve; ``warm``, start from the basis it ended on (a later
+    stage) rather than from scratch (CBC ignores all three).
     """
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver '{solver}'; expected cbc or highs")
@@ -157,7 +178,7 @@ def run_solver(problem: pulp.LpProblem, solver: str, time_limit_seconds: float,
         elif kept is not None and not problem.isMIP():
             if highspy is None:
                 raise SolverError("HiGHS is not installed: pip install 'psych-commission-optimiser[highs]'")
-            stats = kept.solve(problem, time_limit_seconds, changed_rows)
+            stats = kept.solve(problem, time_limit_seconds, changed_rows, warm=warm)
         else:
             stats = _run_highs(problem, time_limit_seconds, warm_start, mip_gap)
     except pulp.PulpSolverError as exc:

@@ -43,9 +43,10 @@ def two_regions(tmp_path):
         supervision=[{"trainee_profession": "t", "supervisor_profession": "s"}])
 
 
-def cli_summary(tmp_path, *sets: str) -> dict:
+def cli_summary(tmp_path, *sets: str, solver: str = "highs") -> dict:
+    """``optimiser run ENGLAND --set ...`` with the page's solver (HiGHS) unless told otherwise."""
     out = tmp_path / f"cli{len(list(tmp_path.iterdir()))}"
-    args = ["run", ENGLAND, "-o", str(out)] + [a for s in sets for a in ("--set", s)]
+    args = ["run", ENGLAND, "-o", str(out), "--solver", solver] + [a for s in sets for a in ("--set", s)]
     done = CliRunner().invoke(main, args)
     assert done.exit_code == 0, done.output
     return json.loads((out / "summary.json").read_text())
@@ -53,8 +54,10 @@ def cli_summary(tmp_path, *sets: str) -> dict:
 
 def test_engine_gives_the_command_lines_figures_and_overrides_for_the_same_set(tmp_path):
     """England: the dataset as given, then a budget change re-solved in place, equal to
-    ``optimiser run --set`` figure for figure, with the same recorded overrides."""
+    ``optimiser run --solver highs --set`` figure for figure (the page's solver), with the
+    same recorded overrides; the target shortfall (a stage optimum) equals CBC's too."""
     engine = Engine.for_dataset(ENGLAND)
+    assert engine.options.solver == "highs"
     given = engine.solve(())
     text = changes.budget_gbp_m(2021, MOVING_BUDGET_GBP_M)
     whatif = engine.solve((text,))
@@ -65,6 +68,8 @@ def test_engine_gives_the_command_lines_figures_and_overrides_for_the_same_set(t
             assert getattr(ours, key) == approx(theirs[key], rel=1e-9, abs=1e-6), key
     assert whatif.summary.model_dump(mode="json")["overrides"] == cli_whatif["overrides"]
     assert cli_whatif["total_shortfall_wte"] > cli_given["total_shortfall_wte"] + answer.SAME_WTE  # it moves
+    cbc = cli_summary(tmp_path, text, solver="cbc")
+    assert whatif.summary.total_shortfall_wte == approx(cbc["total_shortfall_wte"], abs=TOLERANCE_WTE * 100)
     shortfall, qualified = answer.difference(given, whatif)[:2]
     assert shortfall.what.startswith("2023/24 shortfall, trainees in posts")
     assert qualified.change_value == approx(cli_whatif["qualified_shortfall_wte"] - cli_given["qualified_shortfall_wte"])

@@ -58,7 +58,8 @@ def page(browser, server):
 
 def cli(tmp_path, *sets: str) -> dict:
     out = tmp_path / f"cli{len(list(tmp_path.iterdir()))}"
-    done = CliRunner().invoke(main, ["run", ENGLAND, "-o", str(out), *[a for s in sets for a in ("--set", s)]])
+    done = CliRunner().invoke(main, ["run", ENGLAND, "-o", str(out), "--solver", "highs",  # the page's solver
+                                     *[a for s in sets for a in ("--set", s)]])
     assert done.exit_code == 0, done.output
     return json.loads((out / "summary.json").read_text())
 

@@ -87,6 +87,28 @@ def test_number_changes_are_solved_in_place_with_a_fresh_builds_results(generate
     assert (cache.built, cache.reused) == (1, 2)
 
 
+@pytest.mark.parametrize("column", sorted(COLUMNS), ids=lambda c: ".".join(c))
+@pytest.mark.parametrize("which", [SEEDS[0], "england"])
+def test_highs_keeps_its_model_in_place_with_a_fresh_builds_results(generated, tmp_path, which, column):
+    """With HiGHS the solver's own model is kept too (``solver.KeptHighs``): the rows a what-if
+    changed are copied into it and stage 1 is solved from scratch, so each case's results
+    folder is a fresh build's, byte for byte, whatever was solved before it."""
+    base = generated[which]
+    table, name = column
+    if not any(getattr(row, name) for row in getattr(base, table)):
+        pytest.skip(f"{which} has no {table}.{name} values")
+    low, high = (0.6, 0.95) if column in COEFFICIENT_COLUMNS else (0.5, 1.5)
+    cache = SolveCache()
+    pipeline.run(base, None, cache=cache, solver="highs")
+    kept = cache.model.kept_solver
+    assert kept is not None and kept.highs is not None
+    for i in range(2):
+        case = perturbed(base, table, name, f"{which}-highs-{i}", low, high)
+        assert_same_as_fresh(case, cache, tmp_path, f"case{i}", solver="highs")
+        assert cache.model.kept_solver is kept  # the same HiGHS model, changed in place
+    assert (cache.built, cache.reused) == (1, 2)
+
+
 @pytest.mark.parametrize("column", [("budget", "budget_gbp"), ("workforce", "stock_wte")], ids=lambda c: ".".join(c))
 def test_in_place_with_whole_places(generated, tmp_path, column):
     """A MILP: the cost stage starts from stage 1's plan, and prices come from a rebuilt LP relaxation."""

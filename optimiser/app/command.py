@@ -78,5 +78,9 @@ def register(main: click.Group) -> None:
     @debug_option
     @guarded
     def app(dataset, host, port, solver, time_limit, debug):
-        """Serve the what-if page for DATASET (default inputs/england): move a budget, see the plan change."""
+        """Serve the what-if page for DATASET (default inputs/england): move a budget, see the plan change.
+
+        The page solves with HiGHS when it is installed (in this process, its model kept
+        between what-ifs), so its figures are those of `optimiser run --solver highs`;
+        --solver cbc for CBC's."""
         serve(dataset, host, port, solver=solver, time_limit=time_limit)

@@ -21,6 +21,21 @@ from optimiser.batch import SolveOptions, solve_overrides
 from optimiser.reuse import SolveCache
 from optimiser.scenarios import Base, Override, OverrideSpec, cli_overrides, prepare_base, resolve
 
+#: The page's solver unless ``--solver`` says otherwise: HiGHS runs in this process and keeps
+#: its model between what-ifs (``solver.KeptHighs``), about four times faster than CBC on
+#: England; its figures are ``optimiser run --solver highs``'s. CBC when highspy is missing.
+PAGE_SOLVER = "highs"
+
+
+def page_solver(asked: str | None) -> str | None:
+    """``asked`` if given, else ``PAGE_SOLVER`` when it is installed, else the dataset's own."""
+    if asked is not None:
+        return asked
+    from optimiser.solver import available_solvers
+
+    return PAGE_SOLVER if available_solvers().get(PAGE_SOLVER) else None
+
+
 #: The layer of overrides a ranking adds on top of a what-if (a layer of its own, so it may
 #: change a value the what-if changes too: applied after it, as a scenario's --set would be).
 RANKING_LAYER = "ranking"
@@ -58,7 +73,9 @@ class Engine:
 
     @classmethod
     def for_dataset(cls, source: str | Path, **options) -> Engine:
-        """Read and validate ``source`` (a CSV folder or .xlsx); ``InputError`` names each problem."""
+        """Read and validate ``source`` (a CSV folder or .xlsx); ``InputError`` names each problem.
+        The solver is ``page_solver(options["solver"])``."""
+        options["solver"] = page_solver(options.get("solver"))
         return cls(prepare_base(source), SolveOptions(**options))
 
     def overrides(self, texts: list[str] | tuple[str, ...]) -> list[Override]:
