@@ -162,12 +162,13 @@ def growth_exponent(rows: list[dict], key: str) -> float | None:
     return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else None
 
 
-def time_cli_run(reps: int) -> dict:
+def time_cli_run(reps: int, solver: str = "cbc") -> dict:
     walls = []
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         for i in range(reps):
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "optimiser", "run", str(ENGLAND), "-o", f"{tmp}/out{i}"],
+            done = subprocess.run([sys.executable, "-m", "optimiser", "run", str(ENGLAND), "-o", f"{tmp}/out{i}",
+                                   "--solver", solver],
                                   capture_output=True, text=True, cwd=ROOT)
             walls.append(time.perf_counter() - started)
             if done.returncode != 0:
@@ -184,14 +185,14 @@ SWEEPS = {
 }
 
 
-def time_batch(scenarios: int, workers: int, reps: int, small: int = 4) -> dict:
+def time_batch(scenarios: int, workers: int, reps: int, small: int = 4, solver: str = "cbc") -> dict:
     """``optimiser batch`` on each sweep of ``SWEEPS`` (``scenarios`` cases) and on ``small`` of its
     cases, start to finish. The difference between the two is the steady rate, without the fixed
     start-up (imports, the worker pool, the comparison workbook written at the end)."""
-    return {name: _time_sweep(name, scenarios, workers, reps, small) for name in SWEEPS}
+    return {name: _time_sweep(name, scenarios, workers, reps, small, solver) for name in SWEEPS}
 
 
-def _time_sweep(name: str, scenarios: int, workers: int, reps: int, small: int) -> dict:
+def _time_sweep(name: str, scenarios: int, workers: int, reps: int, small: int, solver: str) -> dict:
     what, target, start, step = SWEEPS[name]
     walls, small_walls, per_case, models = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
@@ -204,7 +205,7 @@ def _time_sweep(name: str, scenarios: int, workers: int, reps: int, small: int) 
                 out = Path(tmp) / f"out{count}-{i}"
                 started = time.perf_counter()
                 done = subprocess.run([sys.executable, "-m", "optimiser", "batch", str(spec), "--base", str(ENGLAND),
-                                       "-o", str(out), "--workers", str(workers), "--quiet"],
+                                       "-o", str(out), "--workers", str(workers), "--quiet", "--solver", solver],
                                       capture_output=True, text=True, cwd=ROOT)
                 times.append(time.perf_counter() - started)
                 if done.returncode != 0:
@@ -313,11 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     report["growth"] = {family: {"ours": growth_exponent([r for r in report["sizes"] if r["family"] == family], "ours"),
                                  "solver": growth_exponent([r for r in report["sizes"] if r["family"] == family], "solver")}
                         for family in families}
-    report["cli"] = time_cli_run(3 if args.quick else 5)
+    report["cli"] = time_cli_run(3 if args.quick else 5, args.solver)
     print(f"optimiser run inputs/england: {report['cli']['wall_median']:.2f} s", flush=True)
     if not args.no_batch:
         scenarios = args.scenarios or (40 if args.quick else 100)
-        report["batch"] = time_batch(scenarios, args.workers, 1 if args.quick else 3)
+        report["batch"] = time_batch(scenarios, args.workers, 1 if args.quick else 3, solver=args.solver)
         for name, b in report["batch"].items():
             print(f"batch ({name}): {b['per_second']:.1f} scenarios/s start to finish, "
                   f"{b['steady_per_second']:.1f} steady", flush=True)
