@@ -338,7 +338,7 @@ def _nan(value) -> bool:
 
 
 def register(main) -> None:
-    from optimiser.batch import run_options
+    from optimiser.batch.commands import run_options
 
     @main.command()
     @click.argument("dataset", type=click.Path(path_type=Path))
