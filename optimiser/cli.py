@@ -234,8 +234,8 @@ def workbook(dataset, out_file, debug):
 
 #: Modules that add commands: each has ``register(main)``; keep their imports lazy
 #: (inside the commands) so ``optimiser run`` starts fast.
-EXTENSIONS: tuple[str, ...] = ("optimiser.batch", "optimiser.frontier", "optimiser.reports.commands",
-                                 "optimiser.app.command")
+EXTENSIONS: tuple[str, ...] = ("optimiser.batch.commands", "optimiser.whatif.commands",
+                                 "optimiser.reports.commands", "optimiser.app.command")
 
 
 def _register_extensions() -> None:

@@ -1,7 +1,7 @@
 """What every command shares: exit statuses, the options for solving, and ``guarded`` (every
 expected failure as a message and an exit status, never a traceback).
 
-Other modules that add commands (``optimiser.batch``, ``optimiser.frontier``,
+Other modules that add commands (``optimiser.batch.commands``, ``optimiser.whatif.commands``,
 ``optimiser.reports.commands``) take these from here, not from ``optimiser.cli``.
 """
 

@@ -133,7 +133,7 @@ def _plain(value):
 
 
 class Counter:
-    """A ``progress(done, total)`` callback (as ``reports.why.compute_split`` takes) that draws a
+    """A ``progress(done, total)`` callback (as ``whatif.why.compute_split`` takes) that draws a
     bar on stderr when ``show_progress``; use it as a context manager so the bar is closed."""
 
     def __init__(self, desc: str, unit: str = "solve"):

@@ -8,7 +8,7 @@ started commit after the horizon). Shadow prices come from stage 1 (the LP, or
 its LP relaxation when ``integer_places``), so they read as weighted target
 shortfall removed.
 An infeasible model is followed by an elastic solve that names the smallest
-relaxations that would make it feasible (``optimiser.diagnose``).
+relaxations that would make it feasible (``optimiser.whatif.diagnose``).
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def _take_off(model: CommissionModel, kept: list[pulp.LpConstraint]) -> None:
 
 def _diagnose(model: CommissionModel, solution: Solution, solver: str, limit: float,
               tmp_root: str | Path | None) -> Solution:
-    from optimiser.diagnose import diagnose_infeasibility
+    from optimiser.whatif.diagnose import diagnose_infeasibility
 
     conflicts, run = diagnose_infeasibility(model.dataset, solver, limit, tmp_root)
     if run is not None:

@@ -163,3 +163,51 @@ def test_each_constraint_family_is_declared_whole_in_its_module():
             if family.limit:
                 assert family.conflict_unit and family.conflict and family.marginal, family.name
 
+
+
+#: The packages of cohesive modules, each module's name in the order they build on each other.
+PACKAGE_ORDER = {
+    "optimiser.scenarios": ("overrides", "schema", "files", "base", "resolve", "apply", "cases"),
+    "optimiser.batch": ("case", "workers", "engines", "progress", "store", "comparison", "driver", "whatif",
+                        "commands"),
+}
+MAX_MODULE_LINES = 400
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGE_ORDER))
+def test_a_package_stays_small_modules_each_importing_only_earlier_ones(package):
+    """``batch`` and ``scenarios`` are packages (never one file again), every module of them at most
+    ~400 lines, none importing a later one (the order of ``PACKAGE_ORDER``)."""
+    folder = ROOT.joinpath(*package.split("."))
+    assert not folder.with_suffix(".py").exists() and (folder / "__init__.py").is_file()
+    order = PACKAGE_ORDER[package]
+    assert sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__") == sorted(order)
+    long = {p.name: n for p in sorted(folder.glob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert long == {}
+    graph = _graph()
+    later = {f"{package}.{name}": {f"{package}.{m}" for m in order[i + 1:]} for i, name in enumerate(order)}
+    assert {name: sorted(graph[name] & ahead) for name, ahead in later.items() if graph[name] & ahead} == {}
+
+
+def test_the_what_if_analyses_live_together():
+    """The frontier, the shortfall split (why) and the infeasibility diagnosis in ``optimiser/whatif``,
+    and nowhere else (no modules left at the old paths)."""
+    whatif = ROOT / "optimiser" / "whatif"
+    for name in ("frontier", "why", "diagnose"):
+        assert (whatif / f"{name}.py").is_file(), name
+    for old in ("optimiser/frontier.py", "optimiser/diagnose.py", "optimiser/reports/why.py"):
+        assert not (ROOT / old).exists(), old
+
+
+def test_command_registration_is_imported_only_by_the_cli_and_other_commands():
+    """Modules that register Click commands (``*.commands``, ``app.command``) are imported by
+    ``optimiser.cli`` (or another such module) only."""
+    def registers(name: str) -> bool:
+        return name.rpartition(".")[2] in ("commands", "command")
+
+    graph = _graph()
+    assert "optimiser.batch.commands" in graph and "optimiser.whatif.commands" in graph
+    importers = sorted(f"{name} -> {target}" for name, targets in graph.items() for target in targets
+                       if registers(target) and name != "optimiser.cli" and not registers(name))
+    assert importers == []

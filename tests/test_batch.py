@@ -403,7 +403,7 @@ def test_comparison_workbook_keeps_text_as_text(tmp_path):
 
     import openpyxl
 
-    from optimiser.batch import _xlsx_bytes
+    from optimiser.batch.comparison import _xlsx_bytes
 
     table = pd.DataFrame({"scenario": ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "plain"],
                           "overrides": ["professions.name[profession=p]==HYPERLINK(\"x\")"] * 5,

@@ -198,7 +198,7 @@ def test_point_names_stay_distinct(tmp_path):
 
 
 def test_frontier_reads_only_current_results(tmp_path):
-    from optimiser.frontier import frontier_cases, frontier_table
+    from optimiser.whatif.frontier import frontier_cases, frontier_table
     from optimiser.scenarios import prepare_base
 
     ds = write_dataset(

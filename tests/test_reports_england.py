@@ -18,7 +18,7 @@ from optimiser.output import csv_bytes
 from optimiser.reports import budget_frontier
 from optimiser.reports.folder import load_result
 from optimiser.reports.html import SECTION_IDS, write_html
-from optimiser.reports.why import compute_for_results
+from optimiser.whatif.why import compute_for_results
 from optimiser.reports.workbook import GBP, WTE, write_workbook
 from tests import browser
 

@@ -228,7 +228,7 @@ def test_weighted_shortfall_and_regional_budgets_are_said_as_such(tmp_path):
 
 def test_why_of_an_integer_dataset(tmp_path):
     from optimiser.loader import load_dataset
-    from optimiser.reports.why import compute_for_results
+    from optimiser.whatif.why import compute_for_results
 
     ds = small(tmp_path, professions=[profession("p", cost_per_trainee_year_gbp=1500)], supervision=None)
     (ds / "settings.yaml").write_text("base_year: 2020\ntarget_year: 2022\ninteger_places: true\n")

@@ -9,7 +9,7 @@ from optimiser import pipeline
 from optimiser.loader import load_dataset
 from optimiser.reports import text
 from optimiser.reports.folder import load_result
-from optimiser.reports.why import (COMPONENTS, FAMILY_ORDER, WhyError, compute_for_results, compute_split,
+from optimiser.whatif.why import (COMPONENTS, FAMILY_ORDER, WhyError, compute_for_results, compute_split,
                                    families_present, load_split, shapley_weight)
 from tests.helpers import profession, write_dataset
 
@@ -163,7 +163,7 @@ def test_a_changed_dataset_is_refused(tmp_path):
 def test_a_time_limited_result_is_refused_before_any_solve(tmp_path, monkeypatch):
     ds = two_limits(tmp_path)
     summary = pipeline.run(ds, None).summary.model_copy(update={"status": "time_limit"})
-    from optimiser.reports import why
+    from optimiser.whatif import why
 
     monkeypatch.setattr(why, "compute_split", lambda *a, **k: pytest.fail("solved a time-limited result"))
     with pytest.raises(WhyError, match="time limit: its plan is not proven optimal"):

@@ -22,7 +22,7 @@ import pandas as pd
 from models.inputs import Dataset
 from models.results import SUMMARY_FIGURES
 from optimiser.deltas import with_changes
-from optimiser.frontier import UNIT_LABEL, unit_point
+from optimiser.whatif.frontier import UNIT_LABEL, unit_point
 from optimiser.output import atomic_write, csv_bytes
 
 FRONTIER_TABLE = "budget_frontier"

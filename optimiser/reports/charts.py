@@ -104,7 +104,7 @@ def shortfall_bars(target: pd.DataFrame, key: str, names, title: str) -> str | N
 
 def why_bars(split, names, title: str, key: str = "profession") -> str | None:
     """The shortfall by ``key``, stacked by its reasons (training time and each limit family)."""
-    from optimiser.reports.why import COMPONENT_LABELS, COMPONENTS
+    from optimiser.whatif.why import COMPONENT_LABELS, COMPONENTS
 
     if split is None:
         return None

@@ -99,7 +99,7 @@ def add_why(folder, dataset=None, *, solver=None, time_limit=None, required: boo
     """
     from optimiser.output import OutputError
     from optimiser.reports.folder import Labels
-    from optimiser.reports.why import WhyError, cannot_split, compute_for_results
+    from optimiser.whatif.why import WhyError, cannot_split, compute_for_results
 
     s = folder.summary
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from models.results import Summary
 from optimiser import batch as batch_files
 from optimiser.errors import InputError, Problem
-from optimiser.frontier import FRONTIER_CSV, FRONTIER_PNG
+from optimiser.whatif.frontier import FRONTIER_CSV, FRONTIER_PNG
 
 TEXT_COLUMNS = ("profession", "region", "family", "trainee_profession", "supervisor_profession", "year_label",
                 "scenario", "name", "sense", "shadow_unit", "unit", "description", "status", "message", "reason",
@@ -113,7 +113,7 @@ class ResultFolder:
     summary: Summary
     tables: dict[str, pd.DataFrame | None]
     labels: Labels = field(default_factory=Labels)
-    why: object | None = None  # optimiser.reports.why.ShortfallSplit
+    why: object | None = None  # optimiser.whatif.why.ShortfallSplit
 
     @property
     def name(self) -> str:
@@ -224,7 +224,7 @@ def _not_a_result(path: Path) -> InputError:
 
 def load_result(path: str | Path, *, dataset=None, labels: Labels | None = None) -> ResultFolder:
     """Read a results folder. ``dataset`` (a path or a loaded Dataset) supplies display names."""
-    from optimiser.reports.why import load_split
+    from optimiser.whatif.why import load_split
 
     path = Path(path)
     summary_path = path / "summary.json"

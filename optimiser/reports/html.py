@@ -289,7 +289,7 @@ def _why_section(result: ResultFolder) -> dict | None:
     split, labels = result.why, result.labels
     if split is None:
         return None
-    from optimiser.reports.why import COMPONENT_LABELS, COMPONENTS, FAMILY_ORDER
+    from optimiser.whatif.why import COMPONENT_LABELS, COMPONENTS, FAMILY_ORDER
 
     totals = split.totals()
     alone = split.alone_totals()

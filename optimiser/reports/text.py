@@ -222,7 +222,7 @@ def headline(result) -> list[str]:
 
 def why_sentences(split, labels, top: int = 5) -> list[str]:
     """What the split says, in words: the national split, then the largest gaps by profession."""
-    from optimiser.reports.why import COMPONENT_LABELS, FAMILY_ORDER, LEAD_TIME
+    from optimiser.whatif.why import COMPONENT_LABELS, FAMILY_ORDER, LEAD_TIME
 
     target = format_year(split.target_year)
     totals = split.totals()

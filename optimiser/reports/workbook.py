@@ -310,7 +310,7 @@ def _limits_frame(result: ResultFolder) -> pd.DataFrame:
 
 
 def _why_frames(result: ResultFolder) -> list[tuple[str, pd.DataFrame, dict]]:
-    from optimiser.reports.why import COMPONENT_LABELS, COMPONENTS, FAMILY_ORDER
+    from optimiser.whatif.why import COMPONENT_LABELS, COMPONENTS, FAMILY_ORDER
 
     split = result.why
     headers = {c: f"{COMPONENT_LABELS[c]} (WTE)" for c in COMPONENTS}
