@@ -26,7 +26,8 @@ growth exponent ``k`` fits ours ~ variables^k over the sizes (k <= 1: no worse
 than linear).
 
 Then the default dataset (``inputs/england``): ``optimiser run`` wall time,
-start to finish (imports included), and batch throughput: ``optimiser batch``
+start to finish (imports included); the same with whole places (``--integer``, each
+solver: wall time, status, each stage's proven gap); and batch throughput: ``optimiser batch``
 (the batch machinery, a process pool) on two sweeps, of budgets (right-hand
 sides only) and of attrition rates (coefficients), each with ``--workers 2``,
 timed start to finish.
@@ -178,6 +179,29 @@ def time_cli_run(reps: int, solver: str = "cbc") -> dict:
             "solve_seconds": summary["solve_seconds"], "status": summary["status"]}
 
 
+def time_integer_runs(reps: int) -> dict:
+    """``optimiser run inputs/england --integer`` with each solver, start to finish: wall time,
+    status, the solves' time and each stage's proven gap (the default ``mip_gap``)."""
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="bench-integer-") as tmp:
+        for solver in ("cbc", "highs"):
+            walls, summaries = [], []
+            for i in range(reps):
+                out = Path(tmp) / f"{solver}{i}"
+                started = time.perf_counter()
+                done = subprocess.run([sys.executable, "-m", "optimiser", "run", str(ENGLAND), "--integer",
+                                       "--solver", solver, "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+                walls.append(time.perf_counter() - started)
+                if done.returncode not in (0, 4):  # 4: a plan not proven within the gap (a time limit)
+                    raise SystemExit(f"optimiser run --integer --solver {solver} failed:\n{done.stderr}")
+                summaries.append(json.loads((out / "summary.json").read_text()))
+            last = summaries[-1]
+            rows[solver] = {"wall_median": statistics.median(walls), "wall_runs": walls,
+                            "statuses": [s["status"] for s in summaries], "mip_gaps": last["mip_gaps"],
+                            "solve_seconds": [s["solve_seconds"] for s in summaries]}
+    return rows
+
+
 #: The batch sweeps timed: name -> (what it changes, override target, first factor, step).
 SWEEPS = {
     "budget": ("budgets: right-hand sides", "budget.budget_gbp", 0.9, 0.01),
@@ -263,6 +287,12 @@ def markdown(report: dict) -> str:
         c = report["cli"]
         text.append(f"- `optimiser run inputs/england`: {c['wall_median']:.2f} s wall, start to finish "
                     f"(median of {len(c['wall_runs'])}; imports included; the solves of every stage {c['solve_seconds']:.2f} s).")
+    for solver, w in (report.get("integer") or {}).items():
+        statuses = sorted(set(w["statuses"]))
+        text.append(f"- Whole places, `optimiser run inputs/england --integer --solver {solver}`: "
+                    f"{w['wall_median']:.2f} s wall, start to finish (median of {len(w['wall_runs'])}; runs "
+                    f"{', '.join(f'{r:.2f}' for r in w['wall_runs'])}), status {' / '.join(statuses)}; proven gaps "
+                    + ", ".join(f"{stage} {gap:.2%}" for stage, gap in w["mip_gaps"].items()) + ".")
     for b in (report.get("batch") or {}).values():
         text.append(f"- Batch, {b['engine']}: {b['scenarios']} copies of inputs/england sweeping "
                     f"{b['changes']}, {b['workers']} workers: {b['wall_median']:.2f} s start to finish, "
@@ -287,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--solver", choices=["cbc", "highs"], default="cbc")
     parser.add_argument("--no-batch", action="store_true", help="skip the batch throughput run")
+    parser.add_argument("--no-integer", action="store_true", help="skip the whole-places runs of inputs/england")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -316,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
                         for family in families}
     report["cli"] = time_cli_run(3 if args.quick else 5, args.solver)
     print(f"optimiser run inputs/england: {report['cli']['wall_median']:.2f} s", flush=True)
+    report["integer"] = {} if args.no_integer else time_integer_runs(1 if args.quick else 3)
+    for solver, w in report["integer"].items():
+        print(f"optimiser run inputs/england --integer --solver {solver}: {w['wall_median']:.2f} s, "
+              f"{'/'.join(sorted(set(w['statuses'])))}", flush=True)
     if not args.no_batch:
         scenarios = args.scenarios or (40 if args.quick else 100)
         report["batch"] = time_batch(scenarios, args.workers, 1 if args.quick else 3, solver=args.solver)

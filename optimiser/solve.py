@@ -2,7 +2,8 @@
 
 Stage 1 minimises the weighted target shortfall; stage 2 (when there are
 sustain years) keeps it within ``1e-6`` relative plus ``1e-6`` absolute of its
-optimum and minimises the weighted sustain shortfall; stage 3 keeps both and
+optimum (with whole places, of the objective stage 1's plan achieved: within
+``mip_gap`` the optimum itself is not known) and minimises the weighted sustain shortfall; stage 3 keeps both and
 minimises the whole cost of the plan (the decision years' and what the cohorts
 started commit after the horizon). Shadow prices come from stage 1 (the LP, or
 its LP relaxation when ``integer_places``), so they read as weighted target

@@ -14,7 +14,9 @@ incumbent at the time limit) is ``time_limit``, never optimal.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -40,6 +42,9 @@ NOT_SOLVED = "not_solved"
 ERROR = "error"
 
 CBC_PATH_VARIABLE = "OPTIMISER_CBC_PATH"
+#: CBC's options for a MIP: without its preprocessing CBC finds a first whole-places plan
+#: for England in seconds; with it, none in 60 s (docs/model.md, "Integer places").
+CBC_MIP_OPTIONS = ("preprocess off",)
 SOLVERS = ("cbc", "highs")
 #: Share of the time limit after which a solve that gave nothing counts as stopped by it.
 TIME_LIMIT_SHARE = 0.95
@@ -210,13 +215,31 @@ def _cbc_command(**options) -> pulp.COIN_CMD:
 
 def _run_cbc(problem: pulp.LpProblem, time_limit_seconds: float, workdir: Path, warm_start: bool,
              mip_gap: float | None) -> pulp.LpSolveStats:
-    cmd = _cbc_command(timeLimit=time_limit_seconds, threads=1, keepFiles=False,
-                       logPath=str(workdir / "cbc.log"), warmStart=warm_start, gapRel=mip_gap)
+    log = workdir / "cbc.log"
+    options = list(CBC_MIP_OPTIONS) if problem.isMIP() else []
+    cmd = _cbc_command(timeLimit=time_limit_seconds, threads=1, keepFiles=False, options=options,
+                       logPath=str(log), warmStart=warm_start, gapRel=mip_gap)
     if not cmd.available():
         raise SolverError(f"the CBC solver cannot be run ({cmd.path}): pip install 'pulp[cbc]', "
                           f"unset {CBC_PATH_VARIABLE}, or choose solver: highs")
     cmd.tmpDir = str(workdir)
-    return problem.solve(cmd)
+    stats = problem.solve(cmd)
+    gap = _cbc_gap_at_exit(log)
+    if stats.is_mip and gap is not None and stats.objective is not None:
+        stats = dataclasses.replace(stats, best_bound=stats.objective - gap)
+    return stats
+
+
+def _cbc_gap_at_exit(log: Path) -> float | None:
+    """The absolute gap CBC stopped at when it stopped on the gap (``Cbc0011I``), else ``None``.
+    PuLP's log reader takes the bound of such a search to be its best plan (gap 0); the
+    bound is the plan's objective less this gap."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return None
+    found = re.search(r"Exiting as integer gap of ([-+0-9.eE]+)", text)
+    return max(float(found.group(1)), 0.0) if found else None
 
 
 def _run_highs(problem: pulp.LpProblem, time_limit_seconds: float, warm_start: bool,

@@ -168,7 +168,7 @@ LAYERS = {
     "model": ("test_hand_models", "test_hand_models_v2", "test_hand_models_levers", "test_infeasible",
               "test_properties", "test_reuse", "test_fast_paths"),
     "reference": ("test_reference_agreement", "test_reference_selftest"),
-    "e2e": ("test_cli", "test_batch", "test_england", "test_england_dataset", "test_frontier", "test_faults",
+    "e2e": ("test_cli", "test_batch", "test_england", "test_whole_places", "test_england_dataset", "test_frontier", "test_faults",
             "test_hostile_inputs", "test_output_safety", "test_reports_batch", "test_reports_cli",
             "test_reports_england", "test_reports_files", "test_reports_why", "test_reports_shape",
             "test_dataset_workbook", "test_compare", "test_shapecli", "test_app", "test_app_browser"),

@@ -10,6 +10,7 @@ import pulp
 import pytest
 from click.testing import CliRunner
 
+from models.inputs import MIP_GAP_DEFAULT
 from optimiser import solver as slv
 from optimiser.cli import main
 from tests.reference.checker import check_results
@@ -167,7 +168,7 @@ def test_whole_places_report_their_proven_gap(dataset, tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["integer_places"] is True
     assert set(summary["mip_gaps"]) == {"shortfall", "cost"} <= set(summary["mip_bounds"])
-    assert all(0 <= gap <= 1e-6 + 1e-9 for gap in summary["mip_gaps"].values())
+    assert all(0 <= gap <= MIP_GAP_DEFAULT + 1e-9 for gap in summary["mip_gaps"].values())
     assert summary["mip_bounds"]["shortfall"] <= summary["weighted_shortfall"] + 1e-6
     assert "Whole places: proven within" in result.output
     lp = invoke("run", dataset, "-o", tmp_path / "lp")

@@ -259,3 +259,31 @@ def test_integer_places(tmp_path, solve):
     assert milp.summary["weighted_shortfall"] == approx(4)
     assert "relaxation" in milp.summary["shadow_prices_from"]
     assert milp.shadow("budget", year=2021) == approx(1000)
+
+
+def test_whole_places_optimum_is_not_the_rounded_lp_plan(tmp_path, solve):
+    """Two one-year courses in one region and year, c = j = 1, demand 10 each, budget GBP 5,000:
+    a costs GBP 2,000 a trainee and weighs 3, b costs GBP 1,000 and weighs 1.
+
+    LP: a closes 3 / 2,000 weighted WTE per pound, b 1 / 1,000, so the money goes to a:
+    a = 2.5, shortfall 3 * 7.5 + 10 = 32.5 (budget dual 3 / 2,000 a pound = 1,500 per GBP 1m).
+    Whole places: 2,000a + 1,000b <= 5,000 with a, b whole; the shortfall 3(10 - a) + (10 - b)
+    is least at a = 2, b = 1: 24 + 9 = 33 (a = 2, b = 0 -- the LP plan rounded down -- gives 34;
+    a = 1, b = 3 gives 34; a = 0, b = 5 gives 35). So the integer optimum, 33, is above the
+    LP's 32.5 and buys a place of b the LP does not. The cost stage keeps 33: 3a + b = 7 within
+    the budget only at (2, 1), GBP 5,000. ``mip_gap: 0`` asks for the proven optimum (34 is
+    within 3% of 33)."""
+    tables = {"professions": [profession("a", cost_per_trainee_year_gbp=2000, weight=3),
+                              profession("b", cost_per_trainee_year_gbp=1000, weight=1)],
+              "workforce": [{"profession": k, "region": "r1", "stock_wte": 0} for k in ("a", "b")],
+              "demand": [{"profession": k, "region": "r1", "year": 2021, "demand_wte": 10} for k in ("a", "b")]}
+    lp = solve(one_profession(tmp_path / "lp", budget=5000, **tables))
+    assert lp.intake("a", "r1", 2021) == approx(2.5) and lp.intake("b", "r1", 2021) == approx(0)
+    assert lp.summary["weighted_shortfall"] == approx(32.5)
+    milp = solve(one_profession(tmp_path / "int", budget=5000, settings={"mip_gap": 0}, **tables), integer=True)
+    assert milp.status == "optimal"
+    assert milp.intake("a", "r1", 2021) == approx(2) and milp.intake("b", "r1", 2021) == approx(1)
+    assert milp.summary["weighted_shortfall"] == approx(33)
+    assert milp.summary["total_cost_gbp"] == approx(5000)
+    assert milp.summary["mip_gaps"]["shortfall"] <= 1e-9
+    assert milp.shadow("budget", year=2021) == approx(1500)

@@ -109,6 +109,8 @@ import yaml
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 STAGE_REL = 1e-6
+#: The settings' default mip_gap (MODEL.md: whole places are optimal within 3% unless told).
+MIP_GAP_DEFAULT = 0.03
 STAGE_ABS = 1e-6
 STAGE2_REL, STAGE2_ABS = STAGE_REL, STAGE_ABS  # version-1 names
 
@@ -268,6 +270,8 @@ class Dataset:
     assessed_years: list[int]
     year_weights: dict[int, float] = field(default_factory=dict)
     integer_places: bool = False
+    #: With integer places: the relative gap within which a plan counts as optimal (settings' mip_gap).
+    mip_gap: float = MIP_GAP_DEFAULT
     time_limit_seconds: float | None = None
     sustain_years: list[int] = field(default_factory=list)
     supervisor_hours: dict[tuple[str, str], float] = field(default_factory=dict)  # (q, r) -> v
@@ -534,6 +538,13 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
     if not math.isfinite(hours) or hours <= 0:
         raise DatasetError(f"settings.yaml: contracted_hours_per_week must be > 0, got {hours!r}")
     time_limit = settings.get("time_limit_seconds")
+    mip_gap = settings.get("mip_gap")
+    try:
+        mip_gap = MIP_GAP_DEFAULT if mip_gap is None else float(mip_gap)
+    except (TypeError, ValueError):
+        raise DatasetError(f"settings.yaml: mip_gap must be a number, got {mip_gap!r}") from None
+    if not 0 <= mip_gap <= 0.5:
+        raise DatasetError(f"settings.yaml: mip_gap must be 0..0.5, got {mip_gap!r}")
 
     # professions
     name = "professions.csv"
@@ -681,7 +692,7 @@ def load_dataset(dataset_dir: str | Path) -> Dataset:
         placement=placement, intake_min=intake_min, intake_max=intake_max, pairs=pairs, shares=shares,
         budget=budget, regional_budget=regional, inflow=inflow, base_year=base, target_year=target,
         horizon_end=horizon, assessed_years=assessed, year_weights=weights,
-        integer_places=integer, time_limit_seconds=time_limit, sustain_years=sustain,
+        integer_places=integer, mip_gap=mip_gap, time_limit_seconds=time_limit, sustain_years=sustain,
         supervisor_hours=supervisor_hours, trainee_service=trainee_service,
         contracted_hours_per_week=hours, supervision_time_counts=counts,
     )
