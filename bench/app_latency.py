@@ -130,7 +130,9 @@ def main() -> None:
             page.screenshot(path=str(args.screenshot), full_page=False)
             print(f"Screenshot written to {args.screenshot}")
     shown = [r["shown_ms"] for r in rows]
-    report = {"changes": rows, "solver": args.solver or "cbc (the dataset's setting)",
+    from optimiser.app.engine import page_solver
+
+    report = {"changes": rows, "solver": args.solver or f"{page_solver(None) or 'cbc'} (the page's default)",
               "median_ms": round(nearest_rank(shown, 50), 1),
               "solver_median_ms": round(1000 * nearest_rank([r["solver_s"] for r in rows], 50), 1),
               f"solver_p{PERCENTILE}_ms": round(1000 * nearest_rank([r["solver_s"] for r in rows], PERCENTILE), 1),

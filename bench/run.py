@@ -252,6 +252,7 @@ def _time_sweep(name: str, scenarios: int, workers: int, reps: int, small: int, 
 # ======================================================================= report
 
 
+SOLVER_NAMES = {"cbc": "CBC", "highs": "HiGHS"}
 COLUMNS = [("size", "size (P x R x T)", "{}"), ("variables", "variables", "{:,}"), ("load", "load", "{:.2f}"),
            ("build", "build", "{:.2f}"), ("mps_write", "MPS write", "{:.2f}"), ("solver", "CBC", "{:.2f}"),
            ("solve_other", "solve other", "{:.2f}"), ("results", "results", "{:.2f}"), ("write", "write", "{:.2f}"),
@@ -260,26 +261,30 @@ COLUMNS = [("size", "size (P x R x T)", "{}"), ("variables", "variables", "{:,}"
 
 
 def markdown(report: dict) -> str:
+    name = SOLVER_NAMES.get(report["solver"], report["solver"])
+    columns = [(key, title.replace("CBC", name), fmt) for key, title, fmt in COLUMNS]
+    how = ("each solved cold" if report["solver"] == "cbc"
+           else "stage 1 cold, the later stages warm in the kept HiGHS model")
+    separate = "CBC runs as a separate process" if report["solver"] == "cbc" else "HiGHS runs inside it"
     text = [f"Run {report['date']} on {report['machine']} (load average {report['load_average']:.1f} at the "
             f"start); times in seconds, median of {report['sizes'][-1]['reps']} runs per size, each in a fresh "
             f"process ({report['solver'].upper()}, {report.get('pulp', '')}).", ""]
     for family in dict.fromkeys(row.get("family", "binding") for row in report["sizes"]):
         rows = [row for row in report["sizes"] if row.get("family", "binding") == family]
         text += [f"Instance family `{family}` (`bench/gen.py`):", "",
-                 "| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
-                 "|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|"]
-        text += ["| " + " | ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |" for row in rows]
+                 "| " + " | ".join(title for _, title, _ in columns) + " |",
+                 "|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|"]
+        text += ["| " + " | ".join(fmt.format(row[key]) for key, _, fmt in columns) + " |" for row in rows]
         text.append("")
         largest = rows[-1]
         g = report["growth"].get(family, {})
         text.append(f"- Largest `{family}` instance ({largest['size']}, {largest['variables']:,} variables, "
                     f"{largest['constraints']:,} constraints, {largest['nonzeros']:,} coefficients): "
-                    f"everything that is not the solver takes **{largest['ratio']:.2f}x** CBC's own time on all "
-                    f"stages, each solved cold (runs: {', '.join(f'{r:.2f}' for r in largest['ratio_runs'])}); "
-                    f"peak memory of the optimiser's process {largest['peak_mb']:.0f} MB (CBC runs as a separate "
-                    "process).")
+                    f"everything that is not the solver takes **{largest['ratio']:.2f}x** {name}'s own time on all "
+                    f"stages, {how} (runs: {', '.join(f'{r:.2f}' for r in largest['ratio_runs'])}); "
+                    f"peak memory of the optimiser's process {largest['peak_mb']:.0f} MB ({separate}).")
         if g.get("ours") is not None:
-            text.append(f"- Growth: our time ~ variables^{g['ours']:.2f} (CBC's ~ variables^{g['solver']:.2f}); "
+            text.append(f"- Growth: our time ~ variables^{g['ours']:.2f} ({name}'s ~ variables^{g['solver']:.2f}); "
                         f"per variable {rows[0]['us_per_var']:.0f} us at {rows[0]['variables']:,} variables, "
                         f"{largest['us_per_var']:.0f} us at {largest['variables']:,}.")
         text.append("")
