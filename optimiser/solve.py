@@ -28,6 +28,9 @@ __all__ = ["COST_STAGE", "KEEP_ROW", "SHORTFALL_STAGE", "SUSTAIN_STAGE", "Soluti
 
 STAGE2_RELATIVE_TOLERANCE = 1e-6
 STAGE2_ABSOLUTE_TOLERANCE = 1e-6
+#: Said when CBC stops at its time limit with whole places (docs/model.md, item 11).
+WHOLE_PLACES_HINT = ("with whole places, HiGHS (--solver highs, or solver: highs in settings.yaml) "
+                     "usually proves a plan within mip_gap in seconds where CBC stops at its time limit")
 
 
 @dataclass
@@ -122,6 +125,8 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
                                  "not run, so the plan may leave more sustain-year shortfall or spend more "
                                  "than it needs")
 
+    if model.integer and solver == "cbc" and solution.status == slv.TIME_LIMIT:
+        solution.warnings.append(WHOLE_PLACES_HINT)
     solution.values = {var: (var.varValue or 0.0) for var in model.problem.variables()}
 
     if model.integer:
