@@ -95,11 +95,14 @@ class KeptHighs:
     HiGHS instance, solved cold (no basis, no state of the last solve): its results are a
     fresh build's byte for byte (``tests/test_reuse.py``), so they do not depend on the
     what-ifs solved before it, and building from PuLP's rows (0.2 s on England) is saved. Values, duals and slacks are read
-    back onto the problem by PuLP's ``HiGHS.findSolutionValues``.
+    back onto the problem by PuLP's ``HiGHS.findSolutionValues``, which maps columns to the
+    problem's exported variables: when those are not the kept model's columns (a variable
+    only in a later stage's objective), the model is built afresh and solved cold.
     """
 
     def __init__(self) -> None:
         self.highs = None
+        self._order: list[int] = []  # the kept model's columns: PuLP's exported variables' ids
         self._columns: dict[int, int] = {}
         self._changed: dict[int, pulp.LpConstraint] = {}
 
@@ -113,11 +116,15 @@ class KeptHighs:
         cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_seconds, threads=1)
         start = pulp.apis.core.clocks()
         with _quiet_stdout():  # highspy prints its banner even with output off
-            if self.highs is None:
+            order = [var.id for var in problem.exported_variables()]
+            if self.highs is None or order != self._order:
+                # first solve, or the problem's columns are not the kept model's (a variable that
+                # is only in a later stage's objective): build afresh, solve cold
                 cmd.createAndConfigureSolver(problem)
                 cmd.buildSolverModel(problem)
                 self.highs = problem.solverModel
-                self._columns = {var.id: j for j, var in enumerate(problem.exported_variables())}
+                self._order = order
+                self._columns = {var_id: j for j, var_id in enumerate(order)}
                 self._changed.clear()
             else:
                 self.rows_changed(changed_rows)

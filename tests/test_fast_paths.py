@@ -134,3 +134,29 @@ def test_highs_later_stages_reuse_one_model_and_match_cold_solves(england):
     assert kept.highs is model.problem.solverModel
     assert second.objective == pytest.approx(optima[SUSTAIN_STAGE], rel=1e-7)
     assert kept.highs.getInfo().simplex_iteration_count < 1000  # from stage 1's basis, not cold
+
+
+def test_kept_highs_builds_afresh_when_a_later_objective_brings_a_new_column():
+    """Stage 1: min x with x >= 2 (x = 2). Stage 2 keeps x <= 2 and minimises x - y with
+    0 <= y <= 3, y in no row and not in stage 1's objective, so it is no column of the kept
+    model: the model is built afresh (not re-solved with misaligned columns), y = 3, objective -1."""
+    import pulp
+
+    from optimiser import solver as slv
+
+    problem = pulp.LpProblem("fresh_column", pulp.LpMinimize)
+    x = problem.add_variable("x", lowBound=0)
+    y = problem.add_variable("y", lowBound=0, upBound=3)
+    problem += x >= 2
+    row = problem.addConstraint(pulp.LpAffineExpression.empty() <= 0, "keep")  # as build.define_keep_rows
+    problem.setObjective(x + 0)
+    kept = slv.KeptHighs()
+    first = slv.run_solver(problem, "highs", 10, kept=kept, warm=False)
+    assert first.status == "optimal" and x.varValue == pytest.approx(2)
+    row += x
+    row.changeRHS(2)
+    problem.setObjective(x - y)
+    second = slv.run_solver(problem, "highs", 10, kept=kept, changed_rows=(row,))
+    assert second.status == "optimal"
+    assert (x.varValue, y.varValue, second.objective) == (pytest.approx(2), pytest.approx(3), pytest.approx(-1))
+    assert kept.highs.getNumCol() == 2
