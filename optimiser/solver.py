@@ -94,10 +94,11 @@ class KeptHighs:
     rows reported through ``rows_changed`` and ``changed_rows``, and hands the data to a new
     HiGHS instance, solved cold (no basis, no state of the last solve): its results are a
     fresh build's byte for byte (``tests/test_reuse.py``), so they do not depend on the
-    what-ifs solved before it, and building from PuLP's rows (0.2 s on England) is saved. Values, duals and slacks are read
-    back onto the problem by PuLP's ``HiGHS.findSolutionValues``, which maps columns to the
-    problem's exported variables: when those are not the kept model's columns (a variable
-    only in a later stage's objective), the model is built afresh and solved cold.
+    what-ifs solved before it, and building from PuLP's rows (0.2 s on England) is saved.
+    Values, duals and slacks are read back onto the problem by PuLP's
+    ``HiGHS.findSolutionValues``, which maps columns to the problem's exported variables:
+    when those are not the kept model's columns (a variable only in a later stage's
+    objective), the model is built afresh and solved cold.
     """
 
     def __init__(self) -> None:
