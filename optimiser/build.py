@@ -20,7 +20,7 @@ import pulp
 from models.inputs import Dataset
 from optimiser.families import CORE_DEFINERS, FAMILIES, LIMIT_DEFINERS
 from optimiser.gcpause import without_gc
-from optimiser.model import KEEP_ROW, SHORTFALL_STAGE, SUSTAIN_STAGE, CommissionModel, Lin, needs_supervision
+from optimiser.model import KEEP_ROW, SHORTFALL_STAGE, SUSTAIN_STAGE, CommissionModel, CommissionProblem, Lin, needs_supervision
 
 #: The limits, by the name a user lifts them with (``build_model(lift=...)``).
 LIMIT_FAMILIES = LIMIT_DEFINERS
@@ -138,7 +138,7 @@ def build_model(dataset: Dataset, *, elastic: bool = False, integer: bool | None
     started = time.perf_counter()
     integer = dataset.settings.integer_places if integer is None else integer
     name = "commission_elastic" if elastic else "commission"
-    m = CommissionModel(dataset, pulp.LpProblem(name, pulp.LpMinimize), elastic=elastic, integer=integer,
+    m = CommissionModel(dataset, CommissionProblem(name, pulp.LpMinimize), elastic=elastic, integer=integer,
                         families=FAMILIES)
     define_variables(m)
     for define in CORE_DEFINERS:

@@ -27,6 +27,25 @@ SHORTFALL_STAGE, SUSTAIN_STAGE, COST_STAGE = "shortfall", "sustain", "cost"
 KEEP_ROW = {SHORTFALL_STAGE: "keep_shortfall_optimal", SUSTAIN_STAGE: "keep_sustain_optimal"}
 
 
+class CommissionProblem(pulp.LpProblem):
+    """PuLP's ``LpProblem`` with one public method made linear in the number of rows.
+
+    PuLP 4.2's ``COIN_CMD`` hands CBC's row activities to ``assignConsSlack(...,
+    activity=True)``, which looks each row up by name with a scan of every row: quadratic.
+    On the largest benchmark instance (49,345 rows) that took 8.9 s after a 4.2 s CBC solve;
+    here the rows are looked up in one dictionary, made once per call (``docs/benchmark.md``).
+    The slacks set are the same: ``-(constant + activity)``, PuLP's own formula.
+    """
+
+    def assignConsSlack(self, values: dict[str, float], activity: bool = False) -> None:  # noqa: N802 (PuLP's name)
+        if not activity:
+            super().assignConsSlack(values)
+            return
+        constants = {row.name: row.constant for row in self.constraints()}
+        super().assignConsSlack({name: -(constants[name] + float(value))
+                                 for name, value in values.items() if name in constants})
+
+
 class Lin:
     """A linear form under construction: ``{variable: coefficient}`` plus a constant."""
 

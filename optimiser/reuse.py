@@ -26,7 +26,7 @@ import pulp
 from models.inputs import TABLES, Dataset
 from optimiser import families
 from optimiser.build import build_model, define_objectives
-from optimiser.model import CommissionModel, Lin, constant_violation
+from optimiser.model import CommissionModel, CommissionProblem, Lin, constant_violation
 from optimiser.gcpause import without_gc
 from optimiser.registry import ConstraintKey
 
@@ -114,7 +114,7 @@ def update_in_place(model: CommissionModel, dataset: Dataset) -> bool:
     if changed is None or not changed <= COLUMNS.keys():
         return False
     definers = list(dict.fromkeys(define for column in sorted(changed) for define in COLUMNS[column]))
-    recorder = _Recorder(dataset, pulp.LpProblem("recorder", pulp.LpMinimize), integer=model.integer,
+    recorder = _Recorder(dataset, CommissionProblem("recorder", pulp.LpMinimize), integer=model.integer,
                          x=model.x, stock=model.stock, u=model.u, y=model.y, rho=model.rho, z=model.z)
     for define in definers:
         define(recorder)

@@ -99,8 +99,8 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
         return _diagnose(model, solution, solver, limit, tmp_root)
 
     gap = settings.mip_gap if model.integer else None
-    highs_model = _kept_highs(model) if solver == "highs" and not model.integer else None
-    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, kept=highs_model,
+    kept = _stage_start(model, solver)
+    stage1 = slv.run_solver(model.problem, solver, limit, tmp_root, mip_gap=gap, kept=kept,
                             changed_rows=tuple(model.keep_rows.values()), warm=False)
     _record(solution, SHORTFALL_STAGE, stage1)
     if not stage1.has_values:
@@ -116,7 +116,7 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
 
     if stage1.status == slv.OPTIMAL:
         solution.objectives[SHORTFALL_STAGE] = z1
-        failed = _later_stages(model, solution, solver, limit, tmp_root, gap, z1, highs_model)
+        failed = _later_stages(model, solution, solver, limit, tmp_root, gap, z1, kept)
         if failed is not None:
             return failed
     else:
@@ -142,9 +142,16 @@ def solve_model(model: CommissionModel, *, solver: str | None = None,
     return solution
 
 
-def _kept_highs(model: CommissionModel) -> slv.KeptHighs:
-    """The HiGHS model kept with ``model`` (made on its first HiGHS solve), which a what-if
-    re-solved in place (``optimiser.reuse``) re-uses rather than building again."""
+def _stage_start(model: CommissionModel, solver: str) -> slv.KeptHighs | slv.CbcBasis | None:
+    """What each LP stage hands the next, so the later stages start from the basis the stage
+    before ended on: with HiGHS the model kept with ``model`` (made on its first HiGHS solve;
+    a what-if re-solved in place, ``optimiser.reuse``, re-uses it rather than building again),
+    with CBC the basis, by file. ``None`` with whole places (each stage starts from the plan
+    before it instead)."""
+    if model.integer:
+        return None
+    if solver == "cbc":
+        return slv.CbcBasis()
     if not isinstance(model.kept_solver, slv.KeptHighs):
         model.kept_solver = slv.KeptHighs()
     return model.kept_solver
@@ -152,7 +159,7 @@ def _kept_highs(model: CommissionModel) -> slv.KeptHighs:
 
 def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit: float,
                   tmp_root: str | Path | None, gap: float | None, z1: float,
-                  highs_model: slv.KeptHighs | None = None) -> Solution | None:
+                  handover: slv.KeptHighs | slv.CbcBasis | None = None) -> Solution | None:
     """Stages 2 (sustain, when there are sustain years) and 3 (cost), each keeping the earlier
     stages' objectives within tolerance of their optima (the model's keep rows, filled for the
     solve and emptied after). With whole places each stage starts from the plan before it, and
@@ -174,7 +181,7 @@ def _later_stages(model: CommissionModel, solution: Solution, solver: str, limit
             problem.setObjective(objective)
             start = {var: var.varValue for var in problem.variables()} if model.integer else None
             run = slv.run_solver(problem, solver, limit, tmp_root, warm_start=model.integer, mip_gap=gap,
-                                 kept=highs_model, changed_rows=(keep,))
+                                 kept=handover, changed_rows=(keep,))
             _record(solution, stage, run)
             if not run.has_values and start is not None and run.status in (slv.TIME_LIMIT_NO_PLAN, slv.NOT_SOLVED):
                 _restore(start)  # the earlier stage's plan is feasible here: keep it, say so

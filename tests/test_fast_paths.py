@@ -93,16 +93,16 @@ def test_cbc_and_highs_agree_on_the_default_dataset(england):
     assert highs.total_cost_gbp + highs.committed_cost_after_horizon_gbp == pytest.approx(whole, rel=1e-6)
 
 
-def test_highs_later_stages_reuse_one_model_and_match_cold_solves(england):
-    """With HiGHS, the later stages re-solve the stage-1 model kept in memory (primal simplex
-    from its basis) and reach the optima that cold, one-off HiGHS solves of the same stage
-    problems reach: each stage is rebuilt here from scratch, its keep rows filled by hand."""
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_later_stages_start_warm_and_match_cold_solves(england, solver):
+    """The later stages start from the basis the stage before ended on (HiGHS: the kept model,
+    primal simplex; CBC: the basis file) and reach the optima that cold, one-off solves of the
+    same stage problems reach: each stage is rebuilt here from scratch, its keep rows filled by
+    hand, and solved with nothing handed over."""
     from optimiser import solver as slv
     from optimiser.model import COST_STAGE, SHORTFALL_STAGE, SUSTAIN_STAGE
 
-    model = build_model(england)
-    kept = slv.KeptHighs()
-    solution = solve_model(model, solver="highs")
+    solution = solve_model(build_model(england), solver=solver)
     assert solution.status == "optimal"
 
     cold = build_model(england)
@@ -116,14 +116,22 @@ def test_highs_later_stages_reuse_one_model_and_match_cold_solves(england):
             optimum = optima[previous[0]]
             keep.changeRHS(optimum + 1e-6 * abs(optimum) + 1e-6)
         cold.problem.setObjective(objective)
-        run = slv.run_solver(cold.problem, "highs", 60)  # no kept model: a fresh HiGHS solve
+        run = slv.run_solver(cold.problem, solver, 60)  # nothing handed over: a cold solve
         assert run.status == "optimal"
         optima[stage] = run.objective
         previous = (stage, objective)
     for stage, optimum in optima.items():
         assert solution.objectives[stage] == pytest.approx(optimum, rel=1e-7, abs=1e-6), stage
 
-    # the kept model is one HiGHS instance across the stages: a second stage on it starts warm
+
+def test_highs_later_stages_reuse_one_model(england):
+    """The kept model is one HiGHS instance across the stages: a second stage on it starts warm."""
+    from optimiser import solver as slv
+    from optimiser.model import SHORTFALL_STAGE, SUSTAIN_STAGE
+
+    model = build_model(england)
+    kept = slv.KeptHighs()
+    optimum = solve_model(build_model(england), solver="highs").objectives[SUSTAIN_STAGE]
     first = slv.run_solver(model.problem, "highs", 60, kept=kept)
     assert kept.highs is model.problem.solverModel
     keep = model.keep_rows[SHORTFALL_STAGE]
@@ -132,7 +140,7 @@ def test_highs_later_stages_reuse_one_model_and_match_cold_solves(england):
     model.problem.setObjective(model.sustain_objective)
     second = slv.run_solver(model.problem, "highs", 60, kept=kept, changed_rows=(keep,))
     assert kept.highs is model.problem.solverModel
-    assert second.objective == pytest.approx(optima[SUSTAIN_STAGE], rel=1e-7)
+    assert second.objective == pytest.approx(optimum, rel=1e-7)
     assert kept.highs.getInfo().simplex_iteration_count < 1000  # from stage 1's basis, not cold
 
 
@@ -160,3 +168,85 @@ def test_kept_highs_builds_afresh_when_a_later_objective_brings_a_new_column():
     assert second.status == "optimal"
     assert (x.varValue, y.varValue, second.objective) == (pytest.approx(2), pytest.approx(3), pytest.approx(-1))
     assert kept.highs.getNumCol() == 2
+
+
+def test_cbc_later_stage_starts_from_the_basis_the_stage_before_ended_on(england, tmp_path):
+    """Stage 1 with a ``CbcBasis`` keeps the basis CBC wrote (an MPS basis file); a later
+    stage (``warm=True``) of the same shape is given it to read (``basisI``), a stage 1
+    (``warm=False``) is not, and neither is a stage with another column set."""
+    import pulp
+
+    from optimiser import solver as slv
+    from optimiser.model import SHORTFALL_STAGE
+
+    model = build_model(england)
+    basis = slv.CbcBasis()
+    first = slv.run_solver(model.problem, "cbc", 60, kept=basis, warm=False)
+    assert first.status == "optimal" and basis.text and basis.text.startswith(b"NAME")
+    text = basis.text
+    keep = model.keep_rows[SHORTFALL_STAGE]
+    keep += model.shortfall_objective
+    keep.changeRHS(first.objective * (1 + 1e-6) + 1e-6)
+    model.problem.setObjective(model.sustain_objective)
+    warm = basis.options(model.problem, tmp_path, warm=True)
+    assert warm[0] == f"basisI {tmp_path / 'start.bas'}" and (tmp_path / "start.bas").read_bytes() == text
+    assert "initialSolve" in warm and any(o.startswith("basisO ") for o in warm)
+
+    basis.text = text
+    assert not any(o.startswith("basisI") for o in basis.options(model.problem, tmp_path, warm=False))
+    basis.text = text
+    extra = model.problem.add_variable("extra_column", lowBound=0, upBound=1)
+    model.problem.setObjective(model.sustain_objective - extra)
+    assert not any(o.startswith("basisI") for o in basis.options(model.problem, tmp_path, warm=True))
+    assert isinstance(extra, pulp.LpVariable)
+
+
+def test_cbc_basis_is_not_used_when_a_later_stage_brings_a_new_column():
+    """As ``test_kept_highs_builds_afresh_when_a_later_objective_brings_a_new_column``, with
+    CBC's hand-over: stage 1 min x with x >= 2 (x = 2); stage 2 keeps x <= 2 and minimises
+    x - y with 0 <= y <= 3, y in no row (a column the basis does not have): y = 3, objective -1."""
+    import pulp
+
+    from optimiser import solver as slv
+
+    problem = pulp.LpProblem("fresh_column", pulp.LpMinimize)
+    x = problem.add_variable("x", lowBound=0)
+    y = problem.add_variable("y", lowBound=0, upBound=3)
+    problem += x >= 2
+    row = problem.addConstraint(pulp.LpAffineExpression.empty() <= 0, "keep")
+    problem.setObjective(x + 0)
+    handover = slv.CbcBasis()
+    assert slv.run_solver(problem, "cbc", 10, kept=handover, warm=False).status == "optimal"
+    row += x
+    row.changeRHS(2)
+    problem.setObjective(x - y)
+    second = slv.run_solver(problem, "cbc", 10, kept=handover, changed_rows=(row,))
+    assert second.status == "optimal"
+    assert (x.varValue, y.varValue, second.objective) == (pytest.approx(2), pytest.approx(3), pytest.approx(-1))
+
+
+def test_cbc_slacks_are_pulps_own_formula():
+    """``CommissionProblem`` reads CBC's row activities in one pass (PuLP 4.2 looks each row up
+    by name, quadratic in the rows); the slacks are PuLP's: -(constant + activity). Hand-worked:
+    min x + y with x + y >= 3 (c1), x <= 1 (c2), y - x <= 5 (c3) gives x + y = 3 at cost 3,
+    so c1's activity is 3 (slack 0 for a >= row read as -(-3 + 3)), and the plain PuLP
+    problem reports the same slacks."""
+    import pulp
+
+    from optimiser import solver as slv
+    from optimiser.model import CommissionProblem
+
+    slacks = []
+    for cls in (CommissionProblem, pulp.LpProblem):
+        problem = cls("slacks", pulp.LpMinimize)
+        x = problem.add_variable("x", lowBound=0)
+        y = problem.add_variable("y", lowBound=0)
+        problem += x + y >= 3, "c1"
+        problem += x <= 1, "c2"
+        problem += y - x <= 5, "c3"
+        problem.setObjective(x + y)
+        run = slv.run_solver(problem, "cbc", 10)
+        assert run.status == "optimal" and run.objective == pytest.approx(3)
+        slacks.append({c.name: round(c.slack, 9) for c in problem.constraints()})
+    assert slacks[0] == slacks[1]
+    assert slacks[0]["c1"] == pytest.approx(0)
