@@ -9,6 +9,12 @@ few kilobytes can inflate to gigabytes).
 A formula whose value was never saved (the file was written by a program that
 does not calculate) is returned as ``FORMULA_WITHOUT_VALUE``, not as a blank.
 Dates come back as ``datetime`` values.
+
+openpyxl has no public call that does both (its read-only ``iter_rows`` pads every
+row to the declared width and gives ``None`` for an unsaved formula), so its own
+worksheet parser is used, subclassed to keep the formula; setup.cfg holds openpyxl
+below 3.2 for that, and the reader tests (``tests/test_fuzz_readers.py``) would
+catch a change.
 """
 
 from __future__ import annotations

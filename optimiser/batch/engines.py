@@ -34,6 +34,7 @@ def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str,
     at a time, alone, so the innocent ones complete; a case that kills its worker
     ``MAX_ATTEMPTS`` times while running alone is failed with that reason.
     """
+    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -43,6 +44,7 @@ def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str,
     suspects: deque = deque()
     solo_deaths: Counter[str] = Counter()
     while pending or suspects:
+        others = set(multiprocessing.active_children())  # this pool's workers are the children it adds
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                    initargs=(base, tmp_parent, results_dir))
         inflight: dict[Any, tuple[Any, bool]] = {}
@@ -89,7 +91,7 @@ def _process_pool(todo, fps, options, base, task, workers: int, tmp_parent: str,
             if finished:
                 pool.shutdown(wait=True)
             else:  # interrupted (Ctrl-C) or the consumer stopped: stop the workers now
-                processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+                processes = [p for p in multiprocessing.active_children() if p not in others]
                 pool.shutdown(wait=False, cancel_futures=True)
                 for process in processes:
                     if process.is_alive():

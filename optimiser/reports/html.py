@@ -70,7 +70,7 @@ def f_num(value, digits: int = 1) -> str:
 def f_price(value) -> str:
     if _missing(value):
         return "–"
-    return text._price(float(value))
+    return text.price_text(float(value))
 
 
 def f_year(value) -> str:

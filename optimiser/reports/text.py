@@ -73,14 +73,15 @@ def marginal_sentence(row: dict, labels, target_year: int, units: str = "WTE",
     else:
         r = labels.r(row["region"]) if _present(row.get("region")) else None
         where = f" in {r}" if r else ""
-    closes = f"{_price(price)} {units} of the {format_year(target_year)} shortfall{tail}"
+    closes = f"{price_text(price)} {units} of the {format_year(target_year)} shortfall{tail}"
     spec = FAMILIES.get(family)
     if spec is not None and spec.marginal is not None:
         return spec.marginal(Words(year, p, r, where, row.get("item"), closes=closes))
     return f"Relaxing {FAMILY_NAMES.get(family, family)}{where} in {year} by one unit is worth {closes}."
 
 
-def _price(value: float) -> str:
+def price_text(value: float) -> str:
+    """A shadow price as the sentences show it: one decimal from 10, two from 0.1, else two figures."""
     if abs(value) >= 10:
         return f"{value:,.1f}"
     if abs(value) >= 0.1:
