@@ -173,7 +173,7 @@ def test_kept_highs_builds_afresh_when_a_later_objective_brings_a_new_column():
 def test_cbc_later_stage_starts_from_the_basis_the_stage_before_ended_on(england, tmp_path):
     """Stage 1 with a ``CbcBasis`` keeps the basis CBC wrote (an MPS basis file); a later
     stage (``warm=True``) of the same shape is given it to read (``basisI``), a stage 1
-    (``warm=False``) is not, and neither is a stage with another column set."""
+    (``warm=False``) is not, and neither is a stage with another number of variables."""
     import pulp
 
     from optimiser import solver as slv
