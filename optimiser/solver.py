@@ -115,7 +115,7 @@ class KeptHighs:
     def solve(self, problem: pulp.LpProblem, time_limit_seconds: float,
               changed_rows: tuple[pulp.LpConstraint, ...] = (), *, warm: bool = True) -> pulp.LpSolveStats:
         cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_seconds, threads=1)
-        started = pulp.apis.core.clocks()
+        start = pulp.apis.core.clocks()
         with _quiet_stdout():  # highspy prints its banner even with output off
             order = [var.id for var in problem.exported_variables()]
             if self.highs is None or order != self._order:
@@ -144,7 +144,7 @@ class KeptHighs:
                     self.highs = problem.solverModel
             cmd.callSolver(problem)
         status, has_solution = cmd.findSolutionValues(problem)
-        return cmd.buildStats(problem, status, has_solution, start=started)
+        return cmd.buildStats(problem, status, has_solution, start=start)
 
     def _copy_objective(self, problem: pulp.LpProblem) -> None:
         n = len(self._columns)
